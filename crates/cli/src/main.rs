@@ -1,0 +1,477 @@
+//! `cxkpi`: the command-line interface. Thin by design: it parses arguments, calls the
+//! store and the demo library, and prints their results as a table or JSON.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use cxkpi_core::entity::Entity;
+use cxkpi_demo::DemoOptions;
+use cxkpi_store::{
+    ExportFormat, ImportOptions, ImportSummary, Input, InputFormat, Progress, Snapshot, Store,
+    StoreError,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+/// cxkpi: customer KPIs from your own data, on your own machine.
+#[derive(Debug, Parser)]
+#[command(name = "cxkpi", version, about, max_term_width = 100)]
+struct Cli {
+    /// The workspace directory (holds cxkpi.toml and the store).
+    #[arg(long, short = 'w', global = true, env = "CXKPI_WORKSPACE", default_value = ".")]
+    workspace: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// Human-readable text.
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a workspace: DIR/cxkpi.toml (every setting, with its default) and the store.
+    Init {
+        /// The directory (default: the workspace, i.e. --workspace or the current one).
+        dir: Option<PathBuf>,
+    },
+    /// Import CSV, NDJSON or Parquet files (optionally gzip-compressed; `-` is stdin).
+    Import {
+        /// The entity: customers, orders, subscriptions, responses, tickets, spend,
+        /// sessions, referrals, activity.
+        entity: String,
+        /// Input files; `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// The input format, when the extension does not tell (csv, ndjson, parquet).
+        #[arg(long)]
+        input_format: Option<String>,
+        /// Store nothing if any row is rejected.
+        #[arg(long)]
+        strict: bool,
+        /// Output format of the summary.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Write the stored rows of an entity (after upserts).
+    Export {
+        /// The entity.
+        entity: String,
+        /// csv, ndjson or parquet.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// The output file (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Fold small part files into large ones (also done after every import).
+    Compact {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Show the stored tables: rows, part files, dimensions.
+    Tables {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Generate the demo company, import it, and show the result.
+    Demo {
+        /// The workspace to create (default: ./cxkpi-demo).
+        dir: Option<PathBuf>,
+        /// Number of customers.
+        #[arg(long, default_value_t = 20_000)]
+        customers: u64,
+        /// Random seed (the same seed gives the same company).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// First month after the data, YYYY-MM (the data covers the 36 months before).
+        #[arg(long, default_value = "2026-11")]
+        end: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+}
+
+/// Exit codes: 0 success, 1 nothing stored because of an error (or --strict), 2 usage.
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let usage = e
+                .downcast_ref::<StoreError>()
+                .is_some_and(|e| matches!(e, StoreError::Usage(_)))
+                || e.downcast_ref::<cxkpi_core::entity::UnknownEntity>().is_some();
+            ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Init { dir } => {
+            let dir = dir.unwrap_or(cli.workspace);
+            Store::init(&dir)?;
+            println!(
+                "created workspace {} (edit {} to set the time zone, currency and targets)",
+                dir.display(),
+                dir.join(cxkpi_store::CONFIG_FILE).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            entity,
+            files,
+            input_format,
+            strict,
+            format,
+        } => {
+            let entity: Entity = entity.parse()?;
+            let input_format = input_format
+                .map(|f| f.parse::<InputFormat>())
+                .transpose()?;
+            let store = Store::open(&cli.workspace)?;
+            let inputs: Vec<Input> = files
+                .iter()
+                .map(|f| Input::from_arg(f, input_format))
+                .collect();
+            let started = Instant::now();
+            let summary = store.import(entity, &inputs, &ImportOptions { strict }, &Bar::new())?;
+            print_import(&summary, started.elapsed().as_secs_f64(), format, strict);
+            let refused = summary.inputs.iter().any(|i| i.refused.is_some());
+            Ok(if summary.stored && !refused {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Export {
+            entity,
+            format,
+            output,
+        } => {
+            let entity: Entity = entity.parse()?;
+            let format: ExportFormat = format.parse()?;
+            let store = Store::open(&cli.workspace)?;
+            let snapshot = store.snapshot()?;
+            let runtime = runtime()?;
+            match output {
+                Some(path) => {
+                    let file = std::fs::File::create(&path)
+                        .with_context(|| format!("creating {}", path.display()))?;
+                    let out = std::io::BufWriter::new(file);
+                    let rows =
+                        runtime.block_on(cxkpi_store::export(&snapshot, entity, format, out))?;
+                    eprintln!("wrote {rows} {entity} rows to {}", path.display());
+                }
+                None => {
+                    let out = std::io::BufWriter::new(std::io::stdout().lock());
+                    runtime.block_on(cxkpi_store::export(&snapshot, entity, format, out))?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compact { format } => {
+            let store = Store::open(&cli.workspace)?;
+            let report = store.compact()?;
+            match format {
+                OutputFormat::Json => {
+                    let tables: Vec<_> = report
+                        .iter()
+                        .map(|t| {
+                            json!({"table": t.entity.name(), "rows": t.rows,
+                                   "parts_before": t.parts_before, "parts_after": t.parts_after})
+                        })
+                        .collect();
+                    println!("{}", json!({ "tables": tables }));
+                }
+                OutputFormat::Table => {
+                    for t in &report {
+                        println!(
+                            "{:<14} {:>12} rows  {} -> {} part files",
+                            t.entity.name(),
+                            t.rows,
+                            t.parts_before,
+                            t.parts_after
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tables { format } => {
+            let store = Store::open(&cli.workspace)?;
+            print_tables(&store.snapshot()?, format);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            dir,
+            customers,
+            seed,
+            end,
+            format,
+        } => demo(dir, customers, seed, &end, format),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn demo(
+    dir: Option<PathBuf>,
+    customers: u64,
+    seed: u64,
+    end: &str,
+    format: OutputFormat,
+) -> anyhow::Result<ExitCode> {
+    let end = jiff::civil::Date::strptime("%Y-%m-%d", format!("{end}-01"))
+        .map_err(|_| StoreError::Usage(format!("--end `{end}` is not a month YYYY-MM")))?;
+    let dir = dir.unwrap_or_else(|| PathBuf::from("cxkpi-demo"));
+    let store = match Store::open(&dir) {
+        Ok(store) => store,
+        Err(StoreError::NoWorkspace(_)) => Store::init(&dir)?,
+        Err(e) => return Err(e.into()),
+    };
+    let data = dir.join("demo-data");
+    let started = Instant::now();
+    eprintln!("generating {customers} customers (seed {seed}) in {}", data.display());
+    let files = cxkpi_demo::generate(
+        &data,
+        &DemoOptions {
+            customers,
+            seed,
+            end,
+        },
+    )
+    .with_context(|| format!("writing the demo data to {}", data.display()))?;
+    let generated = started.elapsed().as_secs_f64();
+    let mut summaries = Vec::new();
+    for (entity, path, _) in &files.files {
+        let entity: Entity = entity.parse()?;
+        let input = Input::from_arg(path_str(path)?, None);
+        summaries.push(store.import(entity, &[input], &ImportOptions::default(), &Bar::new())?);
+    }
+    let imported = started.elapsed().as_secs_f64() - generated;
+    let snapshot = store.snapshot()?;
+    match format {
+        OutputFormat::Json => {
+            let imports: Vec<_> = summaries.iter().map(import_json).collect();
+            println!(
+                "{}",
+                json!({
+                    "workspace": dir.display().to_string(),
+                    "data": data.display().to_string(),
+                    "generate_seconds": generated,
+                    "import_seconds": imported,
+                    "imports": imports,
+                    "tables": tables_json(&snapshot),
+                })
+            );
+        }
+        OutputFormat::Table => {
+            println!(
+                "Demo company written to {} in {generated:.1} s and imported into {} in {imported:.1} s.\n",
+                data.display(),
+                dir.display()
+            );
+            println!(
+                "{:<14} {:>10} {:>10} {:>10} {:>10}",
+                "table", "read", "new", "rejected", "stored"
+            );
+            for s in &summaries {
+                println!(
+                    "{:<14} {:>10} {:>10} {:>10} {:>10}",
+                    s.entity.name(),
+                    s.read,
+                    s.new,
+                    s.rejected,
+                    s.table_rows
+                );
+            }
+            println!();
+            print_tables(&snapshot, OutputFormat::Table);
+            println!(
+                "\nNext: `cxkpi --workspace {} export orders | head`, or import your own data into a new workspace (`cxkpi init`).",
+                dir.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn path_str(path: &Path) -> anyhow::Result<&str> {
+    path.to_str()
+        .with_context(|| format!("{} is not a UTF-8 path", path.display()))
+}
+
+fn import_json(s: &ImportSummary) -> serde_json::Value {
+    let inputs: Vec<_> = s
+        .inputs
+        .iter()
+        .map(|i| json!({"source": i.name, "read": i.read, "rejected": i.rejected, "refused": i.refused}))
+        .collect();
+    json!({
+        "entity": s.entity.name(),
+        "read": s.read,
+        "new": s.new,
+        "replaced": s.replaced,
+        "unchanged": s.unchanged,
+        "superseded": s.superseded,
+        "rejected": s.rejected,
+        "rejects_file": s.rejects_file.as_ref().map(|p| p.display().to_string()),
+        "stored": s.stored,
+        "table_rows": s.table_rows,
+        "inputs": inputs,
+    })
+}
+
+fn print_import(s: &ImportSummary, seconds: f64, format: OutputFormat, strict: bool) {
+    if format == OutputFormat::Json {
+        let mut value = import_json(s);
+        value["seconds"] = json!(seconds);
+        println!("{value}");
+        return;
+    }
+    for input in &s.inputs {
+        if let Some(reason) = &input.refused {
+            eprintln!("refused {}: {reason}", input.name);
+        }
+    }
+    println!(
+        "{}: read {}, new {}, replaced {}, unchanged {}, rejected {}{} ({:.1} s)",
+        s.entity.name(),
+        s.read,
+        s.new,
+        s.replaced,
+        s.unchanged,
+        s.rejected,
+        if s.superseded > 0 {
+            format!(", superseded by a later row of the same id {}", s.superseded)
+        } else {
+            String::new()
+        },
+        seconds
+    );
+    if let Some(path) = &s.rejects_file {
+        println!("rejected rows (line, column, reason): {}", path.display());
+    }
+    if s.stored {
+        println!("{} now holds {} rows", s.entity.name(), s.table_rows);
+    } else if strict && s.rejected > 0 {
+        println!("nothing stored: --strict and {} rows were rejected", s.rejected);
+    } else {
+        println!("nothing stored");
+    }
+}
+
+fn tables_json(snapshot: &Snapshot) -> serde_json::Value {
+    let tables: Vec<_> = snapshot
+        .tables()
+        .iter()
+        .map(|t| {
+            json!({"table": t.entity.name(), "rows": t.rows, "parts": t.parts,
+                   "dimensions": t.dimensions})
+        })
+        .collect();
+    json!(tables)
+}
+
+fn print_tables(snapshot: &Snapshot, format: OutputFormat) {
+    match format {
+        OutputFormat::Json => println!(
+            "{}",
+            json!({"version": snapshot.version(), "tables": tables_json(snapshot)})
+        ),
+        OutputFormat::Table => {
+            println!("{:<14} {:>12} {:>6}  dimensions", "table", "rows", "files");
+            for t in snapshot.tables() {
+                println!(
+                    "{:<14} {:>12} {:>6}  {}",
+                    t.entity.name(),
+                    t.rows,
+                    t.parts,
+                    t.dimensions.join(", ")
+                );
+            }
+        }
+    }
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+struct Bar {
+    bar: Option<ProgressBar>,
+}
+
+impl Bar {
+    fn new() -> Bar {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::hidden();
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar
+        });
+        Bar { bar }
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, input: &str, total_bytes: Option<u64>) {
+        let Some(bar) = &self.bar else { return };
+        bar.reset();
+        match total_bytes {
+            Some(total) => {
+                bar.set_length(total);
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
+                );
+            }
+            None => bar.set_style(
+                ProgressStyle::with_template("{msg} {bytes} {bytes_per_sec}")
+                    .expect("valid template"),
+            ),
+        }
+        bar.set_message(input.to_string());
+    }
+
+    fn position(&self, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(bytes);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        let _ = std::io::stderr().flush();
+    }
+}

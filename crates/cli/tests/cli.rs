@@ -1,0 +1,286 @@
+//! The `cxkpi` binary end to end: exit codes, messages, stdin, export round trips, the
+//! demo, and crash atomicity of imports (abort hooks and a real `kill -9`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn cxkpi(workspace: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cxkpi"));
+    command.arg("--workspace").arg(workspace);
+    command.env_remove("CXKPI_WORKSPACE");
+    command.env_remove("CXKPI_FAIL_POINT");
+    command.env_remove("CXKPI_ABORT_AFTER_BATCHES");
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.stdin(Stdio::null()).output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn init() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(cxkpi(dir.path()).arg("init"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    dir
+}
+
+fn export(workspace: &Path, entity: &str) -> String {
+    let output = run(cxkpi(workspace).args(["export", entity]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
+}
+
+/// `n` orders with ids starting at `first`, in regions named `{region}0` to `{region}6`.
+fn orders_csv(first: usize, n: usize, region: &str) -> String {
+    let mut s = String::from("order_id,customer_id,ordered_at,amount,promised_at,delivered_at,accurate,region\n");
+    for i in first..first + n {
+        s.push_str(&format!(
+            "O{i},C{},2024-{:02}-{:02}T{:02}:15:00Z,{}.{:02},,,{},{region}{}\n",
+            i % 997,
+            1 + i % 12,
+            1 + i % 28,
+            i % 24,
+            i % 500,
+            i % 100,
+            if i % 3 == 0 { "true" } else { "false" },
+            i % 7
+        ));
+    }
+    s
+}
+
+#[test]
+fn outside_a_workspace_says_how_to_create_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(cxkpi(dir.path()).args(["import", "orders", "x.csv"]));
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("no cxkpi workspace") && err.contains("cxkpi init"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2_and_name_the_valid_values() {
+    let ws = init();
+    let output = run(cxkpi(ws.path()).args(["import", "order", "x.csv"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("customers, orders, subscriptions"), "{}", stderr(&output));
+    let output = run(cxkpi(ws.path()).args(["import"]));
+    assert_eq!(output.status.code(), Some(2));
+    let output = run(cxkpi(ws.path()).args(["export", "orders", "--format", "xml"]));
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn init_twice_is_an_error_and_the_config_is_commented() {
+    let ws = init();
+    let config = std::fs::read_to_string(ws.path().join("cxkpi.toml")).unwrap();
+    assert!(config.contains("time_zone = \"UTC\"") && config.contains("# "));
+    let output = run(cxkpi(ws.path()).arg("init"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("already a cxkpi workspace"));
+}
+
+#[test]
+fn json_summary_exit_codes_and_strict() {
+    let ws = init();
+    let file = ws.path().join("c.csv");
+    std::fs::write(&file, "customer_id,acquired_at\nC1,2024-01-01\nC2,yesterday\n").unwrap();
+    let output = run(cxkpi(ws.path()).args(["import", "customers", "--strict", "--format", "json"]).arg(&file));
+    assert_eq!(output.status.code(), Some(1));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(summary["stored"], false);
+    assert_eq!(summary["rejected"], 1);
+
+    let output = run(cxkpi(ws.path()).args(["import", "customers", "--format", "json"]).arg(&file));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        (summary["read"].as_u64(), summary["new"].as_u64(), summary["rejected"].as_u64()),
+        (Some(2), Some(1), Some(1))
+    );
+    let rejects = summary["rejects_file"].as_str().unwrap();
+    let text = std::fs::read_to_string(rejects).unwrap();
+    assert!(text.starts_with("source,line,column,value,reason\n"), "{text}");
+    assert!(text.contains(",3,acquired_at,yesterday,not a timestamp"), "{text}");
+}
+
+#[test]
+fn stdin_import_and_export_round_trip_through_parquet_and_ndjson() {
+    let ws = init();
+    let mut child = cxkpi(ws.path())
+        .args(["import", "orders", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(orders_csv(0, 500, "r").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let original = export(ws.path(), "orders");
+    assert_eq!(original.lines().count(), 501);
+
+    for format in ["parquet", "ndjson", "csv"] {
+        let file = ws.path().join(format!("orders.{format}"));
+        let output = run(cxkpi(ws.path()).args(["export", "orders", "--format", format, "--output"]).arg(&file));
+        assert!(output.status.success(), "{}", stderr(&output));
+        let other = init();
+        let output = run(cxkpi(other.path()).args(["import", "orders"]).arg(&file));
+        assert!(output.status.success(), "{format}: {}", stderr(&output));
+        assert_eq!(export(other.path(), "orders"), original, "{format} round trip");
+    }
+}
+
+#[test]
+fn the_demo_imports_cleanly_and_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = |name: &str| {
+        let path = dir.path().join(name);
+        let output = run(Command::new(env!("CARGO_BIN_EXE_cxkpi"))
+            .args(["demo", "--customers", "400", "--seed", "7", "--format", "json"])
+            .arg(&path));
+        assert!(output.status.success(), "{}", stderr(&output));
+        (path, serde_json::from_str::<serde_json::Value>(&stdout(&output)).unwrap())
+    };
+    let (a, summary) = demo("a");
+    for import in summary["imports"].as_array().unwrap() {
+        assert_eq!(import["rejected"], 0, "{import}");
+        assert!(import["new"].as_u64().unwrap() > 0, "{import}");
+    }
+    let tables = summary["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 9);
+    let customers = tables.iter().find(|t| t["table"] == "customers").unwrap();
+    assert_eq!(customers["rows"], 400);
+    let (b, _) = demo("b");
+    assert_eq!(export(&a, "responses"), export(&b, "responses"));
+}
+
+/// The files of the orders table that no manifest names after a crash are removed by
+/// the next writer; the store is exactly `before` or `after`.
+fn check_before_or_after(ws: &Path, before: &str, after: &str) -> bool {
+    let now = export(ws, "orders");
+    assert!(now == before || now == after, "the store is neither before nor after");
+    now == after
+}
+
+fn live_files(ws: &Path) -> (Vec<String>, Vec<String>) {
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.join("store/manifest.json")).unwrap()).unwrap();
+    let mut named: Vec<String> = manifest["tables"]["orders"]["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(manifest["retired"].as_array().unwrap())
+        .map(|p| p["file"].as_str().unwrap().to_string())
+        .collect();
+    named.sort();
+    let mut on_disk: Vec<String> = std::fs::read_dir(ws.join("store/orders"))
+        .unwrap()
+        .map(|e| format!("orders/{}", e.unwrap().file_name().to_string_lossy()))
+        .collect();
+    on_disk.sort();
+    (named, on_disk)
+}
+
+struct CrashFixture {
+    ws: tempfile::TempDir,
+    big: PathBuf,
+    before: String,
+    after: String,
+}
+
+/// A workspace holding 1,000 orders, a 300,000-row file that updates 1,000 of them and
+/// adds the rest, and the table as it is before and as it must be after that import.
+fn crash_fixture() -> CrashFixture {
+    let ws = init();
+    let small = ws.path().join("small.csv");
+    std::fs::write(&small, orders_csv(0, 1_000, "r")).unwrap();
+    assert!(run(cxkpi(ws.path()).args(["import", "orders"]).arg(&small)).status.success());
+    let before = export(ws.path(), "orders");
+    let big = ws.path().join("big.csv");
+    std::fs::write(&big, orders_csv(500, 300_000, "s")).unwrap();
+    let reference = init();
+    assert!(run(cxkpi(reference.path()).args(["import", "orders"]).arg(&small)).status.success());
+    assert!(run(cxkpi(reference.path()).args(["import", "orders"]).arg(&big)).status.success());
+    let after = export(reference.path(), "orders");
+    assert_eq!(after.lines().count(), 1 + 500 + 300_000);
+    CrashFixture { ws, big, before, after }
+}
+
+#[test]
+fn an_import_aborted_mid_way_leaves_the_store_as_before() {
+    let f = crash_fixture();
+    // Die after the writer thread wrote two batches of the new part.
+    let output = run(cxkpi(f.ws.path()).args(["import", "orders"]).arg(&f.big).env("CXKPI_ABORT_AFTER_BATCHES", "2"));
+    assert!(!output.status.success());
+    assert!(!check_before_or_after(f.ws.path(), &f.before, &f.after));
+    // Fail points on both sides of the commit.
+    for (point, committed) in [
+        ("before-manifest-rename", false),
+        ("after-import-commit", true),
+        ("before-compaction-commit", true),
+    ] {
+        let g = crash_fixture();
+        let output = run(cxkpi(g.ws.path()).args(["import", "orders"]).arg(&g.big).env("CXKPI_FAIL_POINT", point));
+        assert!(!output.status.success(), "{point} did not fire");
+        assert_eq!(check_before_or_after(g.ws.path(), &g.before, &g.after), committed, "{point}");
+        // The next writer removes the orphans; the table is unchanged by that.
+        let output = run(cxkpi(g.ws.path()).args(["compact"]));
+        assert!(output.status.success());
+        let (named, on_disk) = live_files(g.ws.path());
+        assert_eq!(named, on_disk, "{point}: orphans left");
+        assert_eq!(check_before_or_after(g.ws.path(), &g.before, &g.after), committed);
+    }
+}
+
+#[test]
+fn kill_9_at_any_moment_leaves_the_store_before_or_after() {
+    let f = crash_fixture();
+    let mut outcomes = Vec::new();
+    for delay_ms in [0u64, 20, 80, 200, 400, 800, 1_500] {
+        // Fresh copy of the "before" state for every attempt.
+        let ws = init();
+        let small = ws.path().join("small.csv");
+        std::fs::write(&small, orders_csv(0, 1_000, "r")).unwrap();
+        assert!(run(cxkpi(ws.path()).args(["import", "orders"]).arg(&small)).status.success());
+        let mut child = cxkpi(ws.path())
+            .args(["import", "orders"])
+            .arg(&f.big)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_millis(delay_ms) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // SIGKILL: no destructor, no flush, no cleanup.
+        let _ = child.kill();
+        let _ = child.wait();
+        let committed = check_before_or_after(ws.path(), &f.before, &f.after);
+        assert!(run(cxkpi(ws.path()).args(["compact"])).status.success());
+        let (named, on_disk) = live_files(ws.path());
+        assert_eq!(named, on_disk, "orphans left after a kill at {delay_ms} ms");
+        outcomes.push(committed);
+    }
+    // A kill at 0 ms always lands before the commit.
+    assert!(!outcomes[0], "{outcomes:?}");
+}

@@ -1,0 +1,594 @@
+//! Workspace configuration: `cxkpi.toml`.
+//!
+//! Two stages, as in ripgrep's flags: the TOML text is read into plain `Raw*` structs
+//! that mirror the file, then validated into [`Config`], whose fields are typed (a
+//! resolved time zone, checked scales and weights). [`DEFAULT_TOML`] is the file `cxkpi
+//! init` writes: every setting with its default and a comment, so the file documents
+//! itself. A test keeps it equal to `Config::default()`.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::{Date, Time, Weekday};
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+/// The file `cxkpi init` writes.
+pub const DEFAULT_TOML: &str = include_str!("default_config.toml");
+
+/// A validated workspace configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The IANA name of the workspace time zone.
+    pub time_zone_name: String,
+    /// The workspace time zone: periods and naive timestamps are read in it.
+    pub time_zone: TimeZone,
+    /// ISO 4217 code of the currency of every amount.
+    pub currency: String,
+    /// Gross margin (0..=1) for CLV and CAC payback.
+    pub gross_margin: f64,
+    /// Monthly discount rate for predictive CLV.
+    pub monthly_discount_rate: f64,
+    /// Survey scales by survey name (always contains nps, csat, ces and ppr).
+    pub surveys: BTreeMap<String, SurveyScale>,
+    /// First-response SLA target in hours.
+    pub sla_first_response_hours: f64,
+    /// The business-hours calendar, when enabled.
+    pub business_hours: Option<BusinessHours>,
+    /// Benchmark bands by KPI id; replaces the defaults of the KPI catalogue per KPI.
+    pub benchmarks: BTreeMap<String, Vec<Band>>,
+    /// Targets by KPI id.
+    pub targets: BTreeMap<String, Threshold>,
+    /// Health-score weights and bands.
+    pub health: HealthConfig,
+}
+
+/// The scale of a survey.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SurveyScale {
+    /// Lowest score.
+    pub min: i64,
+    /// Highest score.
+    pub max: i64,
+    /// Scores at or above this count as satisfied (CSAT).
+    pub satisfied_at: i64,
+    /// Whether a higher score is better (false for effort scales that run the other way).
+    pub higher_is_better: bool,
+}
+
+impl SurveyScale {
+    /// Whether `score` is inside the scale.
+    pub fn contains(&self, score: i64) -> bool {
+        (self.min..=self.max).contains(&score)
+    }
+}
+
+/// A comparison such as `>= 40` or `<= 2h`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    /// The comparison operator.
+    pub op: Comparison,
+    /// The number, in the KPI's unit (durations converted to hours).
+    pub value: f64,
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    /// `>=`
+    AtLeast,
+    /// `>`
+    Above,
+    /// `<=`
+    AtMost,
+    /// `<`
+    Below,
+}
+
+impl Threshold {
+    /// Whether `value` meets the threshold.
+    pub fn is_met(&self, value: f64) -> bool {
+        match self.op {
+            Comparison::AtLeast => value >= self.value,
+            Comparison::Above => value > self.value,
+            Comparison::AtMost => value <= self.value,
+            Comparison::Below => value < self.value,
+        }
+    }
+}
+
+/// A named benchmark band, e.g. `excellent = ">= 50"`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// The band's name.
+    pub name: String,
+    /// The condition a value meets to be in the band.
+    pub threshold: Threshold,
+}
+
+/// Opening hours for one weekday: `None` when closed.
+pub type DayHours = Option<(Time, Time)>;
+
+/// A business-hours calendar.
+#[derive(Debug, Clone)]
+pub struct BusinessHours {
+    /// The calendar's time zone.
+    pub time_zone: TimeZone,
+    /// Opening hours Monday (index 0) to Sunday (index 6).
+    pub week: [DayHours; 7],
+    /// Closed days.
+    pub holidays: Vec<Date>,
+}
+
+impl BusinessHours {
+    /// The opening hours of a weekday.
+    pub fn hours(&self, day: Weekday) -> DayHours {
+        self.week[usize::from(day.to_monday_zero_offset() as u8)]
+    }
+}
+
+/// Health-score configuration (kpis.md, "Health score").
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthConfig {
+    /// Weight of activity recency.
+    pub weight_activity: f64,
+    /// Weight of the latest NPS or CSAT answer.
+    pub weight_satisfaction: f64,
+    /// Weight of the support burden.
+    pub weight_support: f64,
+    /// Weight of purchase recency.
+    pub weight_purchase: f64,
+    /// Scores at or above this are green.
+    pub green_at: f64,
+    /// Scores at or above this (and below green) are yellow; below it, red.
+    pub yellow_at: f64,
+}
+
+/// An error in `cxkpi.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// Not valid TOML, or an unknown or mistyped key.
+    #[error("{0}")]
+    Syntax(String),
+    /// A value that is well formed but not acceptable.
+    #[error("`{key}`: {reason}")]
+    Invalid {
+        /// The dotted key.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        reason: reason.into(),
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawConfig {
+    workspace: RawWorkspace,
+    finance: RawFinance,
+    surveys: BTreeMap<String, RawSurvey>,
+    support: RawSupport,
+    business_hours: RawBusinessHours,
+    benchmarks: BTreeMap<String, BTreeMap<String, String>>,
+    targets: BTreeMap<String, String>,
+    health: RawHealth,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawWorkspace {
+    time_zone: String,
+    currency: String,
+}
+
+impl std::default::Default for RawWorkspace {
+    fn default() -> Self {
+        RawWorkspace {
+            time_zone: "UTC".into(),
+            currency: "USD".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawFinance {
+    gross_margin: f64,
+    monthly_discount_rate: f64,
+}
+
+impl std::default::Default for RawFinance {
+    fn default() -> Self {
+        RawFinance {
+            gross_margin: 1.0,
+            monthly_discount_rate: 0.01,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSurvey {
+    min: i64,
+    max: i64,
+    satisfied_at: Option<i64>,
+    higher_is_better: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawSupport {
+    sla_first_response: String,
+}
+
+impl std::default::Default for RawSupport {
+    fn default() -> Self {
+        RawSupport {
+            sla_first_response: "1h".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawBusinessHours {
+    enabled: bool,
+    time_zone: Option<String>,
+    monday: Option<String>,
+    tuesday: Option<String>,
+    wednesday: Option<String>,
+    thursday: Option<String>,
+    friday: Option<String>,
+    saturday: Option<String>,
+    sunday: Option<String>,
+    holidays: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawHealth {
+    weight_activity: f64,
+    weight_satisfaction: f64,
+    weight_support: f64,
+    weight_purchase: f64,
+    green_at: f64,
+    yellow_at: f64,
+}
+
+impl std::default::Default for RawHealth {
+    fn default() -> Self {
+        RawHealth {
+            weight_activity: 0.3,
+            weight_satisfaction: 0.3,
+            weight_support: 0.2,
+            weight_purchase: 0.2,
+            green_at: 70.0,
+            yellow_at: 40.0,
+        }
+    }
+}
+
+/// Parses a duration such as `1h`, `90m`, `2d` or `45s` into hours.
+pub fn parse_hours(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = crate::parse::parse_decimal(number.trim()).ok()?;
+    let per_hour = match unit.trim() {
+        "s" => 3600.0,
+        "m" | "min" => 60.0,
+        "h" => 1.0,
+        "d" => 1.0 / 24.0,
+        _ => return None,
+    };
+    Some(number / per_hour)
+}
+
+/// Parses `>= 40`, `> 0`, `<= 2h`, `< 5`: durations with a unit are converted to hours.
+pub fn parse_threshold(text: &str) -> Option<Threshold> {
+    let text = text.trim();
+    let (op, rest) = if let Some(r) = text.strip_prefix(">=") {
+        (Comparison::AtLeast, r)
+    } else if let Some(r) = text.strip_prefix("<=") {
+        (Comparison::AtMost, r)
+    } else if let Some(r) = text.strip_prefix('>') {
+        (Comparison::Above, r)
+    } else if let Some(r) = text.strip_prefix('<') {
+        (Comparison::Below, r)
+    } else {
+        return None;
+    };
+    let rest = rest.trim();
+    let value = match crate::parse::parse_decimal(rest) {
+        Ok(v) => v,
+        Err(_) => parse_hours(rest)?,
+    };
+    Some(Threshold { op, value })
+}
+
+fn parse_day_hours(key: &str, text: &Option<String>) -> Result<DayHours, ConfigError> {
+    let Some(text) = text else { return Ok(None) };
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("closed") {
+        return Ok(None);
+    }
+    let bad = || invalid(key, format!("`{text}` is not of the form 09:00-17:00 or closed"));
+    let (open, close) = text.split_once('-').ok_or_else(bad)?;
+    let parse = |s: &str| Time::strptime("%H:%M", s.trim()).map_err(|_| bad());
+    let (open, close) = (parse(open)?, parse(close)?);
+    if close <= open {
+        return Err(invalid(key, "closing time must be after opening time"));
+    }
+    Ok(Some((open, close)))
+}
+
+fn time_zone(key: &str, name: &str) -> Result<TimeZone, ConfigError> {
+    TimeZone::get(name).map_err(|_| {
+        invalid(
+            key,
+            format!("unknown time zone `{name}` (use an IANA name such as Europe/Berlin)"),
+        )
+    })
+}
+
+impl Config {
+    /// Parses and validates the text of a `cxkpi.toml`.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        Config::from_raw(raw)
+    }
+
+    fn from_raw(raw: RawConfig) -> Result<Config, ConfigError> {
+        let tz = time_zone("workspace.time_zone", &raw.workspace.time_zone)?;
+        if !(0.0..=1.0).contains(&raw.finance.gross_margin) {
+            return Err(invalid("finance.gross_margin", "must be between 0 and 1"));
+        }
+        if !(0.0..1.0).contains(&raw.finance.monthly_discount_rate) {
+            return Err(invalid(
+                "finance.monthly_discount_rate",
+                "must be at least 0 and below 1",
+            ));
+        }
+
+        let mut surveys = default_surveys();
+        for (name, s) in raw.surveys {
+            let key = format!("surveys.{name}");
+            if name == "nps" {
+                return Err(invalid(key, "the NPS scale is fixed at 0..10"));
+            }
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()) {
+                return Err(invalid(key, "survey names are lower-case letters, digits and _"));
+            }
+            if s.min >= s.max {
+                return Err(invalid(key, "min must be below max"));
+            }
+            let satisfied_at = s.satisfied_at.unwrap_or(s.max - 1).max(s.min);
+            if !(s.min..=s.max).contains(&satisfied_at) {
+                return Err(invalid(key, "satisfied_at must be inside min..max"));
+            }
+            surveys.insert(
+                name,
+                SurveyScale {
+                    min: s.min,
+                    max: s.max,
+                    satisfied_at,
+                    higher_is_better: s.higher_is_better.unwrap_or(true),
+                },
+            );
+        }
+
+        let sla = parse_hours(&raw.support.sla_first_response).ok_or_else(|| {
+            invalid(
+                "support.sla_first_response",
+                "expected a duration such as 1h, 30m or 2d",
+            )
+        })?;
+
+        let bh = raw.business_hours;
+        let business_hours = if bh.enabled {
+            let tz = match bh.time_zone.as_deref() {
+                Some(name) if !name.is_empty() => time_zone("business_hours.time_zone", name)?,
+                _ => tz.clone(),
+            };
+            let week = [
+                parse_day_hours("business_hours.monday", &bh.monday)?,
+                parse_day_hours("business_hours.tuesday", &bh.tuesday)?,
+                parse_day_hours("business_hours.wednesday", &bh.wednesday)?,
+                parse_day_hours("business_hours.thursday", &bh.thursday)?,
+                parse_day_hours("business_hours.friday", &bh.friday)?,
+                parse_day_hours("business_hours.saturday", &bh.saturday)?,
+                parse_day_hours("business_hours.sunday", &bh.sunday)?,
+            ];
+            if week.iter().all(Option::is_none) {
+                return Err(invalid("business_hours", "enabled but open on no day"));
+            }
+            let holidays = bh
+                .holidays
+                .iter()
+                .map(|d| {
+                    Date::strptime("%Y-%m-%d", d).map_err(|_| {
+                        invalid("business_hours.holidays", format!("`{d}` is not a YYYY-MM-DD date"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(BusinessHours {
+                time_zone: tz,
+                week,
+                holidays,
+            })
+        } else {
+            None
+        };
+
+        let mut benchmarks = BTreeMap::new();
+        for (kpi, bands) in raw.benchmarks {
+            let mut parsed = Vec::new();
+            for (name, text) in bands {
+                let threshold = parse_threshold(&text).ok_or_else(|| {
+                    invalid(
+                        format!("benchmarks.{kpi}.{name}"),
+                        format!("`{text}` is not a comparison such as \">= 40\" or \"<= 2h\""),
+                    )
+                })?;
+                parsed.push(Band { name, threshold });
+            }
+            benchmarks.insert(kpi, parsed);
+        }
+        let mut targets = BTreeMap::new();
+        for (kpi, text) in raw.targets {
+            let threshold = parse_threshold(&text).ok_or_else(|| {
+                invalid(
+                    format!("targets.{kpi}"),
+                    format!("`{text}` is not a comparison such as \">= 40\" or \"<= 2h\""),
+                )
+            })?;
+            targets.insert(kpi, threshold);
+        }
+
+        let h = raw.health;
+        let weights = [
+            h.weight_activity,
+            h.weight_satisfaction,
+            h.weight_support,
+            h.weight_purchase,
+        ];
+        if weights.iter().any(|w| *w < 0.0) || weights.iter().sum::<f64>() <= 0.0 {
+            return Err(invalid(
+                "health",
+                "weights must be >= 0 and at least one above 0",
+            ));
+        }
+        if !(0.0..=100.0).contains(&h.yellow_at) || !(h.yellow_at..=100.0).contains(&h.green_at) {
+            return Err(invalid("health", "need 0 <= yellow_at <= green_at <= 100"));
+        }
+
+        Ok(Config {
+            time_zone_name: raw.workspace.time_zone,
+            time_zone: tz,
+            currency: raw.workspace.currency,
+            gross_margin: raw.finance.gross_margin,
+            monthly_discount_rate: raw.finance.monthly_discount_rate,
+            surveys,
+            sla_first_response_hours: sla,
+            business_hours,
+            benchmarks,
+            targets,
+            health: HealthConfig {
+                weight_activity: h.weight_activity,
+                weight_satisfaction: h.weight_satisfaction,
+                weight_support: h.weight_support,
+                weight_purchase: h.weight_purchase,
+                green_at: h.green_at,
+                yellow_at: h.yellow_at,
+            },
+        })
+    }
+
+    /// The configuration with every default, in the given time zone.
+    pub fn with_time_zone(name: &str) -> Result<Config, ConfigError> {
+        let mut raw = RawConfig::default();
+        raw.workspace.time_zone = name.to_string();
+        Config::from_raw(raw)
+    }
+}
+
+impl std::default::Default for Config {
+    fn default() -> Self {
+        Config::from_raw(RawConfig::default()).expect("the defaults are valid")
+    }
+}
+
+fn default_surveys() -> BTreeMap<String, SurveyScale> {
+    let scale = |min, max, satisfied_at| SurveyScale {
+        min,
+        max,
+        satisfied_at,
+        higher_is_better: true,
+    };
+    BTreeMap::from([
+        ("nps".to_string(), scale(0, 10, 9)),
+        ("csat".to_string(), scale(1, 5, 4)),
+        ("ces".to_string(), scale(1, 7, 6)),
+        ("ppr".to_string(), scale(1, 5, 4)),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_written_defaults_are_the_defaults() {
+        let written = Config::from_toml(DEFAULT_TOML).unwrap();
+        let default = Config::default();
+        assert_eq!(written.time_zone_name, default.time_zone_name);
+        assert_eq!(written.currency, default.currency);
+        assert_eq!(written.gross_margin, default.gross_margin);
+        assert_eq!(written.monthly_discount_rate, default.monthly_discount_rate);
+        assert_eq!(written.surveys, default.surveys);
+        assert_eq!(written.sla_first_response_hours, 1.0);
+        assert!(written.business_hours.is_none());
+        assert_eq!(written.targets, default.targets);
+        assert_eq!(written.health, default.health);
+    }
+
+    #[test]
+    fn durations_and_thresholds() {
+        assert_eq!(parse_hours("90m"), Some(1.5));
+        assert_eq!(parse_hours("2d"), Some(48.0));
+        assert_eq!(parse_hours("2"), None);
+        let t = parse_threshold("<= 2h").unwrap();
+        assert_eq!((t.op, t.value), (Comparison::AtMost, 2.0));
+        assert!(t.is_met(2.0) && !t.is_met(2.01));
+        let t = parse_threshold(">40").unwrap();
+        assert!(!t.is_met(40.0) && t.is_met(40.5));
+        assert!(parse_threshold("= 4").is_none());
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let err = Config::from_toml("[workspace]\ntime_zone = \"Mars/Base\"\n").unwrap_err();
+        assert!(err.to_string().contains("workspace.time_zone"), "{err}");
+        let err = Config::from_toml("[surveys.nps]\nmin = 1\nmax = 5\n").unwrap_err();
+        assert!(err.to_string().contains("fixed"), "{err}");
+        let err = Config::from_toml("[workspace]\ntimezone = \"UTC\"\n").unwrap_err();
+        assert!(err.to_string().contains("timezone"), "{err}");
+    }
+
+    #[test]
+    fn business_hours_and_custom_surveys() {
+        let config = Config::from_toml(
+            r#"
+[workspace]
+time_zone = "Europe/Berlin"
+[surveys.onboarding]
+min = 0
+max = 4
+[business_hours]
+enabled = true
+monday = "09:00-17:00"
+saturday = "closed"
+holidays = ["2024-12-25"]
+[targets]
+nps = ">= 40"
+"#,
+        )
+        .unwrap();
+        let onboarding = config.surveys["onboarding"];
+        assert_eq!((onboarding.min, onboarding.max, onboarding.satisfied_at), (0, 4, 3));
+        let bh = config.business_hours.unwrap();
+        assert_eq!(
+            bh.hours(Weekday::Monday),
+            Some((Time::constant(9, 0, 0, 0), Time::constant(17, 0, 0, 0)))
+        );
+        assert_eq!(bh.hours(Weekday::Saturday), None);
+        assert_eq!(bh.holidays, vec![Date::constant(2024, 12, 25)]);
+        assert!(config.targets["nps"].is_met(40.0));
+    }
+}

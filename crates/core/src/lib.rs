@@ -1,0 +1,24 @@
+//! The cxkpi domain core: what the data is and what it means. No IO, nothing async.
+//!
+//! - [`entity`]: the nine importable entities and their columns and rules, as data.
+//! - [`parse`]: the value grammars of the import contract (timestamps, numbers, booleans).
+//! - [`validate`]: checking one row against its entity's rules.
+//! - [`config`]: the workspace configuration (`cxkpi.toml`), parsed and validated.
+//!
+//! ```
+//! use cxkpi_core::{config::Config, entity::Entity, validate::{RowValidator, Value}};
+//!
+//! let config = Config::default();
+//! let validator = RowValidator::new(Entity::Customers, &config);
+//! let mut values = Vec::new();
+//! let cells = [Some("C1"), Some("2024-03-01T09:30:00+02:00"), None, Some("ads"), None];
+//! validator.validate(&cells, &mut values).unwrap();
+//! // 2024-03-01T07:30:00Z in microseconds since the epoch.
+//! assert_eq!(values[1], Value::Timestamp(1_709_278_200_000_000));
+//! ```
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod entity;
+pub mod parse;
+pub mod validate;

@@ -1,0 +1,90 @@
+//! The store's error type.
+
+use std::path::PathBuf;
+
+/// What can go wrong in the store.
+///
+/// The first variants are the user's to fix (a missing workspace, a file that cannot be
+/// imported); [`StoreError::Io`] and [`StoreError::Engine`] are the machine's;
+/// [`StoreError::Internal`] is likely a bug.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The directory holds no workspace.
+    #[error(
+        "no cxkpi workspace at {}: create one with `cxkpi init {}` (or point --workspace / CXKPI_WORKSPACE at one)",
+        .0.display(), .0.display()
+    )]
+    NoWorkspace(PathBuf),
+    /// `init` on a directory that already is a workspace.
+    #[error("{} is already a cxkpi workspace", .0.display())]
+    AlreadyWorkspace(PathBuf),
+    /// The configuration file is invalid.
+    #[error("{}: {source}", .path.display())]
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is wrong.
+        source: cxkpi_core::config::ConfigError,
+    },
+    /// A whole input file cannot be imported (missing required column, duplicate header,
+    /// unreadable format).
+    #[error("{source_name}: {reason}")]
+    Refused {
+        /// The input's name as given.
+        source_name: String,
+        /// Why.
+        reason: String,
+    },
+    /// A usage error, such as an unknown format name.
+    #[error("{0}")]
+    Usage(String),
+    /// An operating-system error, with what was being done.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done, e.g. the path being read.
+        context: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// An error of the query engine or of Arrow/Parquet.
+    #[error("query engine: {0}")]
+    Engine(String),
+    /// A broken invariant: likely a bug in cxkpi.
+    #[error("internal error (likely a bug in cxkpi): {0}")]
+    Internal(String),
+}
+
+/// The store's result type.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Adds context to IO errors.
+pub(crate) trait IoContext<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| StoreError::Io {
+            context: what(),
+            source,
+        })
+    }
+}
+
+impl From<datafusion::error::DataFusionError> for StoreError {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        StoreError::Engine(e.to_string())
+    }
+}
+
+impl From<arrow::error::ArrowError> for StoreError {
+    fn from(e: arrow::error::ArrowError) -> Self {
+        StoreError::Engine(e.to_string())
+    }
+}
+
+impl From<parquet::errors::ParquetError> for StoreError {
+    fn from(e: parquet::errors::ParquetError) -> Self {
+        StoreError::Engine(e.to_string())
+    }
+}

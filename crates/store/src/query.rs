@@ -1,0 +1,218 @@
+//! Reading: snapshots of the store, the DataFusion session over them, and export.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use cxkpi_core::entity::Entity;
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::StreamExt;
+use arrow::array::RecordBatch;
+use parquet::arrow::ArrowWriter;
+
+use crate::error::{Result, StoreError};
+use crate::manifest::{Manifest, TableState};
+use crate::schema;
+
+/// One consistent version of every table.
+///
+/// It names immutable files only; later imports write new files and switch the manifest,
+/// so a snapshot keeps reading the version it was taken at (files it names are kept for
+/// a grace period after they are replaced).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    store_dir: PathBuf,
+    manifest: Manifest,
+}
+
+/// Facts about one stored table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfo {
+    /// The entity.
+    pub entity: Entity,
+    /// Rows stored.
+    pub rows: u64,
+    /// Part files.
+    pub parts: usize,
+    /// Dimension columns.
+    pub dimensions: Vec<String>,
+}
+
+impl Snapshot {
+    pub(crate) fn new(store_dir: PathBuf, manifest: Manifest) -> Snapshot {
+        Snapshot {
+            store_dir,
+            manifest,
+        }
+    }
+
+    /// The manifest version (0 for an empty store); it increases with every change.
+    pub fn version(&self) -> u64 {
+        self.manifest.version
+    }
+
+    fn state(&self, entity: Entity) -> TableState {
+        self.manifest
+            .tables
+            .get(entity.name())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Facts about one table.
+    pub fn table(&self, entity: Entity) -> TableInfo {
+        let state = self.state(entity);
+        TableInfo {
+            entity,
+            rows: state.rows(),
+            parts: state.parts.len(),
+            dimensions: state.dimensions,
+        }
+    }
+
+    /// Facts about every table, in the contract's order.
+    pub fn tables(&self) -> Vec<TableInfo> {
+        Entity::ALL.iter().map(|e| self.table(*e)).collect()
+    }
+
+    /// The absolute paths of a table's part files.
+    pub fn files(&self, entity: Entity) -> Vec<PathBuf> {
+        self.state(entity)
+            .parts
+            .iter()
+            .map(|p| self.store_dir.join(&p.file))
+            .collect()
+    }
+
+    /// A DataFusion session with every entity registered as a table of its name
+    /// (`customers`, `orders`, ...), with the contract columns and the dimensions.
+    pub fn context(&self) -> Result<SessionContext> {
+        self.context_with(SessionConfig::new())
+    }
+
+    /// [`Snapshot::context`] with a given session configuration.
+    pub fn context_with(&self, config: SessionConfig) -> Result<SessionContext> {
+        let ctx = SessionContext::new_with_config(config);
+        for entity in Entity::ALL {
+            let state = self.state(entity);
+            let schema = schema::table_schema(entity, &state.dimensions);
+            if state.parts.is_empty() {
+                let empty = MemTable::try_new(schema, vec![vec![]])?;
+                ctx.register_table(entity.name(), Arc::new(empty))?;
+                continue;
+            }
+            let urls = state
+                .parts
+                .iter()
+                .map(|p| {
+                    let path = self.store_dir.join(&p.file);
+                    let path = path.to_str().ok_or_else(|| {
+                        StoreError::Usage(format!("{} is not a UTF-8 path", path.display()))
+                    })?;
+                    Ok(ListingTableUrl::parse(path)?)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                .with_file_extension(".parquet");
+            let config = ListingTableConfig::new_with_multi_paths(urls)
+                .with_listing_options(options)
+                .with_schema(schema);
+            ctx.register_table(entity.name(), Arc::new(ListingTable::try_new(config)?))?;
+        }
+        Ok(ctx)
+    }
+}
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// CSV with a header; timestamps in RFC 3339 UTC.
+    Csv,
+    /// One JSON object a line; missing values are left out.
+    Ndjson,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl FromStr for ExportFormat {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" => Ok(ExportFormat::Csv),
+            "ndjson" | "jsonl" | "json" => Ok(ExportFormat::Ndjson),
+            "parquet" => Ok(ExportFormat::Parquet),
+            _ => Err(StoreError::Usage(format!(
+                "unknown export format `{s}`; the formats are csv, ndjson, parquet"
+            ))),
+        }
+    }
+}
+
+/// Writes the stored rows of `entity` to `out`; returns the number of rows. Rows come
+/// in storage order (by import, then by input order), which is stable for a snapshot.
+pub async fn export<W: Write + Send>(
+    snapshot: &Snapshot,
+    entity: Entity,
+    format: ExportFormat,
+    out: W,
+) -> Result<u64> {
+    // One partition: files are read in order, so the output order is deterministic.
+    let ctx = snapshot.context_with(SessionConfig::new().with_target_partitions(1))?;
+    let frame = ctx.table(entity.name()).await?;
+    let schema = Arc::new(frame.schema().as_arrow().clone());
+    let mut stream = frame.execute_stream().await?;
+    let mut rows = 0u64;
+    enum Sink<W: Write + Send> {
+        Csv(arrow::csv::Writer<W>),
+        Ndjson(arrow::json::LineDelimitedWriter<W>),
+        Parquet(ArrowWriter<W>),
+    }
+    let empty = RecordBatch::new_empty(Arc::clone(&schema));
+    let mut sink = match format {
+        ExportFormat::Csv => Sink::Csv(
+            arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .with_timestamp_tz_format("%Y-%m-%dT%H:%M:%S%.fZ".to_string())
+                .with_date_format("%Y-%m-%d".to_string())
+                .build(out),
+        ),
+        ExportFormat::Ndjson => Sink::Ndjson(arrow::json::LineDelimitedWriter::new(out)),
+        ExportFormat::Parquet => Sink::Parquet(ArrowWriter::try_new(out, schema, None)?),
+    };
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows += batch.num_rows() as u64;
+        match &mut sink {
+            Sink::Csv(w) => w.write(&batch)?,
+            Sink::Ndjson(w) => w.write(&batch)?,
+            Sink::Parquet(w) => w.write(&batch)?,
+        }
+    }
+    if rows == 0 {
+        // So that an empty CSV export still has its header.
+        if let Sink::Csv(w) = &mut sink {
+            w.write(&empty)?;
+        }
+    }
+    match sink {
+        Sink::Csv(w) => {
+            let mut out = w.into_inner();
+            out.flush().map_err(|e| StoreError::Io {
+                context: "writing the export".into(),
+                source: e,
+            })?;
+        }
+        Sink::Ndjson(mut w) => w.finish()?,
+        Sink::Parquet(w) => {
+            w.close()?;
+        }
+    }
+    Ok(rows)
+}

@@ -1,0 +1,545 @@
+//! Reading import inputs: CSV, NDJSON and Parquet, plain or gzip-compressed, from a
+//! file or standard input, as a stream of records of text cells.
+//!
+//! Every format is turned into the same shape, a [`Record`] of optional text cells per
+//! source column, so that one validator decides what is valid and CSV, NDJSON and
+//! Parquet inputs give the same tables. Parquet values are formatted as text the import
+//! grammar reads back exactly (timestamps with a zone as RFC 3339, naive ones without an
+//! offset, dates as `YYYY-MM-DD`).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow::compute::{CastOptions, cast_with_options};
+use arrow::datatypes::DataType;
+use arrow::util::display::FormatOptions;
+use flate2::read::MultiGzDecoder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+
+use crate::error::{IoContext, Result, StoreError};
+
+/// An input file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// CSV with a header row (RFC 4180).
+    Csv,
+    /// One JSON object a line.
+    Ndjson,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl FromStr for InputFormat {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" => Ok(InputFormat::Csv),
+            "ndjson" | "jsonl" | "json" => Ok(InputFormat::Ndjson),
+            "parquet" => Ok(InputFormat::Parquet),
+            _ => Err(StoreError::Usage(format!(
+                "unknown input format `{s}`; the formats are csv, ndjson, parquet"
+            ))),
+        }
+    }
+}
+
+/// Where an input comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputSource {
+    /// A file.
+    Path(PathBuf),
+    /// Standard input.
+    Stdin,
+}
+
+/// One input of an import.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The source.
+    pub source: InputSource,
+    /// The format, or `None` to take it from the extension (or, for stdin, the content).
+    pub format: Option<InputFormat>,
+}
+
+impl Input {
+    /// An input from a command-line argument: `-` is standard input.
+    pub fn from_arg(arg: &str, format: Option<InputFormat>) -> Input {
+        let source = if arg == "-" {
+            InputSource::Stdin
+        } else {
+            InputSource::Path(PathBuf::from(arg))
+        };
+        Input { source, format }
+    }
+
+    /// The name used in messages and in the rejects file.
+    pub fn name(&self) -> String {
+        match &self.source {
+            InputSource::Path(p) => p.display().to_string(),
+            InputSource::Stdin => "<stdin>".into(),
+        }
+    }
+
+    /// The size in bytes, when known (for the progress bar).
+    pub fn size(&self) -> Option<u64> {
+        match &self.source {
+            InputSource::Path(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            InputSource::Stdin => None,
+        }
+    }
+}
+
+fn format_from_extension(path: &Path) -> Option<InputFormat> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    let ext = name.rsplit_once('.')?.1;
+    match ext {
+        "csv" => Some(InputFormat::Csv),
+        "ndjson" | "jsonl" | "json" => Some(InputFormat::Ndjson),
+        "parquet" | "parq" => Some(InputFormat::Parquet),
+        _ => None,
+    }
+}
+
+/// Counts the bytes read through it, for progress reporting.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// One record: its line (or record number for Parquet) and a text cell per source
+/// column. Cells are `None` when empty or null.
+#[derive(Debug, Default)]
+pub(crate) struct Record {
+    /// The line of the record's first line (CSV, NDJSON) or its 1-based row (Parquet).
+    pub line: u64,
+    text: String,
+    spans: Vec<Option<(usize, usize)>>,
+    /// A problem of the whole record (wrong field count, bad UTF-8, bad JSON).
+    pub problem: Option<String>,
+}
+
+impl Record {
+    fn clear(&mut self, n_columns: usize) {
+        self.text.clear();
+        self.spans.clear();
+        self.spans.resize(n_columns, None);
+        self.problem = None;
+    }
+
+    fn set(&mut self, column: usize, value: &str) {
+        if value.is_empty() {
+            return;
+        }
+        if column >= self.spans.len() {
+            self.spans.resize(column + 1, None);
+        }
+        let start = self.text.len();
+        self.text.push_str(value);
+        self.spans[column] = Some((start, self.text.len()));
+    }
+
+    /// The cell of source column `column`.
+    pub fn cell(&self, column: usize) -> Option<&str> {
+        self.spans
+            .get(column)
+            .copied()
+            .flatten()
+            .map(|(s, e)| &self.text[s..e])
+    }
+}
+
+enum Inner {
+    Csv {
+        reader: csv::Reader<Box<dyn Read + Send>>,
+        record: csv::ByteRecord,
+    },
+    Ndjson {
+        lines: Box<dyn BufRead + Send>,
+        line: u64,
+        buffer: String,
+    },
+    Parquet {
+        reader: ParquetRecordBatchReader,
+        columns: Vec<StringArray>,
+        row: usize,
+        rows: usize,
+        record_number: u64,
+    },
+}
+
+/// A stream of records from one input.
+pub(crate) struct RecordReader {
+    inner: Inner,
+    /// Source column names as written (trimmed); NDJSON adds names as keys appear.
+    header: Vec<String>,
+    /// The same, lower case: how columns are matched.
+    keys: Vec<String>,
+    /// Bytes of the input read so far.
+    pub bytes_read: Arc<AtomicU64>,
+    /// A spooled copy of standard input, removed on drop.
+    _spool: Option<tempfile_guard::Guard>,
+}
+
+mod tempfile_guard {
+    use std::path::PathBuf;
+
+    /// Removes a file when dropped.
+    pub struct Guard(pub PathBuf);
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+fn refused(input: &Input, reason: impl Into<String>) -> StoreError {
+    StoreError::Refused {
+        source_name: input.name(),
+        reason: reason.into(),
+    }
+}
+
+impl RecordReader {
+    /// Opens an input. `spool_dir` holds a temporary copy of standard input when it is
+    /// Parquet (which needs random access).
+    pub fn open(input: &Input, spool_dir: &Path) -> Result<RecordReader> {
+        let count = Arc::new(AtomicU64::new(0));
+        let raw: Box<dyn Read + Send> = match &input.source {
+            InputSource::Path(p) => Box::new(
+                File::open(p).context(|| format!("opening {}", p.display()))?,
+            ),
+            InputSource::Stdin => Box::new(io::stdin()),
+        };
+        let mut buffered = BufReader::with_capacity(
+            1 << 20,
+            Counting {
+                inner: raw,
+                count: Arc::clone(&count),
+            },
+        );
+        let head = buffered
+            .fill_buf()
+            .context(|| format!("reading {}", input.name()))?;
+        let gzip = head.starts_with(&[0x1f, 0x8b]);
+        let format = match (input.format, &input.source) {
+            (Some(f), _) => f,
+            (None, InputSource::Path(p)) => format_from_extension(p).ok_or_else(|| {
+                refused(
+                    input,
+                    "cannot tell the format from the extension (.csv, .ndjson, .jsonl, .parquet, optionally .gz); give --input-format",
+                )
+            })?,
+            (None, InputSource::Stdin) if gzip => {
+                return Err(refused(input, "gzip on standard input needs --input-format"));
+            }
+            (None, InputSource::Stdin) => sniff(head),
+        };
+        let reader: Box<dyn BufRead + Send> = if gzip {
+            Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(buffered)))
+        } else {
+            Box::new(buffered)
+        };
+        match format {
+            InputFormat::Csv => Self::open_csv(input, reader, count),
+            InputFormat::Ndjson => Ok(RecordReader {
+                inner: Inner::Ndjson {
+                    lines: reader,
+                    line: 0,
+                    buffer: String::new(),
+                },
+                header: Vec::new(),
+                keys: Vec::new(),
+                bytes_read: count,
+                _spool: None,
+            }),
+            InputFormat::Parquet => {
+                let (file, spool) = match (&input.source, gzip) {
+                    (InputSource::Path(p), false) => {
+                        (File::open(p).context(|| format!("opening {}", p.display()))?, None)
+                    }
+                    _ => {
+                        let path = spool_dir.join(format!("spool-{}.parquet", std::process::id()));
+                        let mut out = File::create(&path)
+                            .context(|| format!("creating {}", path.display()))?;
+                        let guard = tempfile_guard::Guard(path.clone());
+                        let mut reader = reader;
+                        io::copy(&mut reader, &mut out)
+                            .context(|| format!("spooling {}", input.name()))?;
+                        let file = File::open(&path)
+                            .context(|| format!("opening {}", path.display()))?;
+                        (file, Some(guard))
+                    }
+                };
+                let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+                    .map_err(|e| refused(input, format!("not a readable Parquet file: {e}")))?;
+                let header: Vec<String> = builder
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().trim().to_string())
+                    .collect();
+                let reader = builder
+                    .with_batch_size(8192)
+                    .build()
+                    .map_err(|e| refused(input, format!("not a readable Parquet file: {e}")))?;
+                Ok(RecordReader {
+                    keys: header.iter().map(|h| h.to_lowercase()).collect(),
+                    header,
+                    inner: Inner::Parquet {
+                        reader,
+                        columns: Vec::new(),
+                        row: 0,
+                        rows: 0,
+                        record_number: 0,
+                    },
+                    bytes_read: count,
+                    _spool: spool,
+                })
+            }
+        }
+    }
+
+    fn open_csv(
+        input: &Input,
+        reader: Box<dyn BufRead + Send>,
+        count: Arc<AtomicU64>,
+    ) -> Result<RecordReader> {
+        let reader: Box<dyn Read + Send> = Box::new(reader);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .buffer_capacity(1 << 20)
+            .from_reader(reader);
+        let header = reader
+            .byte_headers()
+            .map_err(|e| refused(input, format!("cannot read the header: {e}")))?;
+        if header.is_empty() {
+            return Err(refused(input, "the file is empty (no header row)"));
+        }
+        let header: Vec<String> = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                std::str::from_utf8(h)
+                    .map(|s| s.trim().to_string())
+                    .map_err(|_| refused(input, format!("header column {} is not UTF-8", i + 1)))
+            })
+            .collect::<Result<_>>()?;
+        Ok(RecordReader {
+            keys: header.iter().map(|h| h.to_lowercase()).collect(),
+            header,
+            inner: Inner::Csv {
+                reader,
+                record: csv::ByteRecord::new(),
+            },
+            bytes_read: count,
+            _spool: None,
+        })
+    }
+
+    /// Source column names, as written (trimmed).
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// Source column names, lower case.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+
+    /// Whether the columns are known up front (CSV, Parquet) or appear with the records
+    /// (NDJSON).
+    pub fn has_fixed_header(&self) -> bool {
+        !matches!(self.inner, Inner::Ndjson { .. })
+    }
+
+    /// Reads the next record into `record`; false at the end of the input.
+    pub fn next(&mut self, input: &Input, record: &mut Record) -> Result<bool> {
+        let n_columns = self.header.len();
+        match &mut self.inner {
+            Inner::Csv { reader, record: raw } => {
+                let more = reader.read_byte_record(raw).map_err(|e| StoreError::Refused {
+                    source_name: input.name(),
+                    reason: format!("cannot read CSV: {e}"),
+                })?;
+                if !more {
+                    return Ok(false);
+                }
+                record.clear(n_columns);
+                record.line = raw.position().map_or(0, |p| p.line());
+                if raw.len() != n_columns {
+                    record.problem = Some(format!(
+                        "the record has {} fields, the header has {n_columns}",
+                        raw.len()
+                    ));
+                    return Ok(true);
+                }
+                let Ok(all) = std::str::from_utf8(raw.as_slice()) else {
+                    record.problem = Some("the record is not valid UTF-8".into());
+                    return Ok(true);
+                };
+                record.text.push_str(all);
+                for i in 0..n_columns {
+                    let range = raw.range(i).expect("field exists");
+                    if !range.is_empty() {
+                        record.spans[i] = Some((range.start, range.end));
+                    }
+                }
+                Ok(true)
+            }
+            Inner::Ndjson {
+                lines,
+                line,
+                buffer,
+            } => loop {
+                buffer.clear();
+                let n = lines
+                    .read_line(buffer)
+                    .context(|| format!("reading {}", input.name()))?;
+                if n == 0 {
+                    return Ok(false);
+                }
+                *line += 1;
+                if buffer.trim().is_empty() {
+                    continue;
+                }
+                record.clear(n_columns);
+                record.line = *line;
+                let object = match serde_json::from_str::<serde_json::Value>(buffer) {
+                    Ok(serde_json::Value::Object(o)) => o,
+                    Ok(_) => {
+                        record.problem = Some("the line is not a JSON object".into());
+                        return Ok(true);
+                    }
+                    Err(e) => {
+                        record.problem = Some(format!("not valid JSON: {e}"));
+                        return Ok(true);
+                    }
+                };
+                let mut seen = Vec::with_capacity(object.len());
+                for (key, value) in &object {
+                    let name = key.trim();
+                    let lower = name.to_lowercase();
+                    let column = match self.keys.iter().position(|k| *k == lower) {
+                        Some(c) => c,
+                        None => {
+                            self.header.push(name.to_string());
+                            self.keys.push(lower);
+                            self.header.len() - 1
+                        }
+                    };
+                    if seen.contains(&column) {
+                        record.problem = Some(format!("the object names column `{name}` twice"));
+                        return Ok(true);
+                    }
+                    seen.push(column);
+                    match value {
+                        serde_json::Value::Null => {}
+                        serde_json::Value::String(s) => record.set(column, s),
+                        serde_json::Value::Bool(b) => record.set(column, if *b { "true" } else { "false" }),
+                        serde_json::Value::Number(n) => record.set(column, &n.to_string()),
+                        serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+                            record.problem = Some(format!(
+                                "column `{name}`: nested JSON values are not supported"
+                            ));
+                            return Ok(true);
+                        }
+                    }
+                }
+                return Ok(true);
+            },
+            Inner::Parquet {
+                reader,
+                columns,
+                row,
+                rows,
+                record_number,
+            } => {
+                while *row >= *rows {
+                    let Some(batch) = reader.next() else {
+                        return Ok(false);
+                    };
+                    let batch = batch.map_err(|e| StoreError::Refused {
+                        source_name: input.name(),
+                        reason: format!("cannot read Parquet: {e}"),
+                    })?;
+                    *columns = batch_as_text(&batch).map_err(|e| StoreError::Refused {
+                        source_name: input.name(),
+                        reason: e,
+                    })?;
+                    *rows = batch.num_rows();
+                    *row = 0;
+                }
+                record.clear(n_columns);
+                *record_number += 1;
+                record.line = *record_number;
+                for (c, column) in columns.iter().enumerate() {
+                    if column.is_valid(*row) {
+                        record.set(c, column.value(*row));
+                    }
+                }
+                *row += 1;
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// Guesses the format of standard input from its first bytes.
+fn sniff(head: &[u8]) -> InputFormat {
+    if head.starts_with(b"PAR1") {
+        InputFormat::Parquet
+    } else if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        InputFormat::Ndjson
+    } else {
+        InputFormat::Csv
+    }
+}
+
+/// Formats every column of a Parquet batch as text of the import grammar.
+fn batch_as_text(batch: &RecordBatch) -> std::result::Result<Vec<StringArray>, String> {
+    let options = CastOptions {
+        safe: false,
+        format_options: FormatOptions::new()
+            .with_timestamp_tz_format(Some("%Y-%m-%dT%H:%M:%S%.f%:z"))
+            .with_timestamp_format(Some("%Y-%m-%dT%H:%M:%S%.f"))
+            .with_date_format(Some("%Y-%m-%d")),
+    };
+    batch
+        .columns()
+        .iter()
+        .zip(batch.schema().fields())
+        .map(|(column, field)| {
+            let column: ArrayRef = match column.data_type() {
+                // A Date64 is milliseconds; read it as the date it names.
+                DataType::Date64 => cast_with_options(column, &DataType::Date32, &options)
+                    .map_err(|e| e.to_string())?,
+                _ => Arc::clone(column),
+            };
+            let text = cast_with_options(&column, &DataType::Utf8, &options).map_err(|e| {
+                format!("column `{}` of type {} cannot be read: {e}", field.name(), field.data_type())
+            })?;
+            Ok(text
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .expect("cast to Utf8 gives a StringArray")
+                .clone())
+        })
+        .collect()
+}
