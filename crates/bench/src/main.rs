@@ -47,7 +47,10 @@ fn main() -> anyhow::Result<()> {
 
 fn write_orders(path: &std::path::Path, rows: u64) -> anyhow::Result<u64> {
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
-    writeln!(out, "order_id,customer_id,ordered_at,amount,promised_at,delivered_at,accurate,region")?;
+    writeln!(
+        out,
+        "order_id,customer_id,ordered_at,amount,promised_at,delivered_at,accurate,region"
+    )?;
     const REGIONS: [&str; 4] = ["north_america", "europe", "apac", "latam"];
     for i in 0..rows {
         // A cheap deterministic scramble for varied values.
@@ -66,11 +69,20 @@ fn write_orders(path: &std::path::Path, rows: u64) -> anyhow::Result<u64> {
         if h % 4 != 0 {
             // Promised and delivered three days later (day 28 at most: valid every month).
             let d = day + 3;
-            write!(out, "2024-{month:02}-{d:02}T{hour:02}:{minute:02}:00Z,2024-{month:02}-{d:02}T{:02}:00:00Z,", (hour + 1) % 24)?;
+            write!(
+                out,
+                "2024-{month:02}-{d:02}T{hour:02}:{minute:02}:00Z,2024-{month:02}-{d:02}T{:02}:00:00Z,",
+                (hour + 1) % 24
+            )?;
         } else {
             write!(out, ",,")?;
         }
-        writeln!(out, "{},{}", if h % 25 == 0 { "false" } else { "true" }, REGIONS[(h % 4) as usize])?;
+        writeln!(
+            out,
+            "{},{}",
+            if h % 25 == 0 { "false" } else { "true" },
+            REGIONS[(h % 4) as usize]
+        )?;
     }
     out.flush()?;
     Ok(std::fs::metadata(path)?.len())
@@ -92,7 +104,12 @@ fn import(rows: u64, dir: Option<PathBuf>, keep: bool) -> anyhow::Result<()> {
     } else {
         let started = Instant::now();
         let bytes = write_orders(&csv, rows)?;
-        eprintln!("wrote {} ({:.0} MB) in {:.1} s", csv.display(), bytes as f64 / 1e6, started.elapsed().as_secs_f64());
+        eprintln!(
+            "wrote {} ({:.0} MB) in {:.1} s",
+            csv.display(),
+            bytes as f64 / 1e6,
+            started.elapsed().as_secs_f64()
+        );
         bytes
     };
     let workspace = dir.join("workspace");
@@ -108,7 +125,12 @@ fn import(rows: u64, dir: Option<PathBuf>, keep: bool) -> anyhow::Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     // Every generated row is valid and its id unique: all must be stored.
     ensure!(summary.read == rows, "read {} of {rows}", summary.read);
-    ensure!(summary.new == rows && summary.rejected == 0, "stored {}, rejected {}", summary.new, summary.rejected);
+    ensure!(
+        summary.new == rows && summary.rejected == 0,
+        "stored {}, rejected {}",
+        summary.new,
+        summary.rejected
+    );
     let table = store.snapshot()?.table(Entity::Orders);
     ensure!(table.rows == summary.new);
     println!(

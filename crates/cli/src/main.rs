@@ -22,7 +22,13 @@ use serde_json::json;
 #[command(name = "cxkpi", version, about, max_term_width = 100)]
 struct Cli {
     /// The workspace directory (holds cxkpi.toml and the store).
-    #[arg(long, short = 'w', global = true, env = "CXKPI_WORKSPACE", default_value = ".")]
+    #[arg(
+        long,
+        short = 'w',
+        global = true,
+        env = "CXKPI_WORKSPACE",
+        default_value = "."
+    )]
     workspace: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -123,7 +129,8 @@ fn main() -> ExitCode {
             let usage = e
                 .downcast_ref::<StoreError>()
                 .is_some_and(|e| matches!(e, StoreError::Usage(_)))
-                || e.downcast_ref::<cxkpi_core::entity::UnknownEntity>().is_some();
+                || e.downcast_ref::<cxkpi_core::entity::UnknownEntity>()
+                    .is_some();
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
@@ -149,9 +156,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
         } => {
             let entity: Entity = entity.parse()?;
-            let input_format = input_format
-                .map(|f| f.parse::<InputFormat>())
-                .transpose()?;
+            let input_format = input_format.map(|f| f.parse::<InputFormat>()).transpose()?;
             let store = Store::open(&cli.workspace)?;
             let inputs: Vec<Input> = files
                 .iter()
@@ -187,7 +192,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     eprintln!("wrote {rows} {entity} rows to {}", path.display());
                 }
                 None => {
-                    let out = std::io::BufWriter::new(std::io::stdout().lock());
+                    let out = std::io::BufWriter::new(std::io::stdout());
                     runtime.block_on(cxkpi_store::export(&snapshot, entity, format, out))?;
                 }
             }
@@ -260,7 +265,10 @@ fn demo(
     };
     let data = dir.join("demo-data");
     let started = Instant::now();
-    eprintln!("generating {customers} customers (seed {seed}) in {}", data.display());
+    eprintln!(
+        "generating {customers} customers (seed {seed}) in {}",
+        data.display()
+    );
     let files = cxkpi_demo::generate(
         &data,
         &DemoOptions {
@@ -372,7 +380,10 @@ fn print_import(s: &ImportSummary, seconds: f64, format: OutputFormat, strict: b
         s.unchanged,
         s.rejected,
         if s.superseded > 0 {
-            format!(", superseded by a later row of the same id {}", s.superseded)
+            format!(
+                ", superseded by a later row of the same id {}",
+                s.superseded
+            )
         } else {
             String::new()
         },
@@ -384,7 +395,10 @@ fn print_import(s: &ImportSummary, seconds: f64, format: OutputFormat, strict: b
     if s.stored {
         println!("{} now holds {} rows", s.entity.name(), s.table_rows);
     } else if strict && s.rejected > 0 {
-        println!("nothing stored: --strict and {} rows were rejected", s.rejected);
+        println!(
+            "nothing stored: --strict and {} rows were rejected",
+            s.rejected
+        );
     } else {
         println!("nothing stored");
     }

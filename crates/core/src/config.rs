@@ -317,7 +317,12 @@ fn parse_day_hours(key: &str, text: &Option<String>) -> Result<DayHours, ConfigE
     if text.is_empty() || text.eq_ignore_ascii_case("closed") {
         return Ok(None);
     }
-    let bad = || invalid(key, format!("`{text}` is not of the form 09:00-17:00 or closed"));
+    let bad = || {
+        invalid(
+            key,
+            format!("`{text}` is not of the form 09:00-17:00 or closed"),
+        )
+    };
     let (open, close) = text.split_once('-').ok_or_else(bad)?;
     let parse = |s: &str| Time::strptime("%H:%M", s.trim()).map_err(|_| bad());
     let (open, close) = (parse(open)?, parse(close)?);
@@ -362,8 +367,15 @@ impl Config {
             if name == "nps" {
                 return Err(invalid(key, "the NPS scale is fixed at 0..10"));
             }
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()) {
-                return Err(invalid(key, "survey names are lower-case letters, digits and _"));
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+            {
+                return Err(invalid(
+                    key,
+                    "survey names are lower-case letters, digits and _",
+                ));
             }
             if s.min >= s.max {
                 return Err(invalid(key, "min must be below max"));
@@ -413,7 +425,10 @@ impl Config {
                 .iter()
                 .map(|d| {
                     Date::strptime("%Y-%m-%d", d).map_err(|_| {
-                        invalid("business_hours.holidays", format!("`{d}` is not a YYYY-MM-DD date"))
+                        invalid(
+                            "business_hours.holidays",
+                            format!("`{d}` is not a YYYY-MM-DD date"),
+                        )
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -581,7 +596,10 @@ nps = ">= 40"
         )
         .unwrap();
         let onboarding = config.surveys["onboarding"];
-        assert_eq!((onboarding.min, onboarding.max, onboarding.satisfied_at), (0, 4, 3));
+        assert_eq!(
+            (onboarding.min, onboarding.max, onboarding.satisfied_at),
+            (0, 4, 3)
+        );
         let bh = config.business_hours.unwrap();
         assert_eq!(
             bh.hours(Weekday::Monday),

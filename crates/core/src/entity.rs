@@ -121,7 +121,12 @@ use ColumnType::*;
 const CUSTOMERS: &[ColumnSpec] = &[
     col("customer_id", Text, true, Rule::None),
     col("acquired_at", Timestamp, true, Rule::None),
-    col("churned_at", Timestamp, false, Rule::NotBefore("acquired_at")),
+    col(
+        "churned_at",
+        Timestamp,
+        false,
+        Rule::NotBefore("acquired_at"),
+    ),
     col("acquisition_channel", Text, false, Rule::None),
     col("campaign", Text, false, Rule::None),
 ];
@@ -132,7 +137,12 @@ const ORDERS: &[ColumnSpec] = &[
     col("ordered_at", Timestamp, true, Rule::None),
     col("amount", Decimal, true, Rule::NonNegative),
     col("promised_at", Timestamp, false, Rule::None),
-    col("delivered_at", Timestamp, false, Rule::NotBefore("ordered_at")),
+    col(
+        "delivered_at",
+        Timestamp,
+        false,
+        Rule::NotBefore("ordered_at"),
+    ),
     col("accurate", Boolean, false, Rule::None),
 ];
 
@@ -164,7 +174,12 @@ const TICKETS: &[ColumnSpec] = &[
         false,
         Rule::NotBefore("created_at"),
     ),
-    col("resolved_at", Timestamp, false, Rule::NotBefore("created_at")),
+    col(
+        "resolved_at",
+        Timestamp,
+        false,
+        Rule::NotBefore("created_at"),
+    ),
     col("channel", Text, false, Rule::None),
     col("replies", Integer, false, Rule::NonNegative),
     with_default(

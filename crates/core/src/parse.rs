@@ -29,7 +29,9 @@ pub enum ParseProblem {
     #[error("timestamp out of the supported range")]
     TimestampRange,
     /// Not of the number grammar.
-    #[error("not a number: expected plain decimal such as 12.50 (no exponent, thousands separator or currency sign)")]
+    #[error(
+        "not a number: expected plain decimal such as 12.50 (no exponent, thousands separator or currency sign)"
+    )]
     Number,
     /// A number with a fractional part where a whole number is needed.
     #[error("not a whole number")]
@@ -295,7 +297,10 @@ mod tests {
     #[test]
     fn dates() {
         let tz = TimeZone::get("Asia/Tokyo").unwrap();
-        assert_eq!(parse_date("2024-03-01", &tz).unwrap(), Date::constant(2024, 3, 1));
+        assert_eq!(
+            parse_date("2024-03-01", &tz).unwrap(),
+            Date::constant(2024, 3, 1)
+        );
         // 20:00 UTC is 05:00 the next day in Tokyo.
         assert_eq!(
             parse_date("2024-03-01T20:00:00Z", &tz).unwrap(),
@@ -313,7 +318,9 @@ mod tests {
         assert_eq!(parse_decimal("5."), Ok(5.0));
         assert_eq!(parse_decimal("-3"), Ok(-3.0));
         assert_eq!(parse_decimal("+3"), Ok(3.0));
-        for bad in ["1e5", "1,000", "$5", "", ".", "-", "inf", "NaN", " 5", "1.2.3"] {
+        for bad in [
+            "1e5", "1,000", "$5", "", ".", "-", "inf", "NaN", " 5", "1.2.3",
+        ] {
             assert_eq!(parse_decimal(bad), Err(ParseProblem::Number), "{bad}");
         }
         assert_eq!(parse_integer("3.0"), Ok(3));

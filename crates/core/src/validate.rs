@@ -202,9 +202,7 @@ impl<'a> RowValidator<'a> {
                 };
                 match ordered {
                     Some((a, b)) if strict && b <= a => Err(format!("must be after {other}")),
-                    Some((a, b)) if !strict && b < a => {
-                        Err(format!("must not be before {other}"))
-                    }
+                    Some((a, b)) if !strict && b < a => Err(format!("must not be before {other}")),
                     _ => Ok(()),
                 }
             }
@@ -269,15 +267,22 @@ mod tests {
     fn defaults_of_tickets() {
         let values = check(
             Entity::Tickets,
-            &[("ticket_id", "T1"), ("created_at", "2024-01-01"), ("reopens", "2")],
+            &[
+                ("ticket_id", "T1"),
+                ("created_at", "2024-01-01"),
+                ("reopens", "2"),
+            ],
         )
         .unwrap();
         // reopens 2, escalated false, contacts 1 + reopens = 3.
         assert_eq!(values[7], Value::Int(2));
         assert_eq!(values[8], Value::Bool(false));
         assert_eq!(values[9], Value::Int(3));
-        let values =
-            check(Entity::Tickets, &[("ticket_id", "T1"), ("created_at", "2024-01-01")]).unwrap();
+        let values = check(
+            Entity::Tickets,
+            &[("ticket_id", "T1"), ("created_at", "2024-01-01")],
+        )
+        .unwrap();
         assert_eq!(values[9], Value::Int(1));
     }
 
@@ -315,11 +320,17 @@ mod tests {
         assert!(row("nps", "8.0").is_ok());
         assert_eq!(
             row("nps", "11").unwrap_err(),
-            ("score".into(), "a nps score must be a whole number from 0 to 10".into())
+            (
+                "score".into(),
+                "a nps score must be a whole number from 0 to 10".into()
+            )
         );
         assert_eq!(
             row("csat", "7.5").unwrap_err(),
-            ("score".into(), "a csat score must be a whole number from 1 to 5".into())
+            (
+                "score".into(),
+                "a csat score must be a whole number from 1 to 5".into()
+            )
         );
         assert_eq!(row("NPS", "5").unwrap_err().0, "survey");
     }

@@ -101,7 +101,12 @@ const INDUSTRIES: [(&str, f64); 5] = [
     ("health", 0.15),
     ("education", 0.15),
 ];
-const SIZES: [(&str, f64); 4] = [("1-10", 0.4), ("11-50", 0.3), ("51-200", 0.2), ("201+", 0.1)];
+const SIZES: [(&str, f64); 4] = [
+    ("1-10", 0.4),
+    ("11-50", 0.3),
+    ("51-200", 0.2),
+    ("201+", 0.1),
+];
 const TICKET_CHANNELS: [(&str, f64); 3] = [("email", 0.5), ("chat", 0.35), ("phone", 0.15)];
 
 const PROMOTER_COMMENTS: &[&str] = &[
@@ -234,7 +239,14 @@ impl Writers {
             ),
             (
                 "subscriptions",
-                &["subscription_id", "customer_id", "started_at", "ended_at", "mrr", "plan"],
+                &[
+                    "subscription_id",
+                    "customer_id",
+                    "started_at",
+                    "ended_at",
+                    "mrr",
+                    "plan",
+                ],
             ),
             (
                 "responses",
@@ -291,9 +303,17 @@ impl Writers {
             ),
             (
                 "referrals",
-                &["referral_id", "referrer_id", "referred_customer_id", "referred_at"],
+                &[
+                    "referral_id",
+                    "referrer_id",
+                    "referred_customer_id",
+                    "referred_at",
+                ],
             ),
-            ("activity", &["event_id", "customer_id", "occurred_at", "event", "kind"]),
+            (
+                "activity",
+                &["event_id", "customer_id", "occurred_at", "event", "kind"],
+            ),
         ];
         let mut writers = Vec::new();
         let mut names = Vec::new();
@@ -342,7 +362,13 @@ pub fn generate(dir: &Path, options: &DemoOptions) -> io::Result<DemoSummary> {
     let start = epoch_seconds(start_date);
     let end = epoch_seconds(end_date);
     let month_starts: Vec<i64> = (0..=MONTHS)
-        .map(|m| epoch_seconds(start_date.checked_add(jiff::Span::new().months(m as i64)).expect("in range")))
+        .map(|m| {
+            epoch_seconds(
+                start_date
+                    .checked_add(jiff::Span::new().months(m as i64))
+                    .expect("in range"),
+            )
+        })
         .collect();
 
     // How many customers are won each month: growth times seasonality.
@@ -457,7 +483,11 @@ fn generate_customer(
     let souring = |t: i64| churned_at.is_some_and(|c| c - t < 60 * DAY);
 
     // Subscriptions: one interval, or two with an upgrade.
-    let seats = if plan == "enterprise" { rng.random_range(1..=5) } else { 1 };
+    let seats = if plan == "enterprise" {
+        rng.random_range(1..=5)
+    } else {
+        1
+    };
     let mrr = |plan: &str| match plan {
         "basic" => 29.0,
         "pro" => 99.0,
@@ -474,16 +504,37 @@ fn generate_customer(
             let at = rng.random_range(t0 + 60 * DAY..active_until - 20 * DAY);
             out.write(
                 SUBSCRIPTIONS,
-                [&format!("S{index:07}-1"), &id, &ts(t0), &ts(at), &format!("{:.2}", mrr(plan)), plan],
+                [
+                    &format!("S{index:07}-1"),
+                    &id,
+                    &ts(t0),
+                    &ts(at),
+                    &format!("{:.2}", mrr(plan)),
+                    plan,
+                ],
             )?;
             out.write(
                 SUBSCRIPTIONS,
-                [&format!("S{index:07}-2"), &id, &ts(at), &ended, &format!("{:.2}", mrr(next)), next],
+                [
+                    &format!("S{index:07}-2"),
+                    &id,
+                    &ts(at),
+                    &ended,
+                    &format!("{:.2}", mrr(next)),
+                    next,
+                ],
             )?;
         }
         _ => out.write(
             SUBSCRIPTIONS,
-            [&format!("S{index:07}-1"), &id, &ts(t0), &ended, &format!("{:.2}", mrr(plan)), plan],
+            [
+                &format!("S{index:07}-1"),
+                &id,
+                &ts(t0),
+                &ended,
+                &format!("{:.2}", mrr(plan)),
+                plan,
+            ],
         )?,
     }
 
@@ -497,7 +548,11 @@ fn generate_customer(
         } else {
             2 + poisson(rng, 3.0)
         };
-        let device = if rng.random_bool(0.55) { "desktop" } else { "mobile" };
+        let device = if rng.random_bool(0.55) {
+            "desktop"
+        } else {
+            "mobile"
+        };
         out.write(
             SESSIONS,
             [
@@ -522,7 +577,12 @@ fn generate_customer(
             let at = t0 - rng.random_range(0..14 * DAY);
             out.write(
                 REFERRALS,
-                [&format!("R{index:07}"), &format!("C{:07}", referrer + 1), &id, &ts(at)],
+                [
+                    &format!("R{index:07}"),
+                    &format!("C{:07}", referrer + 1),
+                    &id,
+                    &ts(at),
+                ],
             )?;
         }
     }
@@ -552,7 +612,11 @@ fn generate_customer(
         // Orders (the first at sign-up).
         let n_orders = poisson(rng, order_rate * season * share) + u64::from(first_order);
         for k in 0..n_orders {
-            let at = if first_order && k == 0 { t0 + rng.random_range(0..3600) } else { when(rng) };
+            let at = if first_order && k == 0 {
+                t0 + rng.random_range(0..3600)
+            } else {
+                when(rng)
+            };
             if at >= end {
                 continue;
             }
@@ -561,7 +625,11 @@ fn generate_customer(
             let promised = at + 5 * DAY;
             let took = Gamma::new(4.0, 1.1).map_or(4.0, |g| g.sample(rng)) * DAY as f64;
             let delivered = at + took as i64;
-            let delivered_text = if delivered < end { ts(delivered) } else { String::new() };
+            let delivered_text = if delivered < end {
+                ts(delivered)
+            } else {
+                String::new()
+            };
             let accurate = match rng.random::<f64>() {
                 x if x < 0.01 => "",
                 x if x < 0.05 => "false",
@@ -582,8 +650,11 @@ fn generate_customer(
             // Post-purchase rating after some deliveries.
             if delivered < end && rng.random_bool(0.15) {
                 let late = delivered > promised;
-                let mean = if late { 2.6 } else { 4.3 } - if accurate == "false" { 1.0 } else { 0.0 };
-                let score = (mean + rng.random_range(-1.2..1.2f64)).round().clamp(1.0, 5.0);
+                let mean =
+                    if late { 2.6 } else { 4.3 } - if accurate == "false" { 1.0 } else { 0.0 };
+                let score = (mean + rng.random_range(-1.2..1.2f64))
+                    .round()
+                    .clamp(1.0, 5.0);
                 response_n += 1;
                 let comment = if late && rng.random_bool(0.3) {
                     "Delivery was late again and nobody told me."
@@ -614,18 +685,47 @@ fn generate_customer(
         } * if souring(month_start) { 0.25 } else { 1.0 };
         for _ in 0..poisson(rng, usage_rate * share) {
             event_n += 1;
-            let event = choose(rng, &["login", "login", "create_report", "export_report", "invite_user"]);
+            let event = choose(
+                rng,
+                &[
+                    "login",
+                    "login",
+                    "create_report",
+                    "export_report",
+                    "invite_user",
+                ],
+            );
             out.write(
                 ACTIVITY,
-                [&format!("E{index:07}-{event_n}"), &id, &ts(when(rng)), event, "usage"],
+                [
+                    &format!("E{index:07}-{event_n}"),
+                    &id,
+                    &ts(when(rng)),
+                    event,
+                    "usage",
+                ],
             )?;
         }
         for _ in 0..poisson(rng, 0.5 * share) {
             event_n += 1;
-            let event = choose(rng, &["help_article_view", "faq_view", "chatbot_session", "community_post"]);
+            let event = choose(
+                rng,
+                &[
+                    "help_article_view",
+                    "faq_view",
+                    "chatbot_session",
+                    "community_post",
+                ],
+            );
             out.write(
                 ACTIVITY,
-                [&format!("E{index:07}-{event_n}"), &id, &ts(when(rng)), event, "self_service"],
+                [
+                    &format!("E{index:07}-{event_n}"),
+                    &id,
+                    &ts(when(rng)),
+                    event,
+                    "self_service",
+                ],
             )?;
         }
 
@@ -640,7 +740,12 @@ fn generate_customer(
             referral_n += 1;
             out.write(
                 REFERRALS,
-                [&format!("R{index:07}-{referral_n}"), &id, "", &ts(when(rng))],
+                [
+                    &format!("R{index:07}-{referral_n}"),
+                    &id,
+                    "",
+                    &ts(when(rng)),
+                ],
             )?;
         }
 
@@ -650,7 +755,11 @@ fn generate_customer(
             let created = when(rng);
             ticket_n += 1;
             let ch = pick(rng, &TICKET_CHANNELS);
-            let slow = in_range(created, Date::constant(2026, 2, 1), Date::constant(2026, 3, 1));
+            let slow = in_range(
+                created,
+                Date::constant(2026, 2, 1),
+                Date::constant(2026, 3, 1),
+            );
             let (response_median, resolution_median) = match ch {
                 "chat" => (180.0, 2.0 * 3600.0),
                 "phone" => (60.0, 4.0 * 3600.0),
@@ -665,7 +774,11 @@ fn generate_customer(
             };
             let resolution = lognormal(rng, resolution_median, 1.0) * if slow { 3.0 } else { 1.0 };
             let resolved = responded.max(created + resolution as i64);
-            let resolved_text = if resolved < end { ts(resolved) } else { String::new() };
+            let resolved_text = if resolved < end {
+                ts(resolved)
+            } else {
+                String::new()
+            };
             let reopens = match rng.random::<f64>() {
                 x if x < 0.02 => 2,
                 x if x < 0.12 => 1,
@@ -674,7 +787,11 @@ fn generate_customer(
             let replies = 1 + poisson(rng, 1.0) + reopens;
             let escalated = rng.random_bool(0.08);
             let handle = lognormal(rng, 600.0, 0.7);
-            let priority = if rng.random_bool(0.2) { "high" } else { "normal" };
+            let priority = if rng.random_bool(0.2) {
+                "high"
+            } else {
+                "normal"
+            };
             out.write(
                 TICKETS,
                 [
@@ -696,7 +813,9 @@ fn generate_customer(
             if resolved < end && rng.random_bool(0.3) {
                 let hours = (resolved - created) as f64 / 3600.0;
                 let mean = 4.6 - (hours / 24.0).min(2.5) - if reopens > 0 { 0.6 } else { 0.0 };
-                let score = (mean + rng.random_range(-1.0..1.0f64)).round().clamp(1.0, 5.0);
+                let score = (mean + rng.random_range(-1.0..1.0f64))
+                    .round()
+                    .clamp(1.0, 5.0);
                 response_n += 1;
                 let comment = match score as i64 {
                     1 | 2 if rng.random_bool(0.5) => "Terrible support, I waited days for a reply.",
@@ -757,10 +876,18 @@ fn generate_customer(
             } else if x < 1.0 - p_detractor {
                 (rng.random_range(7..=8), PASSIVE_COMMENTS)
             } else {
-                let comments = if price_drop { PRICE_COMMENTS } else { DETRACTOR_COMMENTS };
+                let comments = if price_drop {
+                    PRICE_COMMENTS
+                } else {
+                    DETRACTOR_COMMENTS
+                };
                 (rng.random_range(0..=6), comments)
             };
-            let comment = if rng.random_bool(0.45) { choose(rng, comments) } else { "" };
+            let comment = if rng.random_bool(0.45) {
+                choose(rng, comments)
+            } else {
+                ""
+            };
             response_n += 1;
             out.write(
                 RESPONSES,
@@ -793,8 +920,16 @@ fn generate_anonymous_sessions(
             visitor += 1;
             for s in 0..1 + poisson(rng, 0.5) {
                 let at = rng.random_range(month_starts[m]..month_starts[m + 1]);
-                let pageviews = if rng.random_bool(0.5) { 1 } else { 2 + poisson(rng, 2.0) };
-                let device = if rng.random_bool(0.45) { "desktop" } else { "mobile" };
+                let pageviews = if rng.random_bool(0.5) {
+                    1
+                } else {
+                    2 + poisson(rng, 2.0)
+                };
+                let device = if rng.random_bool(0.45) {
+                    "desktop"
+                } else {
+                    "mobile"
+                };
                 out.write(
                     SESSIONS,
                     [
@@ -857,7 +992,12 @@ fn generate_spend(
                 _ => 25.0,
             };
             let noise = rng.random_range(0.85..1.15);
-            row(channel, campaign, "acquisition", *count as f64 * per_customer * noise)?;
+            row(
+                channel,
+                campaign,
+                "acquisition",
+                *count as f64 * per_customer * noise,
+            )?;
         }
         let retention = 4_000.0 * rng.random_range(0.9..1.1);
         row("email", "lifecycle", "retention", retention)?;
@@ -879,7 +1019,14 @@ mod tests {
         };
         generate(a.path(), &options).unwrap();
         generate(b.path(), &options).unwrap();
-        for name in ["customers", "orders", "responses", "tickets", "spend", "sessions"] {
+        for name in [
+            "customers",
+            "orders",
+            "responses",
+            "tickets",
+            "spend",
+            "sessions",
+        ] {
             let read = |d: &Path| fs::read(d.join(format!("{name}.csv"))).unwrap();
             assert_eq!(read(a.path()), read(b.path()), "{name}.csv differs");
         }

@@ -57,7 +57,11 @@ pub(crate) fn run_locked(
         let Some(table) = manifest.tables.get(entity.name()) else {
             continue;
         };
-        let limit = if thorough { TARGET_PART_ROWS } else { TARGET_PART_ROWS / 2 };
+        let limit = if thorough {
+            TARGET_PART_ROWS
+        } else {
+            TARGET_PART_ROWS / 2
+        };
         let small: Vec<usize> = (0..table.parts.len())
             .filter(|&p| table.parts[p].rows < limit)
             .collect();

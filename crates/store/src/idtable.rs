@@ -29,10 +29,6 @@ impl<V> IdTable<V> {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
     fn id(&self, entry: usize) -> &[u8] {
         let start = self.starts[entry] as usize;
         let end = self
@@ -103,7 +99,6 @@ mod tests {
         assert_eq!(t.get("bb"), Some(&2));
         assert_eq!(t.get(""), Some(&3));
         assert_eq!(t.get("b"), None);
-        assert_eq!(t.len(), 3);
         for i in 0..10_000 {
             t.insert(&format!("id{i}"), i);
         }

@@ -100,6 +100,9 @@ pub struct ImportSummary {
     pub table_rows: u64,
 }
 
+/// The most columns an entity has (tickets: 11).
+const MAX_CONTRACT_COLUMNS: usize = 16;
+
 /// Sentinel of the input id table: the id's last row equals the stored row.
 const UNCHANGED: u64 = u64::MAX;
 
@@ -122,7 +125,9 @@ struct Rejects {
 
 impl Rejects {
     fn new(workspace: &Path, entity: Entity) -> Rejects {
-        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.3fZ").to_string();
+        let stamp = jiff::Timestamp::now()
+            .strftime("%Y%m%dT%H%M%S%.3fZ")
+            .to_string();
         Rejects {
             path: workspace
                 .join("rejects")
@@ -163,7 +168,8 @@ impl Rejects {
     fn finish(self) -> Result<Option<PathBuf>> {
         match self.writer {
             Some(mut w) => {
-                w.flush().context(|| format!("writing {}", self.path.display()))?;
+                w.flush()
+                    .context(|| format!("writing {}", self.path.display()))?;
                 Ok(Some(self.path))
             }
             None => Ok(None),
@@ -209,7 +215,12 @@ impl Importer<'_> {
 
     /// Maps source columns to targets, adding new dimensions; columns already mapped
     /// keep their target.
-    fn map_columns(&mut self, keys: &[String], header: &[String], targets: &mut Vec<Target>) -> Result<()> {
+    fn map_columns(
+        &mut self,
+        keys: &[String],
+        header: &[String],
+        targets: &mut Vec<Target>,
+    ) -> Result<()> {
         let mut new_dimensions = Vec::new();
         for (i, key) in keys.iter().enumerate().skip(targets.len()) {
             let target = if let Some(reason) = invalid_column(keys, header, i) {
@@ -237,11 +248,7 @@ impl Importer<'_> {
         Ok(())
     }
 
-    fn import_input(
-        &mut self,
-        input: &Input,
-        progress: &dyn Progress,
-    ) -> Result<InputSummary> {
+    fn import_input(&mut self, input: &Input, progress: &dyn Progress) -> Result<InputSummary> {
         let name = input.name();
         let mut reader = RecordReader::open(input, &self.store.store_dir)?;
         let mut targets = Vec::new();
@@ -252,7 +259,7 @@ impl Importer<'_> {
         if reader.has_fixed_header() {
             let keys = reader.keys().to_vec();
             // Check before mapping, so that a refused input adds no dimension.
-            for (i, key) in keys.iter().enumerate() {
+            for i in 0..keys.len() {
                 if let Some(reason) = invalid_column(&keys, reader.header(), i) {
                     return Err(refuse(reason));
                 }
@@ -283,8 +290,6 @@ impl Importer<'_> {
         };
         let n_contract = self.entity.columns().len();
         let mut record = Record::default();
-        let mut cells: Vec<Option<&str>> = Vec::with_capacity(n_contract);
-        let mut dims: Vec<Option<&str>> = Vec::new();
         let mut dim_order: Vec<usize> = Vec::new();
         while reader.next(input, &mut record)? {
             summary.read += 1;
@@ -292,7 +297,8 @@ impl Importer<'_> {
                 progress.position(reader.bytes_read.load(Ordering::Relaxed));
             }
             if let Some(problem) = record.problem.take() {
-                self.rejects.add(&name, record.line, &Rejection::record(problem))?;
+                self.rejects
+                    .add(&name, record.line, &Rejection::record(problem))?;
                 summary.rejected += 1;
                 continue;
             }
@@ -305,10 +311,9 @@ impl Importer<'_> {
                 let dimensions = &self.dimensions;
                 dim_order.sort_by(|a, b| dimensions[*a].cmp(&dimensions[*b]));
             }
-            cells.clear();
-            cells.resize(n_contract, None);
-            dims.clear();
-            dims.resize(self.dimensions.len(), None);
+            let mut cell_array = [None; MAX_CONTRACT_COLUMNS];
+            let cells = &mut cell_array[..n_contract];
+            let mut dims: Vec<Option<&str>> = vec![None; self.dimensions.len()];
             let mut invalid = None;
             for (source, target) in targets.iter().enumerate() {
                 let cell = record.cell(source);
@@ -325,7 +330,7 @@ impl Importer<'_> {
                 summary.rejected += 1;
                 continue;
             }
-            if let Err(rejection) = self.validator.validate(&cells, &mut self.values) {
+            if let Err(rejection) = self.validator.validate(cells, &mut self.values) {
                 self.rejects.add(&name, record.line, &rejection)?;
                 summary.rejected += 1;
                 continue;
@@ -334,7 +339,7 @@ impl Importer<'_> {
             let hash = row_hash(
                 &mut self.hash_buffer,
                 &self.values,
-                &cells,
+                cells,
                 &self.dimensions,
                 &dim_order,
                 &dims,
@@ -348,7 +353,7 @@ impl Importer<'_> {
                 }
             }
             if write {
-                self.builder.append(&self.values, &cells, &dims, hash);
+                self.builder.append(&self.values, cells, &dims, hash);
                 self.ordinal += 1;
                 if self.builder.len() >= BATCH_ROWS {
                     self.flush()?;
@@ -469,7 +474,10 @@ pub(crate) fn run(
     for input in inputs {
         match importer.import_input(input, progress) {
             Ok(summary) => summaries.push(summary),
-            Err(StoreError::Refused { source_name, reason }) => {
+            Err(StoreError::Refused {
+                source_name,
+                reason,
+            }) => {
                 progress.finish();
                 summaries.push(InputSummary {
                     name: source_name,
@@ -533,7 +541,11 @@ pub(crate) fn run(
     // New parts holding superseded rows are rewritten without them.
     dropped.sort_unstable();
     let mut parts = Vec::new();
-    for NewPart { part, first_ordinal } in new_parts {
+    for NewPart {
+        part,
+        first_ordinal,
+    } in new_parts
+    {
         let range = first_ordinal..first_ordinal + part.rows;
         let lo = dropped.partition_point(|o| *o < range.start);
         let hi = dropped.partition_point(|o| *o < range.end);

@@ -151,7 +151,8 @@ impl Store {
     pub(crate) fn write_lock(&self) -> Result<WriteLock> {
         let path = self.store_dir.join("LOCK");
         let file = File::create(&path).context(|| format!("creating {}", path.display()))?;
-        file.lock().context(|| format!("locking {}", path.display()))?;
+        file.lock()
+            .context(|| format!("locking {}", path.display()))?;
         let lock = WriteLock { _file: file };
         self.clean_up()?;
         Ok(lock)

@@ -8,9 +8,9 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use arrow::array::{
-    ArrayRef, BooleanArray, BooleanBuilder, Date32Builder, Float64Builder,
-    Int64Builder, RecordBatch, StringArray, StringBuilder, TimestampMicrosecondBuilder,
-    UInt64Array, UInt64Builder, new_null_array,
+    ArrayRef, BooleanArray, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder,
+    RecordBatch, StringArray, StringBuilder, TimestampMicrosecondBuilder, UInt64Array,
+    UInt64Builder, new_null_array,
 };
 use arrow::datatypes::SchemaRef;
 use cxkpi_core::entity::{ColumnType, Entity};
@@ -119,7 +119,13 @@ impl BatchBuilder {
     }
 
     /// Appends a row: one value and cell per contract column, one cell per dimension.
-    pub fn append(&mut self, values: &[Value], cells: &[Option<&str>], dims: &[Option<&str>], hash: u64) {
+    pub fn append(
+        &mut self,
+        values: &[Value],
+        cells: &[Option<&str>],
+        dims: &[Option<&str>],
+        hash: u64,
+    ) {
         for ((builder, value), cell) in self.columns.iter_mut().zip(values).zip(cells) {
             builder.append(*value, *cell);
         }
@@ -132,8 +138,13 @@ impl BatchBuilder {
 
     /// The rows so far as a batch; the builder is empty afterwards.
     pub fn finish(&mut self) -> Result<RecordBatch> {
-        let mut arrays: Vec<ArrayRef> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
-        arrays.extend(self.dimensions.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        let mut arrays: Vec<ArrayRef> =
+            self.columns.iter_mut().map(ColumnBuilder::finish).collect();
+        arrays.extend(
+            self.dimensions
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
         arrays.push(Arc::new(self.hashes.finish()));
         self.len = 0;
         Ok(RecordBatch::try_new(Arc::clone(&self.schema), arrays)?)
@@ -160,7 +171,10 @@ pub(crate) fn new_part_name(entity: Entity, version: u64, seq: usize) -> String 
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     let nonce = nanos ^ (u64::from(std::process::id()) << 40);
-    format!("{}/{version:08}-{nonce:016x}-{seq:03}.parquet", entity.name())
+    format!(
+        "{}/{version:08}-{nonce:016x}-{seq:03}.parquet",
+        entity.name()
+    )
 }
 
 /// An open part file being written.
@@ -283,7 +297,10 @@ fn write_parts(
     let mut ordinal = 0u64;
     let mut batches = 0u64;
     for batch in receiver {
-        if current.as_ref().is_some_and(|(p, _)| *p.schema() != batch.schema()) {
+        if current
+            .as_ref()
+            .is_some_and(|(p, _)| *p.schema() != batch.schema())
+        {
             let (part, first_ordinal) = current.take().expect("checked");
             done.push(NewPart {
                 part: part.close()?,
@@ -323,7 +340,11 @@ pub(crate) fn read_ids(
     let file = File::open(&path).context(|| format!("opening {}", path.display()))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
     let mask = ProjectionMask::columns(builder.parquet_schema(), [entity.id_column(), ROW_HASH]);
-    for batch in builder.with_projection(mask).with_batch_size(BATCH_ROWS).build()? {
+    for batch in builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()?
+    {
         let batch = batch?;
         let ids = column::<StringArray>(&batch, entity.id_column())?;
         let hashes = column::<UInt64Array>(&batch, ROW_HASH)?;

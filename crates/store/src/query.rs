@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
 use cxkpi_core::entity::Entity;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -13,7 +14,6 @@ use datafusion::datasource::listing::{
 };
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
-use arrow::array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 
 use crate::error::{Result, StoreError};

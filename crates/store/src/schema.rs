@@ -45,6 +45,10 @@ fn visible_fields(entity: Entity, dimensions: &[String]) -> Vec<Field> {
         .columns()
         .iter()
         .map(|c| Field::new(c.name, data_type(c.ty), true))
-        .chain(dimensions.iter().map(|d| Field::new(d, DataType::Utf8, true)))
+        .chain(
+            dimensions
+                .iter()
+                .map(|d| Field::new(d, DataType::Utf8, true)),
+        )
         .collect()
 }

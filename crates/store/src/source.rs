@@ -221,9 +221,9 @@ impl RecordReader {
     pub fn open(input: &Input, spool_dir: &Path) -> Result<RecordReader> {
         let count = Arc::new(AtomicU64::new(0));
         let raw: Box<dyn Read + Send> = match &input.source {
-            InputSource::Path(p) => Box::new(
-                File::open(p).context(|| format!("opening {}", p.display()))?,
-            ),
+            InputSource::Path(p) => {
+                Box::new(File::open(p).context(|| format!("opening {}", p.display()))?)
+            }
             InputSource::Stdin => Box::new(io::stdin()),
         };
         let mut buffered = BufReader::with_capacity(
@@ -251,7 +251,10 @@ impl RecordReader {
             (None, InputSource::Stdin) => sniff(head),
         };
         let reader: Box<dyn BufRead + Send> = if gzip {
-            Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(buffered)))
+            Box::new(BufReader::with_capacity(
+                1 << 20,
+                MultiGzDecoder::new(buffered),
+            ))
         } else {
             Box::new(buffered)
         };
@@ -270,9 +273,10 @@ impl RecordReader {
             }),
             InputFormat::Parquet => {
                 let (file, spool) = match (&input.source, gzip) {
-                    (InputSource::Path(p), false) => {
-                        (File::open(p).context(|| format!("opening {}", p.display()))?, None)
-                    }
+                    (InputSource::Path(p), false) => (
+                        File::open(p).context(|| format!("opening {}", p.display()))?,
+                        None,
+                    ),
                     _ => {
                         let path = spool_dir.join(format!("spool-{}.parquet", std::process::id()));
                         let mut out = File::create(&path)
@@ -281,8 +285,8 @@ impl RecordReader {
                         let mut reader = reader;
                         io::copy(&mut reader, &mut out)
                             .context(|| format!("spooling {}", input.name()))?;
-                        let file = File::open(&path)
-                            .context(|| format!("opening {}", path.display()))?;
+                        let file =
+                            File::open(&path).context(|| format!("opening {}", path.display()))?;
                         (file, Some(guard))
                     }
                 };
@@ -373,11 +377,16 @@ impl RecordReader {
     pub fn next(&mut self, input: &Input, record: &mut Record) -> Result<bool> {
         let n_columns = self.header.len();
         match &mut self.inner {
-            Inner::Csv { reader, record: raw } => {
-                let more = reader.read_byte_record(raw).map_err(|e| StoreError::Refused {
-                    source_name: input.name(),
-                    reason: format!("cannot read CSV: {e}"),
-                })?;
+            Inner::Csv {
+                reader,
+                record: raw,
+            } => {
+                let more = reader
+                    .read_byte_record(raw)
+                    .map_err(|e| StoreError::Refused {
+                        source_name: input.name(),
+                        reason: format!("cannot read CSV: {e}"),
+                    })?;
                 if !more {
                     return Ok(false);
                 }
@@ -452,7 +461,9 @@ impl RecordReader {
                     match value {
                         serde_json::Value::Null => {}
                         serde_json::Value::String(s) => record.set(column, s),
-                        serde_json::Value::Bool(b) => record.set(column, if *b { "true" } else { "false" }),
+                        serde_json::Value::Bool(b) => {
+                            record.set(column, if *b { "true" } else { "false" })
+                        }
                         serde_json::Value::Number(n) => record.set(column, &n.to_string()),
                         serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
                             record.problem = Some(format!(
@@ -533,7 +544,11 @@ fn batch_as_text(batch: &RecordBatch) -> std::result::Result<Vec<StringArray>, S
                 _ => Arc::clone(column),
             };
             let text = cast_with_options(&column, &DataType::Utf8, &options).map_err(|e| {
-                format!("column `{}` of type {} cannot be read: {e}", field.name(), field.data_type())
+                format!(
+                    "column `{}` of type {} cannot be read: {e}",
+                    field.name(),
+                    field.data_type()
+                )
             })?;
             Ok(text
                 .as_any()

@@ -57,27 +57,52 @@ fn tickets_parquet() -> Vec<u8> {
         ("customer_id", text(&[Some("C1"), Some("C2"), None])),
         (
             "created_at",
-            text(&[Some("2024-03-01T09:30:00Z"), Some("2024-03-01 09:30:00"), Some("2024-03-01")]),
+            text(&[
+                Some("2024-03-01T09:30:00Z"),
+                Some("2024-03-01 09:30:00"),
+                Some("2024-03-01"),
+            ]),
         ),
         (
             "first_response_at",
             // 2024-03-01T10:00:00Z and 2024-03-01T00:00:00.250Z in milliseconds.
             Arc::new(
-                TimestampMillisecondArray::from(vec![Some(1_709_287_200_000), None, Some(1_709_251_200_250)])
-                    .with_timezone("UTC"),
+                TimestampMillisecondArray::from(vec![
+                    Some(1_709_287_200_000),
+                    None,
+                    Some(1_709_251_200_250),
+                ])
+                .with_timezone("UTC"),
             ),
         ),
         (
             "resolved_at",
             // Naive 2024-03-02T00:00:00: local midnight in Berlin.
-            Arc::new(TimestampSecondArray::from(vec![None, Some(1_709_337_600), None])),
+            Arc::new(TimestampSecondArray::from(vec![
+                None,
+                Some(1_709_337_600),
+                None,
+            ])),
         ),
-        ("channel", text(&[Some("email"), Some("chat"), Some("phone")])),
+        (
+            "channel",
+            text(&[Some("email"), Some("chat"), Some("phone")]),
+        ),
         ("replies", ints(&[Some(1), None, Some(3)])),
         ("reopens", ints(&[Some(0), Some(2), None])),
-        ("escalated", Arc::new(BooleanArray::from(vec![Some(false), Some(true), Some(false)]))),
+        (
+            "escalated",
+            Arc::new(BooleanArray::from(vec![
+                Some(false),
+                Some(true),
+                Some(false),
+            ])),
+        ),
         ("contacts", ints(&[None, None, Some(4)])),
-        ("handle_seconds", Arc::new(Float64Array::from(vec![Some(120.5), None, None]))),
+        (
+            "handle_seconds",
+            Arc::new(Float64Array::from(vec![Some(120.5), None, None])),
+        ),
         ("Priority", text(&[Some("high"), None, Some("low")])),
     ];
     let batch = RecordBatch::try_from_iter(columns).unwrap();
@@ -125,7 +150,11 @@ fn parquet_dates_are_local_midnight() {
     let schema = Arc::new(Schema::new(vec![
         Field::new("customer_id", DataType::Utf8, false),
         Field::new("acquired_at", DataType::Date32, false),
-        Field::new("churned_at", DataType::Timestamp(TimeUnit::Second, Some("+02:00".into())), true),
+        Field::new(
+            "churned_at",
+            DataType::Timestamp(TimeUnit::Second, Some("+02:00".into())),
+            true,
+        ),
     ]));
     let batch = RecordBatch::try_new(
         schema.clone(),
@@ -204,8 +233,14 @@ fn header_case_column_order_and_dimensions() {
     );
     // Re-importing the canonical file into the shuffled workspace changes nothing:
     // column order does not change a row's content.
-    let summary = shuffled.import(Entity::Customers, &[&shuffled.file("a.csv", std::fs::read(&a).unwrap())]);
-    assert_eq!((summary.unchanged, summary.replaced, summary.new), (1, 0, 0));
+    let summary = shuffled.import(
+        Entity::Customers,
+        &[&shuffled.file("a.csv", std::fs::read(&a).unwrap())],
+    );
+    assert_eq!(
+        (summary.unchanged, summary.replaced, summary.new),
+        (1, 0, 0)
+    );
 }
 
 #[test]
@@ -224,14 +259,20 @@ fn quoted_multi_line_comments_and_line_numbers() {
     assert_eq!(rejects.len(), 1);
     assert_eq!((rejects[0].1, rejects[0].2.as_str()), (4, "score"));
     let export = ws.export(Entity::Responses);
-    assert!(export.contains("\"Great service,\nreally \"\"great\"\"\""), "{export}");
+    assert!(
+        export.contains("\"Great service,\nreally \"\"great\"\"\""),
+        "{export}"
+    );
 }
 
 #[test]
 fn importing_the_same_files_twice_changes_nothing() {
     let ws = common::workspace("Europe/Berlin");
     let a = ws.file("tickets.csv", TICKETS_CSV);
-    let b = ws.file("more.ndjson", "{\"ticket_id\":\"T9\",\"created_at\":\"2024-05-01\"}\n");
+    let b = ws.file(
+        "more.ndjson",
+        "{\"ticket_id\":\"T9\",\"created_at\":\"2024-05-01\"}\n",
+    );
     let first = ws.import(Entity::Tickets, &[&a, &b]);
     assert_eq!((first.new, first.replaced, first.unchanged), (4, 0, 0));
     let version = ws.store.snapshot().unwrap().version();
@@ -239,7 +280,13 @@ fn importing_the_same_files_twice_changes_nothing() {
 
     let second = ws.import(Entity::Tickets, &[&a, &b]);
     assert_eq!(
-        (second.read, second.new, second.replaced, second.unchanged, second.table_rows),
+        (
+            second.read,
+            second.new,
+            second.replaced,
+            second.unchanged,
+            second.table_rows
+        ),
         (4, 0, 0, 4, 4)
     );
     assert_eq!(ws.export(Entity::Tickets), table);
@@ -262,7 +309,12 @@ fn a_later_export_with_resolved_tickets_replaces_the_open_ones() {
     ws.import(Entity::Tickets, &[&monday]);
     let summary = ws.import(Entity::Tickets, &[&tuesday]);
     assert_eq!(
-        (summary.new, summary.replaced, summary.unchanged, summary.table_rows),
+        (
+            summary.new,
+            summary.replaced,
+            summary.unchanged,
+            summary.table_rows
+        ),
         (1, 2, 1, 4)
     );
     let export = ws.export(Entity::Tickets);
@@ -270,29 +322,50 @@ fn a_later_export_with_resolved_tickets_replaces_the_open_ones() {
     assert_eq!(rows.len(), 4, "{export}");
     // No id twice, and the resolved versions won.
     assert!(export.contains("T1,,2024-01-01T09:00:00Z,2024-01-01T09:30:00Z,2024-01-02T08:00:00Z,"));
-    assert!(export.contains("T2,,2024-01-01T10:00:00Z,2024-01-01T10:05:00Z,2024-01-02T09:00:00Z,,,1,"));
+    assert!(
+        export.contains("T2,,2024-01-01T10:00:00Z,2024-01-01T10:05:00Z,2024-01-02T09:00:00Z,,,1,")
+    );
     assert!(!export.contains("T1,,2024-01-01T09:00:00Z,,,"));
 }
 
 #[test]
 fn snapshots_stay_readable_while_the_store_changes() {
     let ws = common::workspace("UTC");
-    let a = ws.file("a.csv", "customer_id,acquired_at\nC1,2024-01-01\nC2,2024-01-01\n");
+    let a = ws.file(
+        "a.csv",
+        "customer_id,acquired_at\nC1,2024-01-01\nC2,2024-01-01\n",
+    );
     ws.import(Entity::Customers, &[&a]);
     let before = ws.store.snapshot().unwrap();
-    let b = ws.file("b.csv", "customer_id,acquired_at\nC2,2024-02-02\nC3,2024-01-01\n");
+    let b = ws.file(
+        "b.csv",
+        "customer_id,acquired_at\nC2,2024-02-02\nC3,2024-01-01\n",
+    );
     ws.import(Entity::Customers, &[&b]);
     // The old snapshot still reads the old version (its replaced file is retired, not
     // deleted), the new one the new version.
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let mut old = Vec::new();
     runtime
-        .block_on(cxkpi_store::export(&before, Entity::Customers, cxkpi_store::ExportFormat::Csv, &mut old))
+        .block_on(cxkpi_store::export(
+            &before,
+            Entity::Customers,
+            cxkpi_store::ExportFormat::Csv,
+            &mut old,
+        ))
         .unwrap();
     let old = String::from_utf8(old).unwrap();
-    assert!(old.contains("C2,2024-01-01T00:00:00Z") && !old.contains("C3"), "{old}");
+    assert!(
+        old.contains("C2,2024-01-01T00:00:00Z") && !old.contains("C3"),
+        "{old}"
+    );
     let new = ws.export(Entity::Customers);
-    assert!(new.contains("C2,2024-02-02T00:00:00Z") && new.contains("C3"), "{new}");
+    assert!(
+        new.contains("C2,2024-02-02T00:00:00Z") && new.contains("C3"),
+        "{new}"
+    );
     assert_eq!(new.lines().count(), 4);
 }
 
@@ -312,7 +385,10 @@ fn compaction_keeps_few_files_after_many_imports() {
     assert!(table.parts <= 2, "{} parts after 12 imports", table.parts);
     // The live files are exactly the manifest's: retired ones are kept apart.
     let report = ws.store.compact().unwrap();
-    let activity = report.iter().find(|t| t.entity == Entity::Activity).unwrap();
+    let activity = report
+        .iter()
+        .find(|t| t.entity == Entity::Activity)
+        .unwrap();
     assert_eq!((activity.rows, activity.parts_after), (24, 1));
     assert_eq!(ws.export(Entity::Activity).lines().count(), 25);
 }
@@ -333,7 +409,10 @@ fn new_dimensions_in_ndjson_start_new_columns() {
     let lines: Vec<(u64, &str)> = rejects.iter().map(|r| (r.1, r.4.as_str())).collect();
     assert_eq!(lines.len(), 3, "{rejects:?}");
     assert_eq!(lines[0], (3, "column name `_cxkpi_hash` is reserved"));
-    assert_eq!(lines[1], (4, "column `meta`: nested JSON values are not supported"));
+    assert_eq!(
+        lines[1],
+        (4, "column `meta`: nested JSON values are not supported")
+    );
     assert_eq!(lines[2].0, 5);
     assert_eq!(
         ws.export(Entity::Activity),

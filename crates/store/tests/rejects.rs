@@ -17,8 +17,15 @@ fn check(entity: Entity, csv: &str, line: u64, column: &str, reason: &str) {
     assert_eq!(rejects.len(), 1, "rejects: {rejects:?}");
     let (source, got_line, got_column, _, got_reason) = &rejects[0];
     assert_eq!(source, "input.csv");
-    assert_eq!((*got_line, got_column.as_str()), (line, column), "reason: {got_reason}");
-    assert!(got_reason.contains(reason), "reason `{got_reason}` lacks `{reason}`");
+    assert_eq!(
+        (*got_line, got_column.as_str()),
+        (line, column),
+        "reason: {got_reason}"
+    );
+    assert!(
+        got_reason.contains(reason),
+        "reason `{got_reason}` lacks `{reason}`"
+    );
     let records = csv.lines().count() as u64 - 1;
     assert_eq!(summary.read, records);
     assert_eq!(summary.new, records - 1, "the good rows are stored");
@@ -276,10 +283,26 @@ const SPEND: &str = "spend_id,channel,campaign,purpose,period_start,period_end,a
 #[test]
 fn spend_rules() {
     for (row, column, reason) in [
-        ("M1,ads,,Retention,2024-01-01,2024-01-31,5", "purpose", "must be one of: acquisition, retention"),
-        ("M1,ads,,,2024-02-01,2024-01-31,5", "period_end", "must not be before period_start"),
-        ("M1,ads,,,2024-01-01,2024-01-31,-5", "amount", "must be >= 0"),
-        ("M1,,,,2024-01-01,2024-01-31,5", "channel", "required value is missing"),
+        (
+            "M1,ads,,Retention,2024-01-01,2024-01-31,5",
+            "purpose",
+            "must be one of: acquisition, retention",
+        ),
+        (
+            "M1,ads,,,2024-02-01,2024-01-31,5",
+            "period_end",
+            "must not be before period_start",
+        ),
+        (
+            "M1,ads,,,2024-01-01,2024-01-31,-5",
+            "amount",
+            "must be >= 0",
+        ),
+        (
+            "M1,,,,2024-01-01,2024-01-31,5",
+            "channel",
+            "required value is missing",
+        ),
     ] {
         check(
             Entity::Spend,
@@ -350,7 +373,15 @@ fn duplicate_ids_last_valid_row_wins() {
         format!("{CUSTOMERS}C1,2024-01-01,\nC1,2024-01-02,\nC1,bad,\nC2,2024-01-01,\n"),
     );
     let summary = ws.import(Entity::Customers, &[&file]);
-    assert_eq!((summary.read, summary.new, summary.superseded, summary.rejected), (4, 2, 1, 1));
+    assert_eq!(
+        (
+            summary.read,
+            summary.new,
+            summary.superseded,
+            summary.rejected
+        ),
+        (4, 2, 1, 1)
+    );
     let rejects = common::rejects(&summary);
     assert_eq!((rejects[0].1, rejects[0].2.as_str()), (4, "acquired_at"));
     // The second row of C1 won; the invalid third did not remove it.
@@ -363,7 +394,10 @@ fn duplicate_ids_last_valid_row_wins() {
 #[test]
 fn a_missing_required_column_refuses_the_file() {
     let ws = common::workspace("UTC");
-    let bad = ws.file("orders.csv", "order_id,Customer_ID,amount,region\nO1,C1,5,eu\n");
+    let bad = ws.file(
+        "orders.csv",
+        "order_id,Customer_ID,amount,region\nO1,C1,5,eu\n",
+    );
     let good = ws.file("more.csv", format!("{ORDERS}O2,C1,2024-01-01,5,,,\n"));
     let summary = ws.import(Entity::Orders, &[&bad, &good]);
     let refused = summary.inputs[0].refused.as_deref().unwrap();
@@ -374,20 +408,33 @@ fn a_missing_required_column_refuses_the_file() {
     assert!(summary.inputs[1].refused.is_none());
     assert_eq!((summary.new, summary.table_rows), (1, 1));
     // The refused file added no dimension.
-    assert_eq!(ws.store.snapshot().unwrap().table(Entity::Orders).dimensions, Vec::<String>::new());
+    assert_eq!(
+        ws.store
+            .snapshot()
+            .unwrap()
+            .table(Entity::Orders)
+            .dimensions,
+        Vec::<String>::new()
+    );
 }
 
 #[test]
 fn a_header_naming_a_column_twice_refuses_the_file() {
     let ws = common::workspace("UTC");
-    let bad = ws.file("c.csv", "customer_id,acquired_at,Region,region \nC1,2024-01-01,eu,us\n");
+    let bad = ws.file(
+        "c.csv",
+        "customer_id,acquired_at,Region,region \nC1,2024-01-01,eu,us\n",
+    );
     let summary = ws.import(Entity::Customers, &[&bad]);
     assert_eq!(
         summary.inputs[0].refused.as_deref(),
         Some("the header names column `region` twice")
     );
     assert!(!summary.stored);
-    assert_eq!(ws.store.snapshot().unwrap().table(Entity::Customers).rows, 0);
+    assert_eq!(
+        ws.store.snapshot().unwrap().table(Entity::Customers).rows,
+        0
+    );
 }
 
 #[test]
@@ -397,7 +444,10 @@ fn strict_stores_nothing_when_a_row_is_rejected() {
     let summary = ws.import_with(Entity::Customers, &[&file], true);
     assert!(!summary.stored);
     assert_eq!(summary.rejected, 1);
-    assert_eq!(ws.store.snapshot().unwrap().table(Entity::Customers).rows, 0);
+    assert_eq!(
+        ws.store.snapshot().unwrap().table(Entity::Customers).rows,
+        0
+    );
     // Without --strict the good row is stored.
     let summary = ws.import(Entity::Customers, &[&file]);
     assert!(summary.stored);

@@ -17,7 +17,11 @@ pub fn workspace(time_zone: &str) -> Workspace {
     Store::init(dir.path()).unwrap();
     let config = dir.path().join(cxkpi_store::CONFIG_FILE);
     let text = std::fs::read_to_string(&config).unwrap();
-    let text = text.replacen("time_zone = \"UTC\"", &format!("time_zone = \"{time_zone}\""), 1);
+    let text = text.replacen(
+        "time_zone = \"UTC\"",
+        &format!("time_zone = \"{time_zone}\""),
+        1,
+    );
     std::fs::write(&config, text).unwrap();
     let store = Store::open(dir.path()).unwrap();
     Workspace { dir, store }
@@ -58,11 +62,18 @@ impl Workspace {
 }
 
 pub fn export(store: &Store, entity: Entity) -> String {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let snapshot = store.snapshot().unwrap();
     let mut out = Vec::new();
     runtime
-        .block_on(cxkpi_store::export(&snapshot, entity, ExportFormat::Csv, &mut out))
+        .block_on(cxkpi_store::export(
+            &snapshot,
+            entity,
+            ExportFormat::Csv,
+            &mut out,
+        ))
         .unwrap();
     String::from_utf8(out).unwrap()
 }
@@ -77,8 +88,18 @@ pub fn rejects(summary: &ImportSummary) -> Vec<(String, u64, String, String, Str
         .records()
         .map(|r| {
             let r = r.unwrap();
-            let source = Path::new(&r[0]).file_name().unwrap().to_string_lossy().to_string();
-            (source, r[1].parse().unwrap(), r[2].to_string(), r[3].to_string(), r[4].to_string())
+            let source = Path::new(&r[0])
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            (
+                source,
+                r[1].parse().unwrap(),
+                r[2].to_string(),
+                r[3].to_string(),
+                r[4].to_string(),
+            )
         })
         .collect()
 }
