@@ -26,6 +26,7 @@ use cxkpi_core::validate::{Rejection, RowValidator, Value};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::Store;
+use crate::dedup::InputIds;
 use crate::error::{IoContext, Result, StoreError};
 use crate::idtable::IdTable;
 use crate::manifest::{self, Part, Retired, TableState};
@@ -102,9 +103,6 @@ pub struct ImportSummary {
 
 /// The most columns an entity has (tickets: 11).
 const MAX_CONTRACT_COLUMNS: usize = 16;
-
-/// Sentinel of the input id table: the id's last row equals the stored row.
-const UNCHANGED: u64 = u64::MAX;
 
 /// Where each source column goes.
 #[derive(Debug, Clone, Copy)]
@@ -190,11 +188,8 @@ struct Importer<'a> {
     entity: Entity,
     validator: RowValidator<'a>,
     existing: IdTable<(u32, u64)>,
-    seen: IdTable<u64>,
-    /// Ordinals of written rows superseded by a later row of the same id.
-    dropped: Vec<u64>,
+    seen: InputIds,
     ordinal: u64,
-    superseded: u64,
     dimensions: Vec<String>,
     builder: BatchBuilder,
     writer: PartWriter,
@@ -294,7 +289,16 @@ impl Importer<'_> {
         while reader.next(input, &mut record)? {
             summary.read += 1;
             if summary.read % 65_536 == 0 {
-                progress.position(reader.bytes_read.load(Ordering::Relaxed));
+                let bytes = reader.bytes_read.load(Ordering::Relaxed);
+                progress.position(bytes);
+                if summary.read == 65_536 {
+                    // Size the id table for the whole input once, from the bytes per
+                    // record so far, rather than growing it step by step.
+                    if let Some(total) = input.size().filter(|_| bytes > 0) {
+                        let estimate = (total as f64 / bytes as f64 * 65_536.0) as usize;
+                        self.seen.reserve(estimate.saturating_sub(65_536), 12);
+                    }
+                }
             }
             if let Some(problem) = record.problem.take() {
                 self.rejects
@@ -313,7 +317,15 @@ impl Importer<'_> {
             }
             let mut cell_array = [None; MAX_CONTRACT_COLUMNS];
             let cells = &mut cell_array[..n_contract];
-            let mut dims: Vec<Option<&str>> = vec![None; self.dimensions.len()];
+            // Dimension cells on the stack too, unless there are very many.
+            let mut dim_array = [None; 32];
+            let mut dim_vec = Vec::new();
+            let dims: &mut [Option<&str>] = if self.dimensions.len() <= dim_array.len() {
+                &mut dim_array[..self.dimensions.len()]
+            } else {
+                dim_vec.resize(self.dimensions.len(), None);
+                &mut dim_vec
+            };
             let mut invalid = None;
             for (source, target) in targets.iter().enumerate() {
                 let cell = record.cell(source);
@@ -342,18 +354,14 @@ impl Importer<'_> {
                 cells,
                 &self.dimensions,
                 &dim_order,
-                &dims,
+                dims,
             );
-            let write = self.existing.get(id).map(|(_, h)| *h) != Some(hash);
-            let state = if write { self.ordinal } else { UNCHANGED };
-            if let Some(previous) = self.seen.insert(id, state) {
-                self.superseded += 1;
-                if previous != UNCHANGED {
-                    self.dropped.push(previous);
-                }
-            }
+            let stored = self.existing.get(id);
+            let write = stored.map(|(_, h)| *h) != Some(hash);
+            self.seen
+                .push(id, write.then_some(self.ordinal), stored.is_some());
             if write {
-                self.builder.append(&self.values, cells, &dims, hash);
+                self.builder.append(&self.values, cells, dims, hash);
                 self.ordinal += 1;
                 if self.builder.len() >= BATCH_ROWS {
                     self.flush()?;
@@ -446,6 +454,7 @@ pub(crate) fn run(
         .cloned()
         .unwrap_or_default();
     let mut existing = IdTable::new();
+    existing.reserve(table.rows() as usize, 12);
     for (p, part) in table.parts.iter().enumerate() {
         part::read_ids(&store.store_dir, entity, part, |id, hash| {
             existing.insert(id, (p as u32, hash));
@@ -457,10 +466,8 @@ pub(crate) fn run(
         entity,
         validator: RowValidator::new(entity, &store.config),
         existing,
-        seen: IdTable::new(),
-        dropped: Vec::new(),
+        seen: InputIds::new(),
         ordinal: 0,
-        superseded: 0,
         dimensions: table.dimensions.clone(),
         builder: BatchBuilder::new(entity, &table.dimensions),
         writer: PartWriter::spawn(&store.store_dir, entity, version),
@@ -493,8 +500,6 @@ pub(crate) fn run(
     let Importer {
         existing,
         seen,
-        mut dropped,
-        superseded,
         dimensions,
         writer,
         rejects,
@@ -511,7 +516,7 @@ pub(crate) fn run(
         new: 0,
         replaced: 0,
         unchanged: 0,
-        superseded,
+        superseded: 0,
         rejected,
         rejects_file,
         stored: false,
@@ -523,23 +528,24 @@ pub(crate) fn run(
         return Ok(summary);
     }
 
-    // Classify the final row of every id of the input.
+    // The last valid row of every id wins.
+    let resolution = seen.resolve();
+    summary.new = resolution.new;
+    summary.replaced = resolution.replaced;
+    summary.unchanged = resolution.unchanged;
+    summary.superseded = resolution.superseded;
+    let dropped = resolution.dropped;
+    let replaced_ids = resolution.replaced_ids;
     let mut parts_to_rewrite = BTreeSet::new();
-    seen.for_each(|id, &state| {
-        if state == UNCHANGED {
-            summary.unchanged += 1;
-        } else if let Some(&(p, _)) = existing.get(id) {
-            summary.replaced += 1;
+    replaced_ids.for_each(|id, ()| {
+        if let Some(&(p, _)) = existing.get(id) {
             parts_to_rewrite.insert(p as usize);
-        } else {
-            summary.new += 1;
         }
     });
 
     let mut next_seq = new_parts.len();
     let mut retired = Vec::new();
     // New parts holding superseded rows are rewritten without them.
-    dropped.sort_unstable();
     let mut parts = Vec::new();
     for NewPart {
         part,
@@ -572,7 +578,7 @@ pub(crate) fn run(
         let file = part::new_part_name(entity, version, next_seq);
         next_seq += 1;
         let rewritten = part::rewrite_part(&store.store_dir, entity, part, file, |_, id| {
-            !seen.get(id).is_some_and(|s| *s != UNCHANGED)
+            replaced_ids.get(id).is_none()
         })?;
         kept.extend(rewritten);
         retired.push(part.file.clone());

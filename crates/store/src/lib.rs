@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 mod compact;
+mod dedup;
 mod error;
 mod idtable;
 mod import;

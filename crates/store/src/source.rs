@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow::compute::{CastOptions, cast_with_options};
@@ -163,11 +165,82 @@ impl Record {
     }
 }
 
+/// Records a CSV parsing thread hands over at a time.
+const CSV_CHUNK: usize = 4096;
+
+/// CSV is parsed on its own thread, so that parsing overlaps with validation: chunks of
+/// records go one way, emptied chunks come back to be refilled (no allocation per
+/// record).
+struct CsvThread {
+    chunks: Receiver<Result<Vec<csv::ByteRecord>, String>>,
+    recycle: SyncSender<Vec<csv::ByteRecord>>,
+    current: Vec<csv::ByteRecord>,
+    position: usize,
+    _thread: JoinHandle<()>,
+}
+
+impl CsvThread {
+    fn spawn(mut reader: csv::Reader<Box<dyn Read + Send>>) -> CsvThread {
+        let (send_chunk, chunks) = sync_channel(2);
+        let (recycle, recycled) = sync_channel::<Vec<csv::ByteRecord>>(4);
+        let thread = std::thread::Builder::new()
+            .name("cxkpi-csv-reader".into())
+            .spawn(move || {
+                loop {
+                    let mut chunk = recycled.try_recv().unwrap_or_default();
+                    chunk.resize_with(CSV_CHUNK, csv::ByteRecord::new);
+                    let mut filled = 0;
+                    while filled < CSV_CHUNK {
+                        match reader.read_byte_record(&mut chunk[filled]) {
+                            Ok(true) => filled += 1,
+                            Ok(false) => break,
+                            Err(e) => {
+                                let _ = send_chunk.send(Err(e.to_string()));
+                                return;
+                            }
+                        }
+                    }
+                    chunk.truncate(filled);
+                    let done = filled < CSV_CHUNK;
+                    if send_chunk.send(Ok(chunk)).is_err() || done {
+                        return;
+                    }
+                }
+            })
+            .expect("spawning the CSV reader thread");
+        CsvThread {
+            chunks,
+            recycle,
+            current: Vec::new(),
+            position: 0,
+            _thread: thread,
+        }
+    }
+
+    /// The next record, or `None` at the end of the input.
+    fn next(&mut self) -> std::result::Result<Option<&csv::ByteRecord>, String> {
+        if self.position >= self.current.len() {
+            let empty = std::mem::take(&mut self.current);
+            if !empty.is_empty() {
+                let _ = self.recycle.try_send(empty);
+            }
+            self.position = 0;
+            self.current = match self.chunks.recv() {
+                Ok(chunk) => chunk?,
+                // The thread ended after its last chunk.
+                Err(_) => return Ok(None),
+            };
+            if self.current.is_empty() {
+                return Ok(None);
+            }
+        }
+        self.position += 1;
+        Ok(Some(&self.current[self.position - 1]))
+    }
+}
+
 enum Inner {
-    Csv {
-        reader: csv::Reader<Box<dyn Read + Send>>,
-        record: csv::ByteRecord,
-    },
+    Csv(CsvThread),
     Ndjson {
         lines: Box<dyn BufRead + Send>,
         line: u64,
@@ -348,10 +421,7 @@ impl RecordReader {
         Ok(RecordReader {
             keys: header.iter().map(|h| h.to_lowercase()).collect(),
             header,
-            inner: Inner::Csv {
-                reader,
-                record: csv::ByteRecord::new(),
-            },
+            inner: Inner::Csv(CsvThread::spawn(reader)),
             bytes_read: count,
             _spool: None,
         })
@@ -377,19 +447,14 @@ impl RecordReader {
     pub fn next(&mut self, input: &Input, record: &mut Record) -> Result<bool> {
         let n_columns = self.header.len();
         match &mut self.inner {
-            Inner::Csv {
-                reader,
-                record: raw,
-            } => {
-                let more = reader
-                    .read_byte_record(raw)
-                    .map_err(|e| StoreError::Refused {
-                        source_name: input.name(),
-                        reason: format!("cannot read CSV: {e}"),
-                    })?;
-                if !more {
+            Inner::Csv(thread) => {
+                let raw = thread.next().map_err(|e| StoreError::Refused {
+                    source_name: input.name(),
+                    reason: format!("cannot read CSV: {e}"),
+                })?;
+                let Some(raw) = raw else {
                     return Ok(false);
-                }
+                };
                 record.clear(n_columns);
                 record.line = raw.position().map_or(0, |p| p.line());
                 if raw.len() != n_columns {
