@@ -10,6 +10,10 @@
 //! last row of an id wins. Ids are compared byte for byte whenever hashes are equal, so
 //! a hash collision can never merge two ids.
 
+use std::fs::{self, File};
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
 use hashbrown::HashTable;
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -20,6 +24,9 @@ const PARTITIONS: usize = 256;
 const UNCHANGED: u32 = u32::MAX;
 /// Set on the ordinal of a written row whose id is already stored.
 const EXISTS: u32 = 1 << 31;
+/// Rows kept in memory before the partitions are appended to their spill files; with
+/// ids of a dozen bytes this caps the bookkeeping at about 150 MB.
+const SPILL_ROWS: usize = 4 << 20;
 
 #[derive(Clone, Copy)]
 struct Entry {
@@ -35,6 +42,10 @@ pub(crate) struct InputIds {
     arena: Vec<u8>,
     starts: Vec<u64>,
     partitions: Vec<Vec<Entry>>,
+    spill_dir: PathBuf,
+    /// One file per partition, created at the first spill: records of
+    /// (hash u64, ordinal u32, id length u32, id bytes), in input order.
+    spill: Option<Vec<BufWriter<File>>>,
 }
 
 /// The outcome for the import's ids.
@@ -53,17 +64,36 @@ pub(crate) struct Resolution {
     pub replaced_ids: IdTable<()>,
 }
 
+/// One partition's entries with their ids, gathered from the spill file and memory.
+struct Loaded {
+    arena: Vec<u8>,
+    /// (hash, ordinal, start, end) of each row, in input order.
+    entries: Vec<(u64, u32, usize, usize)>,
+}
+
+impl Loaded {
+    fn id(&self, entry: usize) -> &[u8] {
+        let (_, _, start, end) = self.entries[entry];
+        &self.arena[start..end]
+    }
+}
+
 impl InputIds {
-    pub fn new() -> InputIds {
+    /// Bookkeeping for one import; spill files, if needed, go in `spill_dir` (created
+    /// then, removed when this is dropped).
+    pub fn new(spill_dir: PathBuf) -> InputIds {
         InputIds {
             arena: Vec::new(),
             starts: Vec::new(),
             partitions: vec![Vec::new(); PARTITIONS],
+            spill_dir,
+            spill: None,
         }
     }
 
     /// Makes room for about `rows` more rows with ids of about `id_len` bytes.
     pub fn reserve(&mut self, rows: usize, id_len: usize) {
+        let rows = rows.min(SPILL_ROWS);
         self.arena.reserve(rows * id_len);
         self.starts.reserve(rows);
         for p in &mut self.partitions {
@@ -74,9 +104,9 @@ impl InputIds {
     /// Records a valid row: `ordinal` is its position among the written rows, `None`
     /// when it was not written because it equals the stored row; `exists` whether its
     /// id is stored.
-    pub fn push(&mut self, id: &str, ordinal: Option<u64>, exists: bool) {
+    pub fn push(&mut self, id: &str, ordinal: Option<u64>, exists: bool) -> io::Result<()> {
         let hash = xxh3_64(id.as_bytes());
-        let number = u32::try_from(self.starts.len()).expect("fewer than 4 billion rows an import");
+        let number = self.starts.len() as u32;
         self.starts.push(self.arena.len() as u64);
         self.arena.extend_from_slice(id.as_bytes());
         let ordinal = match ordinal {
@@ -94,6 +124,10 @@ impl InputIds {
             id: number,
             ordinal,
         });
+        if self.starts.len() >= SPILL_ROWS {
+            self.spill()?;
+        }
+        Ok(())
     }
 
     fn id(&self, number: u32) -> &[u8] {
@@ -106,17 +140,85 @@ impl InputIds {
         &self.arena[start..end]
     }
 
+    /// Appends the rows in memory to the partitions' spill files and forgets them.
+    fn spill(&mut self) -> io::Result<()> {
+        if self.spill.is_none() {
+            fs::create_dir_all(&self.spill_dir)?;
+            let files = (0..PARTITIONS)
+                .map(|p| File::create(spill_path(&self.spill_dir, p)).map(BufWriter::new))
+                .collect::<io::Result<Vec<_>>>()?;
+            self.spill = Some(files);
+        }
+        let files = self.spill.as_mut().expect("created");
+        for (p, partition) in self.partitions.iter_mut().enumerate() {
+            let out = &mut files[p];
+            for entry in partition.iter() {
+                let n = entry.id as usize;
+                let start = self.starts[n] as usize;
+                let end = self
+                    .starts
+                    .get(n + 1)
+                    .map_or(self.arena.len(), |s| *s as usize);
+                out.write_all(&entry.hash.to_le_bytes())?;
+                out.write_all(&entry.ordinal.to_le_bytes())?;
+                out.write_all(&((end - start) as u32).to_le_bytes())?;
+                out.write_all(&self.arena[start..end])?;
+            }
+            partition.clear();
+        }
+        self.arena.clear();
+        self.starts.clear();
+        Ok(())
+    }
+
+    /// Partition `p`'s rows in input order: first those spilled, then those in memory.
+    fn load(&self, p: usize) -> io::Result<Loaded> {
+        let mut loaded = Loaded {
+            arena: Vec::new(),
+            entries: Vec::with_capacity(self.partitions[p].len()),
+        };
+        if self.spill.is_some() {
+            let mut file = BufReader::new(File::open(spill_path(&self.spill_dir, p))?);
+            let mut header = [0u8; 16];
+            loop {
+                match file.read_exact(&mut header) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                    Err(e) => return Err(e),
+                }
+                let hash = u64::from_le_bytes(header[0..8].try_into().expect("8 bytes"));
+                let ordinal = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
+                let len = u32::from_le_bytes(header[12..16].try_into().expect("4 bytes")) as usize;
+                let start = loaded.arena.len();
+                loaded.arena.resize(start + len, 0);
+                file.read_exact(&mut loaded.arena[start..])?;
+                loaded.entries.push((hash, ordinal, start, start + len));
+            }
+        }
+        for entry in &self.partitions[p] {
+            let start = loaded.arena.len();
+            loaded.arena.extend_from_slice(self.id(entry.id));
+            loaded
+                .entries
+                .push((entry.hash, entry.ordinal, start, loaded.arena.len()));
+        }
+        Ok(loaded)
+    }
+
     /// Decides the winning row of every id. The partitions are independent, so the
     /// two halves are resolved on two threads.
-    pub fn resolve(self) -> Resolution {
-        let (low, high) = self.partitions.split_at(PARTITIONS / 2);
-        let (mut out, other) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| self.resolve_partitions(high));
-            (
-                self.resolve_partitions(low),
-                other.join().expect("resolving ids panicked"),
-            )
+    pub fn resolve(mut self) -> io::Result<Resolution> {
+        if let Some(files) = &mut self.spill {
+            for file in files {
+                file.flush()?;
+            }
+        }
+        let (first, second) = std::thread::scope(|scope| {
+            let second = scope.spawn(|| self.resolve_partitions(PARTITIONS / 2..PARTITIONS));
+            let first = self.resolve_partitions(0..PARTITIONS / 2);
+            (first, second.join().expect("resolving ids panicked"))
         });
+        let (mut out, other) = (first?, second?);
         out.dropped.extend(other.dropped);
         out.superseded += other.superseded;
         out.new += other.new;
@@ -126,10 +228,10 @@ impl InputIds {
             out.replaced_ids.insert(id, ());
         });
         out.dropped.sort_unstable();
-        out
+        Ok(out)
     }
 
-    fn resolve_partitions(&self, partitions: &[Vec<Entry>]) -> Resolution {
+    fn resolve_partitions(&self, partitions: std::ops::Range<usize>) -> io::Result<Resolution> {
         let mut out = Resolution {
             dropped: Vec::new(),
             superseded: 0,
@@ -140,49 +242,63 @@ impl InputIds {
         };
         // Within a partition the top byte is constant: rotate it out of the bits
         // hashbrown uses for its control bytes.
-        let table_hash = |e: &Entry| e.hash.rotate_left(8);
+        let table_hash = |hash: u64| hash.rotate_left(8);
         let mut table: HashTable<u32> = HashTable::new();
-        for partition in partitions {
+        for p in partitions {
+            let loaded = self.load(p)?;
+            let entries = &loaded.entries;
             table.clear();
-            table.reserve(partition.len(), |&i| table_hash(&partition[i as usize]));
-            for (i, entry) in partition.iter().enumerate() {
-                let id = self.id(entry.id);
-                let found = table.find_mut(table_hash(entry), |&j| {
-                    let other = &partition[j as usize];
-                    other.hash == entry.hash && self.id(other.id) == id
+            table.reserve(entries.len(), |&i| table_hash(entries[i as usize].0));
+            for (i, &(hash, _, _, _)) in entries.iter().enumerate() {
+                let id = loaded.id(i);
+                let found = table.find_mut(table_hash(hash), |&j| {
+                    entries[j as usize].0 == hash && loaded.id(j as usize) == id
                 });
                 match found {
                     Some(slot) => {
-                        let earlier = partition[*slot as usize];
+                        let earlier = entries[*slot as usize].1;
                         out.superseded += 1;
-                        if earlier.ordinal != UNCHANGED {
-                            out.dropped.push(u64::from(earlier.ordinal & !EXISTS));
+                        if earlier != UNCHANGED {
+                            out.dropped.push(u64::from(earlier & !EXISTS));
                         }
                         *slot = i as u32;
                     }
                     None => {
-                        table.insert_unique(table_hash(entry), i as u32, |&j| {
-                            table_hash(&partition[j as usize])
+                        table.insert_unique(table_hash(hash), i as u32, |&j| {
+                            table_hash(entries[j as usize].0)
                         });
                     }
                 }
             }
             for &i in table.iter() {
-                let winner = partition[i as usize];
-                if winner.ordinal == UNCHANGED {
+                let ordinal = entries[i as usize].1;
+                if ordinal == UNCHANGED {
                     out.unchanged += 1;
-                } else if winner.ordinal & EXISTS != 0 {
+                } else if ordinal & EXISTS != 0 {
                     out.replaced += 1;
                     let id =
-                        std::str::from_utf8(self.id(winner.id)).expect("ids are pushed as str");
+                        std::str::from_utf8(loaded.id(i as usize)).expect("ids are pushed as str");
                     out.replaced_ids.insert(id, ());
                 } else {
                     out.new += 1;
                 }
             }
         }
-        out
+        Ok(out)
     }
+}
+
+impl Drop for InputIds {
+    fn drop(&mut self) {
+        if self.spill.take().is_some() {
+            // Best effort: a directory left behind is removed by the next writer.
+            let _ = fs::remove_dir_all(&self.spill_dir);
+        }
+    }
+}
+
+fn spill_path(dir: &Path, partition: usize) -> PathBuf {
+    dir.join(format!("ids-{partition:03}"))
 }
 
 #[cfg(test)]
@@ -191,18 +307,19 @@ mod tests {
 
     #[test]
     fn last_row_of_an_id_wins() {
-        let mut ids = InputIds::new();
+        let dir = tempfile::tempdir().unwrap();
+        let mut ids = InputIds::new(dir.path().join("spill"));
         // a: written twice, then unchanged: both written rows are dropped.
         // b: new, written once. c: stored, replaced twice: the first is dropped.
         // d: stored and unchanged.
-        ids.push("a", Some(0), true);
-        ids.push("b", Some(1), false);
-        ids.push("a", Some(2), true);
-        ids.push("c", Some(3), true);
-        ids.push("a", None, true);
-        ids.push("c", Some(4), true);
-        ids.push("d", None, true);
-        let r = ids.resolve();
+        ids.push("a", Some(0), true).unwrap();
+        ids.push("b", Some(1), false).unwrap();
+        ids.push("a", Some(2), true).unwrap();
+        ids.push("c", Some(3), true).unwrap();
+        ids.push("a", None, true).unwrap();
+        ids.push("c", Some(4), true).unwrap();
+        ids.push("d", None, true).unwrap();
+        let r = ids.resolve().unwrap();
         assert_eq!(r.dropped, vec![0, 2, 3]);
         assert_eq!((r.superseded, r.new, r.replaced, r.unchanged), (3, 1, 1, 2));
         assert!(r.replaced_ids.get("c").is_some());
@@ -211,11 +328,17 @@ mod tests {
 
     #[test]
     fn many_ids_and_duplicates() {
-        let mut ids = InputIds::new();
+        let dir = tempfile::tempdir().unwrap();
+        let mut ids = InputIds::new(dir.path().join("spill"));
         for i in 0..100_000u64 {
-            ids.push(&format!("id{}", i % 60_000), Some(i), false);
+            ids.push(&format!("id{}", i % 60_000), Some(i), false)
+                .unwrap();
+            // Spill part of the rows to disk, as a long import does.
+            if i == 30_000 || i == 70_000 {
+                ids.spill().unwrap();
+            }
         }
-        let r = ids.resolve();
+        let r = ids.resolve().unwrap();
         // Ids 0..40,000 appear twice: their first rows (ordinals 0..40,000) are dropped.
         assert_eq!(r.new, 60_000);
         assert_eq!(r.superseded, 40_000);

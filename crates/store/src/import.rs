@@ -288,7 +288,7 @@ impl Importer<'_> {
         let mut dim_order: Vec<usize> = Vec::new();
         while reader.next(input, &mut record)? {
             summary.read += 1;
-            if summary.read % 65_536 == 0 {
+            if summary.read.is_multiple_of(65_536) {
                 let bytes = reader.bytes_read.load(Ordering::Relaxed);
                 progress.position(bytes);
                 if summary.read == 65_536 {
@@ -359,7 +359,8 @@ impl Importer<'_> {
             let stored = self.existing.get(id);
             let write = stored.map(|(_, h)| *h) != Some(hash);
             self.seen
-                .push(id, write.then_some(self.ordinal), stored.is_some());
+                .push(id, write.then_some(self.ordinal), stored.is_some())
+                .context(|| format!("writing to {}", self.store.store_dir.display()))?;
             if write {
                 self.builder.append(&self.values, cells, dims, hash);
                 self.ordinal += 1;
@@ -466,7 +467,11 @@ pub(crate) fn run(
         entity,
         validator: RowValidator::new(entity, &store.config),
         existing,
-        seen: InputIds::new(),
+        seen: InputIds::new(
+            store
+                .store_dir
+                .join(format!("tmp-{}-ids", std::process::id())),
+        ),
         ordinal: 0,
         dimensions: table.dimensions.clone(),
         builder: BatchBuilder::new(entity, &table.dimensions),
@@ -529,7 +534,9 @@ pub(crate) fn run(
     }
 
     // The last valid row of every id wins.
-    let resolution = seen.resolve();
+    let resolution = seen
+        .resolve()
+        .context(|| format!("reading back {}", store.store_dir.display()))?;
     summary.new = resolution.new;
     summary.replaced = resolution.replaced;
     summary.unchanged = resolution.unchanged;

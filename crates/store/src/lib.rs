@@ -187,14 +187,16 @@ impl Store {
                 }
             }
         }
-        // A manifest never renamed into place, and standard input spooled by a crashed
-        // import.
+        // A manifest never renamed into place, and what a crashed import spooled
+        // (standard input) or spilled (its id bookkeeping).
         if let Ok(entries) = fs::read_dir(&self.store_dir) {
             for entry in entries.flatten() {
                 let name = entry.file_name();
                 let name = name.to_string_lossy();
                 if name == "manifest.json.tmp" || name.starts_with("spool-") {
                     let _ = fs::remove_file(entry.path());
+                } else if name.starts_with("tmp-") {
+                    let _ = fs::remove_dir_all(entry.path());
                 }
             }
         }

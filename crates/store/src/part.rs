@@ -314,6 +314,14 @@ fn write_parts(
         let (part, _) = current.as_mut().expect("opened");
         part.write(&batch)?;
         ordinal += batch.num_rows() as u64;
+        if part.rows >= crate::compact::TARGET_PART_ROWS {
+            // Parts of a bounded size: a later upsert rewrites one of them, not a table.
+            let (part, first_ordinal) = current.take().expect("open");
+            done.push(NewPart {
+                part: part.close()?,
+                first_ordinal,
+            });
+        }
         batches += 1;
         if abort_after == Some(batches) {
             // Test hook: die like a `kill -9` in the middle of an import.
