@@ -258,12 +258,33 @@ fn demo(
     let end = jiff::civil::Date::strptime("%Y-%m-%d", format!("{end}-01"))
         .map_err(|_| StoreError::Usage(format!("--end `{end}` is not a month YYYY-MM")))?;
     let dir = dir.unwrap_or_else(|| PathBuf::from("cxkpi-demo"));
+    let data = dir.join("demo-data");
     let store = match Store::open(&dir) {
-        Ok(store) => store,
+        Ok(store) => {
+            let has_data = store.snapshot()?.tables().iter().any(|t| t.rows > 0);
+            if has_data && !data.is_dir() {
+                anyhow::bail!(
+                    "{} is a workspace with data of its own; give `cxkpi demo` a new directory",
+                    dir.display()
+                );
+            }
+            if has_data {
+                // An earlier demo: start afresh, so that no row of it survives.
+                for sub in ["store", "rejects"] {
+                    let path = dir.join(sub);
+                    if path.exists() {
+                        std::fs::remove_dir_all(&path)
+                            .with_context(|| format!("removing {}", path.display()))?;
+                    }
+                }
+                Store::open(&dir)?
+            } else {
+                store
+            }
+        }
         Err(StoreError::NoWorkspace(_)) => Store::init(&dir)?,
         Err(e) => return Err(e.into()),
     };
-    let data = dir.join("demo-data");
     let started = Instant::now();
     eprintln!(
         "generating {customers} customers (seed {seed}) in {}",

@@ -211,6 +211,30 @@ fn the_demo_imports_cleanly_and_is_deterministic() {
     assert_eq!(customers["rows"], 400);
     let (b, _) = demo("b");
     assert_eq!(export(&a, "responses"), export(&b, "responses"));
+    // A second demo in the same directory starts afresh.
+    let output = run(Command::new(env!("CARGO_BIN_EXE_cxkpi"))
+        .args(["demo", "--customers", "150", "--format", "json"])
+        .arg(&a));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(export(&a, "customers").lines().count(), 151);
+    // But not in a workspace with data of its own.
+    let ws = init();
+    let file = ws.path().join("c.csv");
+    std::fs::write(&file, "customer_id,acquired_at\nC1,2024-01-01\n").unwrap();
+    assert!(
+        run(cxkpi(ws.path()).args(["import", "customers"]).arg(&file))
+            .status
+            .success()
+    );
+    let output = run(Command::new(env!("CARGO_BIN_EXE_cxkpi"))
+        .arg("demo")
+        .arg(ws.path()));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("data of its own"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 /// The table's rows, sorted: export follows storage order, which compaction may change.
@@ -262,28 +286,25 @@ struct CrashFixture {
     after: String,
 }
 
-/// A workspace holding 1,000 orders, a 300,000-row file that updates 1,000 of them and
-/// adds the rest, and the table as it is before and as it must be after that import.
-fn crash_fixture() -> CrashFixture {
+/// A new workspace holding 1,000 orders (O0 to O999), and the file they came from.
+fn workspace_with_orders() -> (tempfile::TempDir, PathBuf) {
     let ws = init();
     let small = ws.path().join("small.csv");
     std::fs::write(&small, orders_csv(0, 1_000, "r")).unwrap();
-    assert!(
-        run(cxkpi(ws.path()).args(["import", "orders"]).arg(&small))
-            .status
-            .success()
-    );
+    let output = run(cxkpi(ws.path()).args(["import", "orders"]).arg(&small));
+    assert!(output.status.success(), "{}", stderr(&output));
+    (ws, small)
+}
+
+/// A workspace holding 1,000 orders, a 300,000-row file that replaces 500 of them (O500
+/// to O999, in other regions) and adds the rest, and the table as it is before and as
+/// it must be after that import.
+fn crash_fixture() -> CrashFixture {
+    let (ws, _) = workspace_with_orders();
     let before = export(ws.path(), "orders");
     let big = ws.path().join("big.csv");
     std::fs::write(&big, orders_csv(500, 300_000, "s")).unwrap();
-    let reference = init();
-    assert!(
-        run(cxkpi(reference.path())
-            .args(["import", "orders"])
-            .arg(&small))
-        .status
-        .success()
-    );
+    let (reference, _) = workspace_with_orders();
     assert!(
         run(cxkpi(reference.path()).args(["import", "orders"]).arg(&big))
             .status
@@ -344,14 +365,7 @@ fn kill_9_at_any_moment_leaves_the_store_before_or_after() {
     let mut outcomes = Vec::new();
     for delay_ms in [0u64, 20, 80, 200, 400, 800, 1_500] {
         // Fresh copy of the "before" state for every attempt.
-        let ws = init();
-        let small = ws.path().join("small.csv");
-        std::fs::write(&small, orders_csv(0, 1_000, "r")).unwrap();
-        assert!(
-            run(cxkpi(ws.path()).args(["import", "orders"]).arg(&small))
-                .status
-                .success()
-        );
+        let (ws, _) = workspace_with_orders();
         let mut child = cxkpi(ws.path())
             .args(["import", "orders"])
             .arg(&f.big)

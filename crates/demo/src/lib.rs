@@ -109,6 +109,19 @@ const SIZES: [(&str, f64); 4] = [
 ];
 const TICKET_CHANNELS: [(&str, f64); 3] = [("email", 0.5), ("chat", 0.35), ("phone", 0.15)];
 
+const USAGE_EVENTS: &[&str] = &[
+    "login",
+    "login",
+    "create_report",
+    "export_report",
+    "invite_user",
+];
+const SELF_SERVICE_EVENTS: &[&str] = &[
+    "help_article_view",
+    "faq_view",
+    "chatbot_session",
+    "community_post",
+];
 const PROMOTER_COMMENTS: &[&str] = &[
     "Great service, fast delivery!",
     "Love the new dashboard, it saves me hours every week.",
@@ -683,50 +696,24 @@ fn generate_customer(
             "pro" => 3.0,
             _ => 5.0,
         } * if souring(month_start) { 0.25 } else { 1.0 };
-        for _ in 0..poisson(rng, usage_rate * share) {
-            event_n += 1;
-            let event = choose(
-                rng,
-                &[
-                    "login",
-                    "login",
-                    "create_report",
-                    "export_report",
-                    "invite_user",
-                ],
-            );
-            out.write(
-                ACTIVITY,
-                [
-                    &format!("E{index:07}-{event_n}"),
-                    &id,
-                    &ts(when(rng)),
-                    event,
-                    "usage",
-                ],
-            )?;
-        }
-        for _ in 0..poisson(rng, 0.5 * share) {
-            event_n += 1;
-            let event = choose(
-                rng,
-                &[
-                    "help_article_view",
-                    "faq_view",
-                    "chatbot_session",
-                    "community_post",
-                ],
-            );
-            out.write(
-                ACTIVITY,
-                [
-                    &format!("E{index:07}-{event_n}"),
-                    &id,
-                    &ts(when(rng)),
-                    event,
-                    "self_service",
-                ],
-            )?;
+        for (rate, events, kind) in [
+            (usage_rate, USAGE_EVENTS, "usage"),
+            (0.5, SELF_SERVICE_EVENTS, "self_service"),
+        ] {
+            for _ in 0..poisson(rng, rate * share) {
+                event_n += 1;
+                let event = choose(rng, events);
+                out.write(
+                    ACTIVITY,
+                    [
+                        &format!("E{index:07}-{event_n}"),
+                        &id,
+                        &ts(when(rng)),
+                        event,
+                        kind,
+                    ],
+                )?;
+            }
         }
 
         // Visits.

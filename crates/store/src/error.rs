@@ -35,6 +35,15 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// An input broke off part way (a read error, truncated gzip, corrupt Parquet):
+    /// the whole import is abandoned, since storing part of a file would be a guess.
+    #[error("{source_name}: cannot be read to its end ({reason}); nothing was imported")]
+    Unreadable {
+        /// The input's name as given.
+        source_name: String,
+        /// Why.
+        reason: String,
+    },
     /// A usage error, such as an unknown format name.
     #[error("{0}")]
     Usage(String),

@@ -244,7 +244,7 @@ enum Inner {
     Ndjson {
         lines: Box<dyn BufRead + Send>,
         line: u64,
-        buffer: String,
+        buffer: Vec<u8>,
     },
     Parquet {
         reader: ParquetRecordBatchReader,
@@ -337,7 +337,7 @@ impl RecordReader {
                 inner: Inner::Ndjson {
                     lines: reader,
                     line: 0,
-                    buffer: String::new(),
+                    buffer: Vec::new(),
                 },
                 header: Vec::new(),
                 keys: Vec::new(),
@@ -365,6 +365,21 @@ impl RecordReader {
                 };
                 let builder = ParquetRecordBatchReaderBuilder::try_new(file)
                     .map_err(|e| refused(input, format!("not a readable Parquet file: {e}")))?;
+                if let Some(field) = builder
+                    .schema()
+                    .fields()
+                    .iter()
+                    .find(|f| !arrow::compute::can_cast_types(f.data_type(), &DataType::Utf8))
+                {
+                    return Err(refused(
+                        input,
+                        format!(
+                            "column `{}` has type {}, which cxkpi cannot read as a value",
+                            field.name(),
+                            field.data_type()
+                        ),
+                    ));
+                }
                 let header: Vec<String> = builder
                     .schema()
                     .fields()
@@ -448,9 +463,9 @@ impl RecordReader {
         let n_columns = self.header.len();
         match &mut self.inner {
             Inner::Csv(thread) => {
-                let raw = thread.next().map_err(|e| StoreError::Refused {
+                let raw = thread.next().map_err(|reason| StoreError::Unreadable {
                     source_name: input.name(),
-                    reason: format!("cannot read CSV: {e}"),
+                    reason,
                 })?;
                 let Some(raw) = raw else {
                     return Ok(false);
@@ -484,18 +499,21 @@ impl RecordReader {
             } => loop {
                 buffer.clear();
                 let n = lines
-                    .read_line(buffer)
-                    .context(|| format!("reading {}", input.name()))?;
+                    .read_until(b'\n', buffer)
+                    .map_err(|e| StoreError::Unreadable {
+                        source_name: input.name(),
+                        reason: e.to_string(),
+                    })?;
                 if n == 0 {
                     return Ok(false);
                 }
                 *line += 1;
-                if buffer.trim().is_empty() {
+                if buffer.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
                 record.clear(n_columns);
                 record.line = *line;
-                let object = match serde_json::from_str::<serde_json::Value>(buffer) {
+                let object = match serde_json::from_slice::<serde_json::Value>(buffer) {
                     Ok(serde_json::Value::Object(o)) => o,
                     Ok(_) => {
                         record.problem = Some("the line is not a JSON object".into());
@@ -551,13 +569,13 @@ impl RecordReader {
                     let Some(batch) = reader.next() else {
                         return Ok(false);
                     };
-                    let batch = batch.map_err(|e| StoreError::Refused {
+                    let batch = batch.map_err(|e| StoreError::Unreadable {
                         source_name: input.name(),
-                        reason: format!("cannot read Parquet: {e}"),
+                        reason: e.to_string(),
                     })?;
-                    *columns = batch_as_text(&batch).map_err(|e| StoreError::Refused {
+                    *columns = batch_as_text(&batch).map_err(|reason| StoreError::Unreadable {
                         source_name: input.name(),
-                        reason: e,
+                        reason,
                     })?;
                     *rows = batch.num_rows();
                     *row = 0;

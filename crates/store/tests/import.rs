@@ -421,3 +421,46 @@ fn new_dimensions_in_ndjson_start_new_columns() {
          E2,C1,2024-01-01T00:00:00Z,login,usage,ios\n"
     );
 }
+
+#[test]
+fn an_input_that_breaks_off_abandons_the_whole_import() {
+    let ws = common::workspace("Europe/Berlin");
+    let good = ws.file("good.csv", TICKETS_CSV);
+    let mut bytes = gzip(TICKETS_CSV.repeat(2000).as_bytes());
+    bytes.truncate(bytes.len() / 2);
+    let truncated = ws.file("broken.csv.gz", bytes);
+    let inputs: Vec<cxkpi_store::Input> = [&good, &truncated]
+        .iter()
+        .map(|f| cxkpi_store::Input::from_arg(f.to_str().unwrap(), None))
+        .collect();
+    let err = ws
+        .store
+        .import(
+            Entity::Tickets,
+            &inputs,
+            &cxkpi_store::ImportOptions::default(),
+            &cxkpi_store::NoProgress,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, cxkpi_store::StoreError::Unreadable { source_name, .. } if source_name.ends_with("broken.csv.gz")),
+        "{err}"
+    );
+    // Not even the good file's rows were stored.
+    assert_eq!(ws.store.snapshot().unwrap().table(Entity::Tickets).rows, 0);
+}
+
+#[test]
+fn a_line_of_bad_utf8_rejects_only_that_line() {
+    let ws = common::workspace("UTC");
+    let mut bytes = b"{\"event_id\":\"E1\",\"customer_id\":\"C1\",\"occurred_at\":\"2024-01-01\",\"event\":\"login\"}\n".to_vec();
+    bytes.extend_from_slice(b"{\"event_id\":\"E2\",\"customer_id\":\"C\xff\",\"occurred_at\":\"2024-01-01\",\"event\":\"login\"}\n");
+    bytes.extend_from_slice(b"{\"event_id\":\"E3\",\"customer_id\":\"C3\",\"occurred_at\":\"2024-01-01\",\"event\":\"login\"}\n");
+    let file = ws.file("a.ndjson", bytes);
+    let summary = ws.import(Entity::Activity, &[&file]);
+    let rejects = common::rejects(&summary);
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(rejects[0].1, 2);
+    assert!(rejects[0].4.starts_with("not valid JSON"), "{rejects:?}");
+    assert_eq!(summary.new, 2);
+}
