@@ -4,6 +4,7 @@
 //! - [`parse`]: the value grammars of the import contract (timestamps, numbers, booleans).
 //! - [`validate`]: checking one row against its entity's rules.
 //! - [`config`]: the workspace configuration (`cxkpi.toml`), parsed and validated.
+//! - [`stats`]: intervals, tests of change, Benjamini-Hochberg, percentiles.
 //!
 //! ```
 //! use cxkpi_core::{config::Config, entity::Entity, validate::{RowValidator, Value}};
@@ -21,4 +22,5 @@
 pub mod config;
 pub mod entity;
 pub mod parse;
+pub mod stats;
 pub mod validate;
