@@ -84,6 +84,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// The KPI catalogue: every KPI's definition.
+    Kpi {
+        #[command(subcommand)]
+        command: KpiCommand,
+    },
     /// Show the stored tables: rows, part files, dimensions.
     Tables {
         /// Output format.
@@ -106,6 +111,16 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KpiCommand {
+    /// List every KPI with its unit, direction and definition.
+    List {
+        /// Output format: table, json, or markdown (the text of docs/kpis.md).
+        #[arg(long, default_value = "table", value_parser = ["table", "json", "markdown"])]
+        format: String,
     },
 }
 
@@ -224,6 +239,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Kpi {
+            command: KpiCommand::List { format },
+        } => {
+            print_kpi_list(&format);
             Ok(ExitCode::SUCCESS)
         }
         Command::Tables { format } => {
@@ -422,6 +443,59 @@ fn print_import(s: &ImportSummary, seconds: f64, format: OutputFormat, strict: b
         );
     } else {
         println!("nothing stored");
+    }
+}
+
+fn print_kpi_list(format: &str) {
+    use cxkpi_core::kpi::{CATALOGUE, Direction, catalogue_markdown};
+    let direction = |d: Direction| match d {
+        Direction::Higher => "higher",
+        Direction::Lower => "lower",
+    };
+    match format {
+        "markdown" => print!("{}", catalogue_markdown()),
+        "json" => {
+            let rows: Vec<_> = CATALOGUE
+                .iter()
+                .map(|k| {
+                    let bands: Vec<_> = k
+                        .default_bands()
+                        .iter()
+                        .map(|b| json!({"band": b.name, "threshold": format!("{:?} {}", b.threshold.op, b.threshold.value)}))
+                        .collect();
+                    json!({
+                        "id": k.id,
+                        "name": k.name,
+                        "family": k.family.name(),
+                        "description": k.description,
+                        "formula": k.formula,
+                        "n": k.n,
+                        "unit": k.unit.name(),
+                        "better": direction(k.direction),
+                        "sources": k.sources.iter().map(|e| e.name()).collect::<Vec<_>>(),
+                        "interval": format!("{:?}", k.interval).to_lowercase(),
+                        "default_bands": bands,
+                    })
+                })
+                .collect();
+            println!("{}", json!({ "rows": rows }));
+        }
+        _ => {
+            println!(
+                "{:<24} {:<28} {:<22} {:<7} formula",
+                "kpi", "name", "unit", "better"
+            );
+            for k in CATALOGUE {
+                println!(
+                    "{:<24} {:<28} {:<22} {:<7} {}",
+                    k.id,
+                    k.name,
+                    k.unit.name(),
+                    direction(k.direction),
+                    k.formula
+                );
+            }
+        }
     }
 }
 

@@ -393,3 +393,26 @@ fn kill_9_at_any_moment_leaves_the_store_before_or_after() {
     // A kill at 0 ms always lands before the commit.
     assert!(!outcomes[0], "{outcomes:?}");
 }
+
+#[test]
+fn kpi_list_covers_the_catalogue_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(cxkpi(dir.path()).args(["kpi", "list", "--format", "json"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let list: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let rows = list["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), cxkpi_core::kpi::CATALOGUE.len());
+    let nps = rows.iter().find(|r| r["id"] == "nps").unwrap();
+    assert_eq!(nps["better"], "higher");
+    assert_eq!(nps["interval"], "nps");
+    let output = run(cxkpi(dir.path()).args(["kpi", "list", "--format", "markdown"]));
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/kpis.md"))
+        .unwrap();
+    assert_eq!(stdout(&output), docs);
+    let output = run(cxkpi(dir.path()).args(["kpi", "list"]));
+    assert!(
+        stdout(&output)
+            .lines()
+            .any(|l| l.starts_with("first_response_time "))
+    );
+}

@@ -294,6 +294,18 @@ impl Entity {
         self.columns()[0].name
     }
 
+    /// The contract columns a KPI of this entity can be segmented and filtered by: text
+    /// and boolean columns other than ids and free text (`comment`).
+    pub fn segment_columns(self) -> Vec<&'static str> {
+        self.columns()
+            .iter()
+            .skip(1)
+            .filter(|c| matches!(c.ty, ColumnType::Text | ColumnType::Boolean))
+            .filter(|c| !c.name.ends_with("_id") && c.name != "comment")
+            .map(|c| c.name)
+            .collect()
+    }
+
     /// The position of a contract column by its (lower-case) name.
     pub fn column_index(self, name: &str) -> Option<usize> {
         self.columns().iter().position(|c| c.name == name)
@@ -352,6 +364,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn segment_columns() {
+        assert_eq!(Entity::Tickets.segment_columns(), ["channel", "escalated"]);
+        assert_eq!(Entity::Sessions.segment_columns(), ["converted"]);
+        assert_eq!(
+            Entity::Responses.segment_columns(),
+            ["survey", "touchpoint"]
+        );
+        assert!(Entity::Referrals.segment_columns().is_empty());
     }
 
     #[test]

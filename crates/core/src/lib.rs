@@ -4,6 +4,7 @@
 //! - [`parse`]: the value grammars of the import contract (timestamps, numbers, booleans).
 //! - [`validate`]: checking one row against its entity's rules.
 //! - [`config`]: the workspace configuration (`cxkpi.toml`), parsed and validated.
+//! - [`kpi`]: the KPI catalogue, one declared definition per KPI.
 //! - [`stats`]: intervals, tests of change, Benjamini-Hochberg, percentiles.
 //!
 //! ```
@@ -21,6 +22,7 @@
 
 pub mod config;
 pub mod entity;
+pub mod kpi;
 pub mod parse;
 pub mod stats;
 pub mod validate;
