@@ -5,6 +5,7 @@
 //! - [`validate`]: checking one row against its entity's rules.
 //! - [`config`]: the workspace configuration (`cxkpi.toml`), parsed and validated.
 //! - [`kpi`]: the KPI catalogue, one declared definition per KPI.
+//! - [`period`]: reporting periods in the workspace time zone.
 //! - [`stats`]: intervals, tests of change, Benjamini-Hochberg, percentiles.
 //!
 //! ```
@@ -24,5 +25,6 @@ pub mod config;
 pub mod entity;
 pub mod kpi;
 pub mod parse;
+pub mod period;
 pub mod stats;
 pub mod validate;
