@@ -4,6 +4,7 @@
 //! - [`parse`]: the value grammars of the import contract (timestamps, numbers, booleans).
 //! - [`validate`]: checking one row against its entity's rules.
 //! - [`config`]: the workspace configuration (`cxkpi.toml`), parsed and validated.
+//! - [`estimate`]: a KPI value's statistical shape: value, n, interval, change test.
 //! - [`kpi`]: the KPI catalogue, one declared definition per KPI.
 //! - [`period`]: reporting periods in the workspace time zone.
 //! - [`stats`]: intervals, tests of change, Benjamini-Hochberg, percentiles.
@@ -23,6 +24,7 @@
 
 pub mod config;
 pub mod entity;
+pub mod estimate;
 pub mod kpi;
 pub mod parse;
 pub mod period;

@@ -275,7 +275,10 @@ mod tests {
         let march = Period::containing(Grain::Month, Date::constant(2024, 3, 17), &berlin());
         assert_eq!(march.start.to_string(), "2024-02-29T23:00:00Z");
         assert_eq!(march.end.to_string(), "2024-03-31T22:00:00Z");
-        assert_eq!(march.end.as_second() - march.start.as_second(), (31 * 24 - 1) * 3600);
+        assert_eq!(
+            march.end.as_second() - march.start.as_second(),
+            (31 * 24 - 1) * 3600
+        );
         assert_eq!(march.label(), "2024-03");
         assert_eq!(march.days(), 31);
         // A response at 23:30 UTC on 30 June is already 1 July in UTC+2.

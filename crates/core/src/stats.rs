@@ -206,6 +206,15 @@ pub struct Moments {
 }
 
 impl Moments {
+    /// `count` copies of `value`.
+    pub fn constant(value: f64, count: u64) -> Moments {
+        Moments {
+            n: count,
+            mean: if count > 0 { value } else { 0.0 },
+            m2: 0.0,
+        }
+    }
+
     /// Adds a value.
     pub fn update(&mut self, x: f64) {
         self.n += 1;
@@ -217,6 +226,10 @@ impl Moments {
     /// Combines two partial results (Chan et al.).
     pub fn merge(&mut self, other: &Moments) {
         if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *other;
             return;
         }
         let n = self.n + other.n;
