@@ -1,0 +1,104 @@
+//! The period-bucket function: maps an instant to the index of the reporting period
+//! containing it, so that DataFusion groups by period in the same scan that groups by
+//! segment. Periods are sorted and disjoint; an instant outside every period maps to
+//! null.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, Int32Array, TimestampMicrosecondArray};
+use arrow::datatypes::{DataType, TimeUnit};
+use cxkpi_core::period::Period;
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct PeriodBucket {
+    signature: Signature,
+    /// `[start, end)` of each period in microseconds since the epoch, sorted.
+    bounds: Vec<(i64, i64)>,
+}
+
+/// A UDF `cx_period(ts)` for the given periods (sorted by start, disjoint).
+pub(crate) fn period_bucket(periods: &[Period]) -> ScalarUDF {
+    let bounds = periods
+        .iter()
+        .map(|p| (p.start.as_microsecond(), p.end.as_microsecond()))
+        .collect();
+    ScalarUDF::from(PeriodBucket {
+        signature: Signature::exact(
+            vec![DataType::Timestamp(
+                TimeUnit::Microsecond,
+                Some("UTC".into()),
+            )],
+            Volatility::Immutable,
+        ),
+        bounds,
+    })
+}
+
+impl PeriodBucket {
+    fn index(&self, t: i64) -> Option<i32> {
+        let i = self.bounds.partition_point(|(start, _)| *start <= t);
+        let (_, end) = *self.bounds.get(i.checked_sub(1)?)?;
+        (t < end).then_some((i - 1) as i32)
+    }
+}
+
+impl ScalarUDFImpl for PeriodBucket {
+    fn name(&self) -> &str {
+        "cx_period"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int32)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let array = args.args[0].clone().into_array(args.number_rows)?;
+        let Some(ts) = array.as_any().downcast_ref::<TimestampMicrosecondArray>() else {
+            return exec_err!(
+                "cx_period expects a microsecond timestamp, got {}",
+                array.data_type()
+            );
+        };
+        let out: Int32Array = ts.iter().map(|t| t.and_then(|t| self.index(t))).collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cxkpi_core::period::{Grain, periods};
+    use jiff::civil::Date;
+    use jiff::tz::TimeZone;
+
+    #[test]
+    fn instants_map_to_their_period() {
+        let months = periods(
+            Grain::Month,
+            Date::constant(2024, 1, 1),
+            Date::constant(2024, 4, 1),
+            &TimeZone::UTC,
+        );
+        let bucket = PeriodBucket {
+            signature: Signature::any(1, Volatility::Immutable),
+            bounds: months
+                .iter()
+                .map(|p| (p.start.as_microsecond(), p.end.as_microsecond()))
+                .collect(),
+        };
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_microsecond();
+        assert_eq!(bucket.index(at("2023-12-31T23:59:59Z")), None);
+        assert_eq!(bucket.index(at("2024-01-01T00:00:00Z")), Some(0));
+        assert_eq!(bucket.index(at("2024-02-29T23:59:59.999999Z")), Some(1));
+        assert_eq!(bucket.index(at("2024-03-31T12:00:00Z")), Some(2));
+        assert_eq!(bucket.index(at("2024-04-01T00:00:00Z")), None);
+    }
+}

@@ -1,0 +1,346 @@
+//! The cxkpi KPI engine: KPI values by period and segment over a store snapshot.
+//!
+//! Aggregation happens in DataFusion: each KPI family scans its entity once for all
+//! requested periods (a `cx_period(ts)` function maps instants to period indexes) and
+//! segments, grouping down to sufficient statistics (counts per score, sums, ...). The
+//! core then turns those into [`Estimate`]s, which give the value, n, the interval and
+//! the test of change, and Benjamini-Hochberg decides significance across segments.
+//!
+//! Families computed so far: satisfaction (`nps`, `csat`, `ces`, `ppr`). Asking for
+//! another KPI is an error that says so.
+#![deny(missing_docs)]
+
+mod bucket;
+mod satisfaction;
+mod segment;
+
+use std::collections::BTreeMap;
+
+use cxkpi_core::config::Config;
+use cxkpi_core::entity::Entity;
+use cxkpi_core::estimate::Estimate;
+use cxkpi_core::kpi::KpiDef;
+use cxkpi_core::period::Period;
+use cxkpi_core::stats;
+use cxkpi_store::Snapshot;
+use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::{Expr, JoinType, ident, lit};
+use datafusion::prelude::SessionContext;
+
+pub use segment::NONE_SEGMENT;
+
+/// What to compute.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The KPIs.
+    pub kpis: Vec<&'static KpiDef>,
+    /// The periods, sorted and disjoint.
+    pub periods: Vec<Period>,
+    /// Segment by this dimension.
+    pub by: Option<String>,
+    /// Keep only rows whose dimension has this value (`(none)` selects missing values).
+    pub filters: Vec<(String, String)>,
+    /// Compare each period with the one before.
+    pub compare: bool,
+}
+
+/// The change of a value against the previous period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// The previous period's value.
+    pub previous: Option<f64>,
+    /// This value minus the previous one.
+    pub delta: Option<f64>,
+    /// The p-value of the KPI's test, where it has one and the data support it.
+    pub p_value: Option<f64>,
+    /// Significant at 95% (after Benjamini-Hochberg across segments); `None` when
+    /// there is no test.
+    pub significant: Option<bool>,
+}
+
+/// One KPI value: a KPI in a period and segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KpiRow {
+    /// The KPI.
+    pub kpi: &'static KpiDef,
+    /// The period.
+    pub period: Period,
+    /// The segment, when segmented.
+    pub segment: Option<String>,
+    /// The value's statistical shape (value, n, interval).
+    pub estimate: Estimate,
+    /// Named parts of the value (promoters, mean, ...).
+    pub components: Vec<(&'static str, f64)>,
+    /// Why there is no value, when there is none.
+    pub reason: Option<String>,
+    /// The change against the previous period, when asked for.
+    pub change: Option<Change>,
+}
+
+impl KpiRow {
+    /// The value.
+    pub fn value(&self) -> Option<f64> {
+        self.estimate.value()
+    }
+}
+
+/// What can go wrong computing KPIs.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A dimension the KPI cannot be segmented or filtered by.
+    #[error("`{kpi}` cannot be segmented by `{given}`; it can be by: {}", valid.join(", "))]
+    UnknownDimension {
+        /// The KPI.
+        kpi: &'static str,
+        /// The dimension asked for.
+        given: String,
+        /// The dimensions it can be segmented by.
+        valid: Vec<String>,
+    },
+    /// A KPI this version does not compute yet.
+    #[error("`{0}` is not computed by this version of the engine yet")]
+    NotComputed(&'static str),
+    /// Periods that overlap or are not in order.
+    #[error("periods must be sorted and must not overlap")]
+    Periods,
+    /// The store or the query engine failed.
+    #[error(transparent)]
+    Store(#[from] cxkpi_store::StoreError),
+    /// The query engine failed.
+    #[error("query engine: {0}")]
+    Engine(#[from] datafusion::error::DataFusionError),
+    /// Arrow failed reading a result.
+    #[error("query result: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+}
+
+/// The engine's result type.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// A family's per-(period, segment) results, before changes are attached.
+pub(crate) type FamilyResult =
+    BTreeMap<(usize, String), Vec<(&'static KpiDef, Estimate, Vec<(&'static str, f64)>)>>;
+
+/// The periods to aggregate: the requested ones, and with `compare` the one before the
+/// first (the others' previous periods are requested periods already when the periods
+/// are contiguous, which grain periods are).
+fn bucket_periods(request: &Request, config: &Config) -> Result<Vec<Period>> {
+    let mut all = Vec::new();
+    if request.compare {
+        for p in &request.periods {
+            let previous = p.previous(&config.time_zone);
+            let known =
+                |q: &Period| (q.first_day, q.end_day) == (previous.first_day, previous.end_day);
+            if !request.periods.iter().any(known) && !all.iter().any(known) {
+                all.push(previous);
+            }
+        }
+    }
+    all.extend(request.periods.iter().cloned());
+    all.sort_by_key(|p| p.start);
+    if all.windows(2).any(|w| w[0].end > w[1].start) {
+        return Err(EngineError::Periods);
+    }
+    Ok(all)
+}
+
+/// The entity's table, joined to the customer columns that `by` and the filters need,
+/// filtered, with the segment expression.
+pub(crate) async fn prepare(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    kpi: &KpiDef,
+    entity: Entity,
+    request: &Request,
+) -> Result<(DataFrame, Option<Expr>)> {
+    let by = request
+        .by
+        .as_deref()
+        .map(|d| segment::resolve(kpi, entity, d, snapshot))
+        .transpose()?;
+    let filters = request
+        .filters
+        .iter()
+        .map(|(d, v)| Ok((segment::resolve(kpi, entity, d, snapshot)?, v.clone())))
+        .collect::<Result<Vec<_>>>()?;
+    let mut customer_columns: Vec<String> = Vec::new();
+    for source in by.iter().chain(filters.iter().map(|(s, _)| s)) {
+        if let segment::Source::Customer(c) = source
+            && !customer_columns.contains(c)
+        {
+            customer_columns.push(c.clone());
+        }
+    }
+    let index_of = |source: &segment::Source| match source {
+        segment::Source::Customer(c) => customer_columns.iter().position(|x| x == c).unwrap_or(0),
+        segment::Source::Own(_) => 0,
+    };
+    let mut frame = ctx.table(entity.name()).await?;
+    if !customer_columns.is_empty() {
+        let reference = segment::customer_reference(entity).expect("resolve checked the reference");
+        let mut columns = vec![ident("customer_id").alias("_cx_customer_key")];
+        for (i, c) in customer_columns.iter().enumerate() {
+            columns.push(ident(c).alias(segment::customer_alias(i)));
+        }
+        let customers = ctx.table(Entity::Customers.name()).await?.select(columns)?;
+        frame = frame.join_on(
+            customers,
+            JoinType::Left,
+            [ident(reference).eq(ident("_cx_customer_key"))],
+        )?;
+    }
+    for (source, value) in &filters {
+        let column = segment::column_expr(source, index_of(source));
+        frame = frame.filter(segment::segment_expr(column).eq(lit(value.clone())))?;
+    }
+    let segment = by
+        .as_ref()
+        .map(|s| segment::segment_expr(segment::column_expr(s, index_of(s))));
+    Ok((frame, segment))
+}
+
+/// Computes the requested KPIs.
+pub async fn compute(
+    snapshot: &Snapshot,
+    config: &Config,
+    request: &Request,
+) -> Result<Vec<KpiRow>> {
+    let periods = bucket_periods(request, config)?;
+    let ctx = snapshot.context()?;
+    let mut results: FamilyResult = BTreeMap::new();
+    let satisfaction: Vec<&'static KpiDef> = request
+        .kpis
+        .iter()
+        .copied()
+        .filter(|k| satisfaction::KPIS.contains(&k.id))
+        .collect();
+    if let Some(k) = request
+        .kpis
+        .iter()
+        .find(|k| !satisfaction::KPIS.contains(&k.id))
+    {
+        return Err(EngineError::NotComputed(k.id));
+    }
+    if !satisfaction.is_empty() {
+        satisfaction::compute(
+            &ctx,
+            snapshot,
+            config,
+            request,
+            &periods,
+            &satisfaction,
+            &mut results,
+        )
+        .await?;
+    }
+    Ok(assemble(request, &periods, results, &config.time_zone))
+}
+
+/// Turns family results into rows: every requested KPI for every requested period
+/// and every segment seen (n = 0 where a segment has no data in a period), with
+/// changes and Benjamini-Hochberg across the segments of a KPI in a period.
+fn assemble(
+    request: &Request,
+    periods: &[Period],
+    results: FamilyResult,
+    tz: &jiff::tz::TimeZone,
+) -> Vec<KpiRow> {
+    let index = |p: &Period| {
+        periods
+            .iter()
+            .position(|q| (q.first_day, q.end_day) == (p.first_day, p.end_day))
+    };
+    let mut rows = Vec::new();
+    for kpi in &request.kpis {
+        let lookup = |period: usize, segment: &str| {
+            results
+                .get(&(period, segment.to_string()))
+                .and_then(|list| {
+                    list.iter()
+                        .find(|(k, _, _)| k.id == kpi.id)
+                        .map(|(_, e, c)| (*e, c.clone()))
+                })
+        };
+        let mut segments: Vec<String> = results
+            .iter()
+            .filter(|(_, list)| list.iter().any(|(k, _, _)| k.id == kpi.id))
+            .map(|((_, s), _)| s.clone())
+            .collect();
+        segments.sort();
+        segments.dedup();
+        if request.by.is_none() {
+            segments = vec![String::new()];
+        }
+        for period in &request.periods {
+            let p = index(period).expect("requested periods are bucketed");
+            let first_row = rows.len();
+            for segment in &segments {
+                let empty = kpi_empty(kpi);
+                let (estimate, components) = lookup(p, segment).unwrap_or((empty, Vec::new()));
+                let change = request.compare.then(|| {
+                    let previous_period = period.previous(tz);
+                    let previous = index(&previous_period)
+                        .and_then(|q| lookup(q, segment))
+                        .map(|(e, _)| e)
+                        .unwrap_or(empty);
+                    let test = estimate.test_change(&previous);
+                    Change {
+                        previous: previous.value(),
+                        delta: estimate.value().zip(previous.value()).map(|(a, b)| a - b),
+                        p_value: test.map(|t| t.p_value),
+                        significant: None,
+                    }
+                });
+                rows.push(KpiRow {
+                    kpi,
+                    period: period.clone(),
+                    segment: request.by.as_ref().map(|_| segment.clone()),
+                    reason: estimate.value().is_none().then(|| reason(&estimate)),
+                    estimate,
+                    components,
+                    change,
+                });
+            }
+            // Benjamini-Hochberg over this KPI's segments in this period.
+            let p_values: Vec<Option<f64>> = rows[first_row..]
+                .iter()
+                .map(|r| r.change.as_ref().and_then(|c| c.p_value))
+                .collect();
+            let significant = stats::benjamini_hochberg(&p_values, 0.05);
+            for (row, s) in rows[first_row..].iter_mut().zip(significant) {
+                if let Some(change) = &mut row.change
+                    && change.p_value.is_some()
+                {
+                    change.significant = Some(s);
+                }
+            }
+        }
+    }
+    rows
+}
+
+fn kpi_empty(kpi: &KpiDef) -> Estimate {
+    use cxkpi_core::kpi::IntervalKind;
+    match kpi.interval {
+        IntervalKind::Wilson => Estimate::Proportion { x: 0, n: 0 },
+        IntervalKind::Nps => Estimate::Net {
+            positive: 0,
+            negative: 0,
+            n: 0,
+        },
+        IntervalKind::Mean => Estimate::Mean {
+            mean: None,
+            sd: None,
+            n: 0,
+        },
+        IntervalKind::None => Estimate::Plain { value: None, n: 0 },
+    }
+}
+
+fn reason(estimate: &Estimate) -> String {
+    if estimate.n() == 0 {
+        "no data in the period".into()
+    } else {
+        "no value: the denominator is empty".into()
+    }
+}

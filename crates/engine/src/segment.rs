@@ -1,0 +1,110 @@
+//! Resolving `--by` and `--where` dimensions (kpis.md, "Segments").
+//!
+//! A KPI is segmented by its own entity's column when it has one of that name (a text
+//! or boolean contract column, or a dimension), otherwise by the customer's column
+//! through the entity's customer reference. Names are checked against the stored
+//! schema and used as identifiers only after that check; values never become SQL text
+//! (they are literals of the DataFrame API).
+
+use cxkpi_core::entity::Entity;
+use cxkpi_core::kpi::{KpiDef, Segmentation};
+use cxkpi_store::Snapshot;
+use datafusion::logical_expr::{Expr, ident, lit};
+use datafusion::prelude::{cast, coalesce, nullif};
+
+use crate::EngineError;
+
+/// The segment of rows that have no value for the dimension.
+pub const NONE_SEGMENT: &str = "(none)";
+
+/// Where a dimension's values come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A column of the KPI's own entity.
+    Own(String),
+    /// A column of the customer, joined through the entity's customer reference.
+    Customer(String),
+}
+
+/// Alias of the joined customer column for dimension `i`.
+pub(crate) fn customer_alias(i: usize) -> String {
+    format!("_cx_customer_{i}")
+}
+
+/// The columns of `entity` that segment and filter: its text and boolean contract
+/// columns and its dimensions.
+fn own_columns(entity: Entity, snapshot: &Snapshot) -> Vec<String> {
+    entity
+        .segment_columns()
+        .into_iter()
+        .map(String::from)
+        .chain(snapshot.table(entity).dimensions)
+        .collect()
+}
+
+/// The column of `entity` that references the customer, if any.
+pub(crate) fn customer_reference(entity: Entity) -> Option<&'static str> {
+    match entity {
+        Entity::Customers | Entity::Spend => None,
+        Entity::Referrals => Some("referrer_id"),
+        _ => Some("customer_id"),
+    }
+}
+
+/// Resolves a dimension name for a KPI computed from `entity`.
+pub(crate) fn resolve(
+    kpi: &KpiDef,
+    entity: Entity,
+    name: &str,
+    snapshot: &Snapshot,
+) -> Result<Source, EngineError> {
+    let customer = own_columns(Entity::Customers, snapshot);
+    let (own, through_customer): (Vec<String>, Vec<String>) = match kpi.segmentation {
+        Segmentation::Entity(e) => (
+            own_columns(e, snapshot),
+            if customer_reference(entity).is_some() {
+                customer
+            } else {
+                Vec::new()
+            },
+        ),
+        Segmentation::Customer => (Vec::new(), customer),
+        Segmentation::Spend => (
+            vec!["acquisition_channel".into(), "campaign".into()],
+            Vec::new(),
+        ),
+    };
+    if own.iter().any(|c| c == name) {
+        return Ok(Source::Own(name.to_string()));
+    }
+    if through_customer.iter().any(|c| c == name) {
+        return Ok(Source::Customer(name.to_string()));
+    }
+    let mut valid: Vec<String> = own;
+    for c in through_customer {
+        if !valid.contains(&c) {
+            valid.push(c);
+        }
+    }
+    Err(EngineError::UnknownDimension {
+        kpi: kpi.id,
+        given: name.to_string(),
+        valid,
+    })
+}
+
+/// The segment value of a column: text as is, booleans as `true`/`false`, missing or
+/// empty as `(none)`.
+pub(crate) fn segment_expr(column: Expr) -> Expr {
+    let text = cast(column, arrow::datatypes::DataType::Utf8);
+    coalesce(vec![nullif(text, lit("")), lit(NONE_SEGMENT)])
+}
+
+/// The expression of a resolved dimension, given the alias of joined customer column
+/// `i`.
+pub(crate) fn column_expr(source: &Source, customer_index: usize) -> Expr {
+    match source {
+        Source::Own(c) => ident(c),
+        Source::Customer(_) => ident(customer_alias(customer_index)),
+    }
+}
