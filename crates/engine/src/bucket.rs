@@ -18,30 +18,40 @@ struct PeriodBucket {
     signature: Signature,
     /// `[start, end)` of each period in microseconds since the epoch, sorted.
     bounds: Vec<(i64, i64)>,
+    /// Whether instants before the first period map to -1 (for running totals).
+    before: bool,
 }
 
-/// A UDF `cx_period(ts)` for the given periods (sorted by start, disjoint).
-pub(crate) fn period_bucket(periods: &[Period]) -> ScalarUDF {
+fn bucket(periods: &[Period], before: bool) -> ScalarUDF {
     let bounds = periods
         .iter()
         .map(|p| (p.start.as_microsecond(), p.end.as_microsecond()))
         .collect();
+    let timestamp = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     ScalarUDF::from(PeriodBucket {
-        signature: Signature::exact(
-            vec![DataType::Timestamp(
-                TimeUnit::Microsecond,
-                Some("UTC".into()),
-            )],
-            Volatility::Immutable,
-        ),
+        signature: Signature::exact(vec![timestamp], Volatility::Immutable),
         bounds,
+        before,
     })
+}
+
+/// A UDF `cx_period(ts)` for the given periods (sorted by start, disjoint).
+pub(crate) fn period_bucket(periods: &[Period]) -> ScalarUDF {
+    bucket(periods, false)
+}
+
+/// Like [`period_bucket`], with instants before the first period in bucket -1.
+pub(crate) fn period_bucket_with_before(periods: &[Period]) -> ScalarUDF {
+    bucket(periods, true)
 }
 
 impl PeriodBucket {
     fn index(&self, t: i64) -> Option<i32> {
         let i = self.bounds.partition_point(|(start, _)| *start <= t);
-        let (_, end) = *self.bounds.get(i.checked_sub(1)?)?;
+        if i == 0 {
+            return self.before.then_some(-1);
+        }
+        let (_, end) = self.bounds[i - 1];
         (t < end).then_some((i - 1) as i32)
     }
 }
@@ -87,18 +97,25 @@ mod tests {
             Date::constant(2024, 4, 1),
             &TimeZone::UTC,
         );
-        let bucket = PeriodBucket {
+        let mut bucket = PeriodBucket {
             signature: Signature::any(1, Volatility::Immutable),
             bounds: months
                 .iter()
                 .map(|p| (p.start.as_microsecond(), p.end.as_microsecond()))
                 .collect(),
+            before: false,
         };
         let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_microsecond();
         assert_eq!(bucket.index(at("2023-12-31T23:59:59Z")), None);
         assert_eq!(bucket.index(at("2024-01-01T00:00:00Z")), Some(0));
         assert_eq!(bucket.index(at("2024-02-29T23:59:59.999999Z")), Some(1));
         assert_eq!(bucket.index(at("2024-03-31T12:00:00Z")), Some(2));
+        assert_eq!(bucket.index(at("2024-04-01T00:00:00Z")), None);
+        bucket.before = true;
+        assert_eq!(bucket.index(at("2023-12-31T23:59:59Z")), Some(-1));
+        assert_eq!(bucket.index(at("2024-04-01T00:00:00Z")), None);
+        bucket.before = true;
+        assert_eq!(bucket.index(at("2023-12-31T23:59:59Z")), Some(-1));
         assert_eq!(bucket.index(at("2024-04-01T00:00:00Z")), None);
     }
 }

@@ -6,13 +6,15 @@
 //! core then turns those into [`Estimate`]s, which give the value, n, the interval and
 //! the test of change, and Benjamini-Hochberg decides significance across segments.
 //!
-//! Families computed so far: satisfaction (`nps`, `csat`, `ces`, `ppr`). Asking for
-//! another KPI is an error that says so.
+//! Families computed so far: satisfaction (`nps`, `csat`, `ces`, `ppr`) and support
+//! (tickets; calendar time only). Asking for another KPI is an error that says so.
 #![deny(missing_docs)]
 
 mod bucket;
+mod results;
 mod satisfaction;
 mod segment;
+mod support;
 
 use std::collections::BTreeMap;
 
@@ -208,16 +210,19 @@ pub async fn compute(
     let periods = bucket_periods(request, config)?;
     let ctx = snapshot.context()?;
     let mut results: FamilyResult = BTreeMap::new();
-    let satisfaction: Vec<&'static KpiDef> = request
-        .kpis
-        .iter()
-        .copied()
-        .filter(|k| satisfaction::KPIS.contains(&k.id))
-        .collect();
+    let family = |ids: &[&str]| -> Vec<&'static KpiDef> {
+        request
+            .kpis
+            .iter()
+            .copied()
+            .filter(|k| ids.contains(&k.id))
+            .collect()
+    };
+    let (satisfaction, support) = (family(&satisfaction::KPIS), family(&support::KPIS));
     if let Some(k) = request
         .kpis
         .iter()
-        .find(|k| !satisfaction::KPIS.contains(&k.id))
+        .find(|k| !satisfaction::KPIS.contains(&k.id) && !support::KPIS.contains(&k.id))
     {
         return Err(EngineError::NotComputed(k.id));
     }
@@ -229,6 +234,18 @@ pub async fn compute(
             request,
             &periods,
             &satisfaction,
+            &mut results,
+        )
+        .await?;
+    }
+    if !support.is_empty() {
+        support::compute(
+            &ctx,
+            snapshot,
+            config,
+            request,
+            &periods,
+            &support,
             &mut results,
         )
         .await?;
@@ -319,8 +336,16 @@ fn assemble(
     rows
 }
 
+/// The estimate of a KPI over no data: counts and sums are 0 (kpis.md), everything
+/// else has no value.
 fn kpi_empty(kpi: &KpiDef) -> Estimate {
-    use cxkpi_core::kpi::IntervalKind;
+    use cxkpi_core::kpi::{IntervalKind, Unit};
+    if kpi.unit == Unit::Count || matches!(kpi.id, "revenue" | "mrr" | "arr") {
+        return Estimate::Plain {
+            value: Some(0.0),
+            n: 0,
+        };
+    }
     match kpi.interval {
         IntervalKind::Wilson => Estimate::Proportion { x: 0, n: 0 },
         IntervalKind::Nps => Estimate::Net {

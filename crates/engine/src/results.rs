@@ -1,0 +1,77 @@
+//! Reading DataFusion results, and expressions shared by the families.
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
+use datafusion::logical_expr::{Expr, ident, lit};
+
+use crate::Result;
+
+/// Microseconds from column `from` to column `to` (null when either is).
+pub(crate) fn micros_between(from: &str, to: &str) -> Expr {
+    datafusion::prelude::cast(ident(to), DataType::Int64)
+        - datafusion::prelude::cast(ident(from), DataType::Int64)
+}
+
+/// Hours from column `from` to column `to`, exact to the microsecond.
+pub(crate) fn micros_between_hours(from: &str, to: &str) -> Expr {
+    datafusion::prelude::cast(micros_between(from, to), DataType::Float64) / lit(3_600_000_000.0)
+}
+
+/// The columns of a result batch, cast to the types the families read.
+pub(crate) struct Columns<'a> {
+    batch: &'a RecordBatch,
+}
+
+impl<'a> Columns<'a> {
+    pub fn new(batch: &'a RecordBatch) -> Result<Columns<'a>> {
+        Ok(Columns { batch })
+    }
+
+    fn column(&self, name: &str, ty: &DataType) -> ArrayRef {
+        let column = self.batch.column_by_name(name).expect("selected column");
+        cast(column, ty).expect("result columns cast to the type read")
+    }
+
+    pub fn i32(&self, name: &str, row: usize) -> i32 {
+        self.column(name, &DataType::Int32)
+            .as_primitive::<Int32Type>()
+            .value(row)
+    }
+
+    pub fn u64(&self, name: &str, row: usize) -> u64 {
+        let column = self.column(name, &DataType::Int64);
+        let column = column.as_primitive::<Int64Type>();
+        if column.is_null(row) {
+            0
+        } else {
+            column.value(row).max(0) as u64
+        }
+    }
+
+    pub fn opt_f64(&self, name: &str, row: usize) -> Option<f64> {
+        let column = self.column(name, &DataType::Float64);
+        let column = column.as_primitive::<Float64Type>();
+        (!column.is_null(row)).then(|| column.value(row))
+    }
+
+    pub fn text(&self, name: &str, row: usize) -> String {
+        let column = self.column(name, &DataType::Utf8);
+        column.as_string::<i32>().value(row).to_string()
+    }
+
+    /// The non-null values of a list column's row.
+    pub fn f64_list(&self, name: &str, row: usize) -> Vec<f64> {
+        let column = self.batch.column_by_name(name).expect("selected column");
+        let list = column.as_list::<i32>();
+        if list.is_null(row) {
+            return Vec::new();
+        }
+        let values = cast(&list.value(row), &DataType::Float64).expect("numeric list");
+        values
+            .as_primitive::<Float64Type>()
+            .iter()
+            .flatten()
+            .collect()
+    }
+}

@@ -1,0 +1,301 @@
+//! Support KPIs from tickets.
+//!
+//! Two scans of `tickets`: one grouped by the period of `created_at` (tickets created,
+//! first response times, SLA), one by the period of `resolved_at` (resolution times,
+//! FCR, one-touch, net resolution, handle time). The backlog at a period's end is the
+//! tickets created before it less those resolved before it, so it comes from the
+//! running totals of the two scans, with a bucket for everything before the first
+//! period. Medians and 90th percentiles use the core's type-7 percentile over the
+//! durations DataFusion gathers per group.
+//!
+//! Business-hours durations are not computed yet: with business hours enabled, the
+//! times are calendar times (the KPI engine issue tracks it).
+
+use std::collections::BTreeMap;
+
+use cxkpi_core::config::Config;
+use cxkpi_core::entity::Entity;
+use cxkpi_core::estimate::Estimate;
+use cxkpi_core::kpi::KpiDef;
+use cxkpi_core::period::Period;
+use cxkpi_core::stats;
+use cxkpi_store::Snapshot;
+use datafusion::common::ScalarValue;
+use datafusion::functions_aggregate::expr_fn::{array_agg, avg, count, stddev, sum};
+use datafusion::logical_expr::{Expr, ident, lit, when};
+use datafusion::prelude::{SessionContext, cast};
+
+use crate::results::{Columns, micros_between, micros_between_hours};
+use crate::{FamilyResult, Request, Result, bucket, prepare};
+
+/// The KPIs of this family.
+pub(crate) const KPIS: [&str; 9] = [
+    "tickets_created",
+    "ticket_backlog",
+    "first_response_time",
+    "frt_within_sla",
+    "resolution_time",
+    "fcr_rate",
+    "one_touch_rate",
+    "net_resolution_rate",
+    "average_handle_time",
+];
+
+fn flag(condition: Expr) -> Expr {
+    sum(when(condition, lit(1i64))
+        .otherwise(lit(0i64))
+        .expect("valid case"))
+}
+
+#[derive(Default)]
+struct Created {
+    count: u64,
+    response_hours: Vec<f64>,
+    within: u64,
+    judged: u64,
+}
+
+#[derive(Default)]
+struct Resolved {
+    count: u64,
+    resolution_hours: Vec<f64>,
+    one_contact: u64,
+    replies_known: u64,
+    one_reply: u64,
+    clean: u64,
+    handle: (u64, Option<f64>, Option<f64>),
+}
+
+pub(crate) async fn compute(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    config: &Config,
+    request: &Request,
+    periods: &[Period],
+    kpis: &[&'static KpiDef],
+    results: &mut FamilyResult,
+) -> Result<()> {
+    let bucket = bucket::period_bucket_with_before(periods);
+    let segment_of = |segment: Option<Expr>| segment.unwrap_or(lit("")).alias("segment");
+    let sla_micros = (config.sla_first_response_hours * 3_600_000_000.0).round() as i64;
+
+    // Scan 1: by the period of creation.
+    let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Tickets, request).await?;
+    let response_hours = micros_between_hours("created_at", "first_response_at");
+    let deadline =
+        ident("created_at") + lit(ScalarValue::new_interval_mdn(0, 0, sla_micros * 1000));
+    let created_bucket = bucket.call(vec![ident("created_at")]);
+    let answered = ident("first_response_at").is_not_null();
+    let frame = frame
+        .select(vec![
+            created_bucket.clone().alias("period"),
+            segment_of(segment),
+            response_hours.alias("response_hours"),
+            micros_between("created_at", "first_response_at").alias("response_micros"),
+            answered.clone().alias("answered"),
+            // Unanswered tickets are judged when the deadline falls in the same period.
+            bucket
+                .call(vec![deadline])
+                .eq(created_bucket)
+                .alias("deadline_passed"),
+        ])?
+        .filter(ident("period").is_not_null())?
+        .aggregate(
+            vec![ident("period"), ident("segment")],
+            vec![
+                count(lit(1)).alias("n"),
+                array_agg(ident("response_hours")).alias("hours"),
+                flag(ident("answered").and(ident("response_micros").lt_eq(lit(sla_micros))))
+                    .alias("within"),
+                flag(ident("answered").or(ident("deadline_passed"))).alias("judged"),
+            ],
+        )?;
+    let mut created: BTreeMap<(i32, String), Created> = BTreeMap::new();
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch)?;
+        for row in 0..batch.num_rows() {
+            created.insert(
+                (c.i32("period", row), c.text("segment", row)),
+                Created {
+                    count: c.u64("n", row),
+                    response_hours: c.f64_list("hours", row),
+                    within: c.u64("within", row),
+                    judged: c.u64("judged", row),
+                },
+            );
+        }
+    }
+
+    // Scan 2: by the period of resolution.
+    let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Tickets, request).await?;
+    let frame = frame
+        .select(vec![
+            bucket.call(vec![ident("resolved_at")]).alias("period"),
+            segment_of(segment),
+            micros_between_hours("created_at", "resolved_at").alias("resolution_hours"),
+            ident("contacts"),
+            ident("replies"),
+            ident("reopens"),
+            ident("escalated"),
+            cast(ident("handle_seconds"), arrow::datatypes::DataType::Float64).alias("handle"),
+        ])?
+        .filter(ident("period").is_not_null())?
+        .aggregate(
+            vec![ident("period"), ident("segment")],
+            vec![
+                count(lit(1)).alias("n"),
+                array_agg(ident("resolution_hours")).alias("hours"),
+                flag(ident("contacts").eq(lit(1i64))).alias("one_contact"),
+                count(ident("replies")).alias("replies_known"),
+                flag(ident("replies").eq(lit(1i64))).alias("one_reply"),
+                flag(ident("reopens").eq(lit(0i64)).and(!ident("escalated"))).alias("clean"),
+                count(ident("handle")).alias("handle_n"),
+                avg(ident("handle")).alias("handle_mean"),
+                stddev(ident("handle")).alias("handle_sd"),
+            ],
+        )?;
+    let mut resolved: BTreeMap<(i32, String), Resolved> = BTreeMap::new();
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch)?;
+        for row in 0..batch.num_rows() {
+            resolved.insert(
+                (c.i32("period", row), c.text("segment", row)),
+                Resolved {
+                    count: c.u64("n", row),
+                    resolution_hours: c.f64_list("hours", row),
+                    one_contact: c.u64("one_contact", row),
+                    replies_known: c.u64("replies_known", row),
+                    one_reply: c.u64("one_reply", row),
+                    clean: c.u64("clean", row),
+                    handle: (
+                        c.u64("handle_n", row),
+                        c.opt_f64("handle_mean", row),
+                        c.opt_f64("handle_sd", row),
+                    ),
+                },
+            );
+        }
+    }
+
+    // Running totals per segment for the backlog (bucket -1 holds what came before).
+    let segments: Vec<String> = created
+        .keys()
+        .chain(resolved.keys())
+        .map(|(_, s)| s.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for segment in &segments {
+        let mut open = 0i64;
+        let key = |p: i32| (p, segment.clone());
+        open += created.get(&key(-1)).map_or(0, |c| c.count as i64);
+        open -= resolved.get(&key(-1)).map_or(0, |r| r.count as i64);
+        for p in 0..periods.len() as i32 {
+            let c = created.get(&key(p));
+            let r = resolved.get(&key(p));
+            open += c.map_or(0, |c| c.count as i64) - r.map_or(0, |r| r.count as i64);
+            let entry = results.entry((p as usize, segment.clone())).or_default();
+            for kpi in kpis {
+                let (estimate, components) = match kpi.id {
+                    "ticket_backlog" => {
+                        let open = open.max(0) as u64;
+                        (
+                            Estimate::Plain {
+                                value: Some(open as f64),
+                                n: open,
+                            },
+                            Vec::new(),
+                        )
+                    }
+                    "tickets_created" => {
+                        let Some(c) = c else { continue };
+                        (
+                            Estimate::Plain {
+                                value: Some(c.count as f64),
+                                n: c.count,
+                            },
+                            Vec::new(),
+                        )
+                    }
+                    "first_response_time" => {
+                        let Some(c) = c else { continue };
+                        durations(&c.response_hours)
+                    }
+                    "frt_within_sla" => {
+                        let Some(c) = c else { continue };
+                        (
+                            Estimate::Proportion {
+                                x: c.within,
+                                n: c.judged,
+                            },
+                            Vec::new(),
+                        )
+                    }
+                    "resolution_time" => {
+                        let Some(r) = r else { continue };
+                        durations(&r.resolution_hours)
+                    }
+                    "fcr_rate" => {
+                        let Some(r) = r else { continue };
+                        (
+                            Estimate::Proportion {
+                                x: r.one_contact,
+                                n: r.count,
+                            },
+                            Vec::new(),
+                        )
+                    }
+                    "one_touch_rate" => {
+                        let Some(r) = r else { continue };
+                        (
+                            Estimate::Proportion {
+                                x: r.one_reply,
+                                n: r.replies_known,
+                            },
+                            vec![("one_touch_resolutions", r.one_reply as f64)],
+                        )
+                    }
+                    "net_resolution_rate" => {
+                        let Some(r) = r else { continue };
+                        (
+                            Estimate::Proportion {
+                                x: r.clean,
+                                n: r.count,
+                            },
+                            Vec::new(),
+                        )
+                    }
+                    "average_handle_time" => {
+                        let Some(r) = r else { continue };
+                        let (n, mean, sd) = r.handle;
+                        (
+                            Estimate::Mean {
+                                mean: mean.map(|m| m / 60.0),
+                                sd: sd.filter(|_| n >= 2).map(|s| s / 60.0),
+                                n,
+                            },
+                            Vec::new(),
+                        )
+                    }
+                    _ => continue,
+                };
+                entry.push((*kpi, estimate, components));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Median of durations as the value; mean and 90th percentile as components.
+fn durations(hours: &[f64]) -> (Estimate, Vec<(&'static str, f64)>) {
+    let mut sorted = hours.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len() as u64;
+    let median = stats::percentile_sorted(&sorted, 50.0);
+    let mut components = Vec::new();
+    if let Some(p90) = stats::percentile_sorted(&sorted, 90.0) {
+        components.push(("mean", sorted.iter().sum::<f64>() / n as f64));
+        components.push(("p90", p90));
+    }
+    (Estimate::Plain { value: median, n }, components)
+}

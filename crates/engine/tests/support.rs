@@ -1,0 +1,170 @@
+//! Support KPIs over a hand-made fixture (UTC workspace, SLA 1 hour); the expected
+//! values are worked out in the comments.
+
+use cxkpi_core::entity::Entity;
+use cxkpi_core::kpi;
+use cxkpi_core::period::{Grain, periods};
+use cxkpi_engine::{KpiRow, Request, compute};
+use cxkpi_store::{ImportOptions, Input, NoProgress, Store};
+use jiff::civil::Date;
+
+/// - T0: created in April (before the periods), resolved 3 May after 312 h.
+/// - T1: May; answered after 0.5 h, resolved after 2 h; 1 reply; contacts 1 (default).
+/// - T2: May; answered after exactly 1 h (within the SLA), resolved after 24 h; 3
+///   replies; reopened once (contacts default 2).
+/// - T3: May; answered after 4 h; resolved 2 June after 552 h; escalated.
+/// - T4: 31 May 23:30; unanswered, deadline 00:30 on 1 June (after May ends): left
+///   out of the SLA; open.
+/// - T5: May; unanswered, deadline passed in May: breached; open.
+/// - T6: June; answered after 20 min, resolved after 2 h; 1 reply.
+const TICKETS: &str = "\
+ticket_id,customer_id,created_at,first_response_at,resolved_at,channel,replies,reopens,escalated,contacts,handle_seconds
+T0,C1,2024-04-20T00:00:00Z,,2024-05-03T00:00:00Z,email,2,0,false,,600
+T1,C1,2024-05-01T09:00:00Z,2024-05-01T09:30:00Z,2024-05-01T11:00:00Z,chat,1,0,false,,300
+T2,C2,2024-05-02T09:00:00Z,2024-05-02T10:00:00Z,2024-05-03T09:00:00Z,email,3,1,false,,900
+T3,C2,2024-05-10T08:00:00Z,2024-05-10T12:00:00Z,2024-06-02T08:00:00Z,email,,0,true,1,
+T4,C3,2024-05-31T23:30:00Z,,,phone,,,,,
+T5,C3,2024-05-20T10:00:00Z,,,email,,,,,
+T6,C1,2024-06-05T10:00:00Z,2024-06-05T10:20:00Z,2024-06-05T12:00:00Z,chat,1,0,false,,120
+";
+
+fn fixture() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path()).unwrap();
+    let path = dir.path().join("tickets.csv");
+    std::fs::write(&path, TICKETS).unwrap();
+    let input = Input::from_arg(path.to_str().unwrap(), None);
+    let summary = store
+        .import(
+            Entity::Tickets,
+            &[input],
+            &ImportOptions::default(),
+            &NoProgress,
+        )
+        .unwrap();
+    assert_eq!(summary.rejected, 0);
+    (dir, store)
+}
+
+fn run(store: &Store, by: Option<&str>) -> Vec<KpiRow> {
+    let config = store.config();
+    let request = Request {
+        kpis: cxkpi_core::kpi::CATALOGUE
+            .iter()
+            .filter(|k| k.family == kpi::Family::Support)
+            .collect(),
+        periods: periods(
+            Grain::Month,
+            Date::constant(2024, 5, 1),
+            Date::constant(2024, 7, 1),
+            &config.time_zone,
+        ),
+        by: by.map(String::from),
+        filters: Vec::new(),
+        compare: false,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(compute(&store.snapshot().unwrap(), config, &request))
+        .unwrap()
+}
+
+fn row<'a>(rows: &'a [KpiRow], kpi: &str, period: &str, segment: Option<&str>) -> &'a KpiRow {
+    rows.iter()
+        .find(|r| r.kpi.id == kpi && r.period.label() == period && r.segment.as_deref() == segment)
+        .unwrap_or_else(|| panic!("no row {kpi} {period} {segment:?}"))
+}
+
+#[track_caller]
+fn check(rows: &[KpiRow], kpi: &str, period: &str, value: f64, n: u64) {
+    let r = row(rows, kpi, period, None);
+    let got = r
+        .value()
+        .unwrap_or_else(|| panic!("{kpi} {period}: no value ({:?})", r.reason));
+    assert!(
+        (got - value).abs() < 1e-9,
+        "{kpi} {period}: got {got}, want {value}"
+    );
+    assert_eq!(r.estimate.n(), n, "{kpi} {period}: n");
+}
+
+fn component(r: &KpiRow, name: &str) -> f64 {
+    r.components.iter().find(|(n, _)| *n == name).unwrap().1
+}
+
+#[test]
+fn support_kpis_by_month() {
+    let (_dir, store) = fixture();
+    let rows = run(&store, None);
+    // May: created T1..T5.
+    check(&rows, "tickets_created", "2024-05", 5.0, 5);
+    // First responses of May's tickets: 0.5, 1, 4 h: median 1; mean 5.5 / 3;
+    // p90 at rank 0.9 * 2 = 1.8: 1 + 0.8 * (4 - 1) = 3.4.
+    check(&rows, "first_response_time", "2024-05", 1.0, 3);
+    let frt = row(&rows, "first_response_time", "2024-05", None);
+    assert!((component(frt, "mean") - 5.5 / 3.0).abs() < 1e-12);
+    assert!((component(frt, "p90") - 3.4).abs() < 1e-12);
+    // SLA: T1, T2 within (1 h is inclusive), T3 late, T5 breached, T4 left out: 2 / 4.
+    check(&rows, "frt_within_sla", "2024-05", 50.0, 4);
+    // Resolved in May: T0 (312 h), T1 (2 h), T2 (24 h): median 24;
+    // p90 = 24 + 0.8 * (312 - 24) = 254.4.
+    check(&rows, "resolution_time", "2024-05", 24.0, 3);
+    assert!(
+        (component(row(&rows, "resolution_time", "2024-05", None), "p90") - 254.4).abs() < 1e-9
+    );
+    // Contacts 1, 1, 2: FCR 2 / 3. Replies 2, 1, 3: one touch 1 / 3.
+    // Reopens 0, 0, 1, none escalated: net resolution 2 / 3.
+    check(&rows, "fcr_rate", "2024-05", 200.0 / 3.0, 3);
+    check(&rows, "one_touch_rate", "2024-05", 100.0 / 3.0, 3);
+    check(&rows, "net_resolution_rate", "2024-05", 200.0 / 3.0, 3);
+    // Handle 600, 300, 900 s: mean 10 min, sd 5 min.
+    check(&rows, "average_handle_time", "2024-05", 10.0, 3);
+    let aht = row(&rows, "average_handle_time", "2024-05", None);
+    let cxkpi_core::estimate::Estimate::Mean { sd, .. } = aht.estimate else {
+        panic!()
+    };
+    assert!((sd.unwrap() - 5.0).abs() < 1e-9);
+    // Backlog at the end of May: created T0..T5 (6) less resolved T0, T1, T2 (3).
+    check(&rows, "ticket_backlog", "2024-05", 3.0, 3);
+
+    // June: T6 created; answered after 1/3 h, within the SLA.
+    check(&rows, "tickets_created", "2024-06", 1.0, 1);
+    check(&rows, "first_response_time", "2024-06", 1.0 / 3.0, 1);
+    check(&rows, "frt_within_sla", "2024-06", 100.0, 1);
+    // Resolved: T3 (552 h), T6 (2 h): median 277; FCR 2 / 2; one touch: T6 only has
+    // replies (1): 1 / 1; net resolution: T3 escalated: 1 / 2; AHT: T6 only, 2 min.
+    check(&rows, "resolution_time", "2024-06", 277.0, 2);
+    check(&rows, "fcr_rate", "2024-06", 100.0, 2);
+    check(&rows, "one_touch_rate", "2024-06", 100.0, 1);
+    check(&rows, "net_resolution_rate", "2024-06", 50.0, 2);
+    check(&rows, "average_handle_time", "2024-06", 2.0, 1);
+    assert_eq!(
+        row(&rows, "average_handle_time", "2024-06", None)
+            .estimate
+            .interval(),
+        None
+    );
+    // Backlog at the end of June: T4 and T5.
+    check(&rows, "ticket_backlog", "2024-06", 2.0, 2);
+}
+
+#[test]
+fn backlog_by_channel() {
+    let (_dir, store) = fixture();
+    let rows = run(&store, Some("channel"));
+    let backlog = |channel: &str| {
+        row(&rows, "ticket_backlog", "2024-05", Some(channel))
+            .value()
+            .unwrap()
+    };
+    // End of May: email T3 and T5 open (T0, T2 resolved); phone T4; chat none.
+    assert_eq!(
+        (backlog("email"), backlog("phone"), backlog("chat")),
+        (2.0, 1.0, 0.0)
+    );
+    // A segment without tickets created in June still has its counts: 0.
+    let phone = row(&rows, "tickets_created", "2024-06", Some("phone"));
+    assert_eq!(phone.value(), Some(0.0));
+}
