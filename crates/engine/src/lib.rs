@@ -6,11 +6,14 @@
 //! core then turns those into [`Estimate`]s, which give the value, n, the interval and
 //! the test of change, and Benjamini-Hochberg decides significance across segments.
 //!
-//! Families computed so far: satisfaction (`nps`, `csat`, `ces`, `ppr`) and support
-//! (tickets; calendar time only). Asking for another KPI is an error that says so.
+//! Families computed so far: satisfaction (`nps`, `csat`, `ces`, `ppr`), support
+//! (tickets; calendar time only) and orders (revenue, AOV, purchase frequency, repeat
+//! purchase, accuracy, on-time delivery). Asking for another KPI is an error that
+//! says so.
 #![deny(missing_docs)]
 
 mod bucket;
+mod orders;
 mod results;
 mod satisfaction;
 mod segment;
@@ -218,34 +221,49 @@ pub async fn compute(
             .filter(|k| ids.contains(&k.id))
             .collect()
     };
-    let (satisfaction, support) = (family(&satisfaction::KPIS), family(&support::KPIS));
+    let families: [&[&str]; 3] = [&satisfaction::KPIS, &support::KPIS, &orders::KPIS];
     if let Some(k) = request
         .kpis
         .iter()
-        .find(|k| !satisfaction::KPIS.contains(&k.id) && !support::KPIS.contains(&k.id))
+        .find(|k| !families.iter().any(|f| f.contains(&k.id)))
     {
         return Err(EngineError::NotComputed(k.id));
     }
-    if !satisfaction.is_empty() {
+    let kpis = family(&satisfaction::KPIS);
+    if !kpis.is_empty() {
         satisfaction::compute(
             &ctx,
             snapshot,
             config,
             request,
             &periods,
-            &satisfaction,
+            &kpis,
             &mut results,
         )
         .await?;
     }
-    if !support.is_empty() {
+    let kpis = family(&support::KPIS);
+    if !kpis.is_empty() {
         support::compute(
             &ctx,
             snapshot,
             config,
             request,
             &periods,
-            &support,
+            &kpis,
+            &mut results,
+        )
+        .await?;
+    }
+    let kpis = family(&orders::KPIS);
+    if !kpis.is_empty() {
+        orders::compute(
+            &ctx,
+            snapshot,
+            config,
+            request,
+            &periods,
+            &kpis,
             &mut results,
         )
         .await?;
