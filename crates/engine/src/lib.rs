@@ -8,7 +8,7 @@
 //!
 //! Families computed so far: satisfaction (`nps`, `csat`, `ces`, `ppr`), support
 //! (tickets; calendar time only) and orders (revenue, AOV, purchase frequency, repeat
-//! purchase, accuracy, on-time delivery). Asking for another KPI is an error that
+//! purchase, accuracy, on-time delivery) and sessions (conversion, bounce). Asking for another KPI is an error that
 //! says so.
 #![deny(missing_docs)]
 
@@ -17,6 +17,7 @@ mod orders;
 mod results;
 mod satisfaction;
 mod segment;
+mod sessions;
 mod support;
 
 use std::collections::BTreeMap;
@@ -221,7 +222,12 @@ pub async fn compute(
             .filter(|k| ids.contains(&k.id))
             .collect()
     };
-    let families: [&[&str]; 3] = [&satisfaction::KPIS, &support::KPIS, &orders::KPIS];
+    let families: [&[&str]; 4] = [
+        &satisfaction::KPIS,
+        &support::KPIS,
+        &orders::KPIS,
+        &sessions::KPIS,
+    ];
     if let Some(k) = request
         .kpis
         .iter()
@@ -229,45 +235,17 @@ pub async fn compute(
     {
         return Err(EngineError::NotComputed(k.id));
     }
-    let kpis = family(&satisfaction::KPIS);
-    if !kpis.is_empty() {
-        satisfaction::compute(
-            &ctx,
-            snapshot,
-            config,
-            request,
-            &periods,
-            &kpis,
-            &mut results,
-        )
-        .await?;
+    // Each family scans its entity once for all its requested KPIs.
+    macro_rules! run {
+        ($($family:ident),*) => {$(
+            let kpis = family(&$family::KPIS);
+            if !kpis.is_empty() {
+                $family::compute(&ctx, snapshot, config, request, &periods, &kpis, &mut results)
+                    .await?;
+            }
+        )*};
     }
-    let kpis = family(&support::KPIS);
-    if !kpis.is_empty() {
-        support::compute(
-            &ctx,
-            snapshot,
-            config,
-            request,
-            &periods,
-            &kpis,
-            &mut results,
-        )
-        .await?;
-    }
-    let kpis = family(&orders::KPIS);
-    if !kpis.is_empty() {
-        orders::compute(
-            &ctx,
-            snapshot,
-            config,
-            request,
-            &periods,
-            &kpis,
-            &mut results,
-        )
-        .await?;
-    }
+    run!(satisfaction, support, orders, sessions);
     Ok(assemble(request, &periods, results, &config.time_zone))
 }
 

@@ -20,10 +20,10 @@ use cxkpi_store::Snapshot;
 use datafusion::functions_aggregate::expr_fn::{count, stddev, sum};
 use datafusion::functions_aggregate::sum::sum_udaf;
 use datafusion::logical_expr::expr::WindowFunction;
-use datafusion::logical_expr::{Expr, ExprFunctionExt, WindowFunctionDefinition, ident, lit, when};
+use datafusion::logical_expr::{Expr, ExprFunctionExt, WindowFunctionDefinition, ident, lit};
 use datafusion::prelude::{SessionContext, cast};
 
-use crate::results::Columns;
+use crate::results::{Columns, count_if};
 use crate::{FamilyResult, Request, Result, bucket, prepare};
 
 /// The KPIs of this family.
@@ -35,12 +35,6 @@ pub(crate) const KPIS: [&str; 6] = [
     "order_accuracy_rate",
     "on_time_delivery_rate",
 ];
-
-fn flag(condition: Expr) -> Expr {
-    sum(when(condition, lit(1i64))
-        .otherwise(lit(0i64))
-        .expect("valid case"))
-}
 
 #[derive(Default)]
 struct Ordered {
@@ -102,7 +96,7 @@ pub(crate) async fn compute(
                 vec![ident("period"), ident("segment")],
                 vec![
                     count(lit(1)).alias("customers"),
-                    flag(ident("running").gt_eq(lit(2i64))).alias("repeaters"),
+                    count_if(ident("running").gt_eq(lit(2i64))).alias("repeaters"),
                     sum(ident("n")).alias("orders"),
                     stddev(cast(ident("n"), arrow::datatypes::DataType::Float64)).alias("n_sd"),
                     sum(ident("amount")).alias("revenue"),
@@ -170,7 +164,7 @@ pub(crate) async fn compute(
                 vec![ident("period"), ident("segment")],
                 vec![
                     count(lit(1)).alias("n"),
-                    flag(ident("on_time")).alias("on_time"),
+                    count_if(ident("on_time")).alias("on_time"),
                 ],
             )?;
         for batch in frame.collect().await? {

@@ -7,6 +7,18 @@ use datafusion::logical_expr::{Expr, ident, lit};
 
 use crate::Result;
 
+/// 1 where `condition` holds, else 0 (also when it is null).
+pub(crate) fn one_if(condition: Expr) -> Expr {
+    datafusion::logical_expr::when(condition, lit(1i64))
+        .otherwise(lit(0i64))
+        .expect("a complete CASE")
+}
+
+/// The number of rows of a group where `condition` holds.
+pub(crate) fn count_if(condition: Expr) -> Expr {
+    datafusion::functions_aggregate::expr_fn::sum(one_if(condition))
+}
+
 /// Microseconds from column `from` to column `to` (null when either is).
 pub(crate) fn micros_between(from: &str, to: &str) -> Expr {
     datafusion::prelude::cast(ident(to), DataType::Int64)

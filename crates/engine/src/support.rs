@@ -21,11 +21,11 @@ use cxkpi_core::period::Period;
 use cxkpi_core::stats;
 use cxkpi_store::Snapshot;
 use datafusion::common::ScalarValue;
-use datafusion::functions_aggregate::expr_fn::{array_agg, avg, count, stddev, sum};
-use datafusion::logical_expr::{Expr, ident, lit, when};
+use datafusion::functions_aggregate::expr_fn::{array_agg, avg, count, stddev};
+use datafusion::logical_expr::{Expr, ident, lit};
 use datafusion::prelude::{SessionContext, cast};
 
-use crate::results::{Columns, micros_between, micros_between_hours};
+use crate::results::{Columns, count_if, micros_between, micros_between_hours};
 use crate::{FamilyResult, Request, Result, bucket, prepare};
 
 /// The KPIs of this family.
@@ -40,12 +40,6 @@ pub(crate) const KPIS: [&str; 9] = [
     "net_resolution_rate",
     "average_handle_time",
 ];
-
-fn flag(condition: Expr) -> Expr {
-    sum(when(condition, lit(1i64))
-        .otherwise(lit(0i64))
-        .expect("valid case"))
-}
 
 #[derive(Default)]
 struct Created {
@@ -105,9 +99,9 @@ pub(crate) async fn compute(
             vec![
                 count(lit(1)).alias("n"),
                 array_agg(ident("response_hours")).alias("hours"),
-                flag(ident("answered").and(ident("response_micros").lt_eq(lit(sla_micros))))
+                count_if(ident("answered").and(ident("response_micros").lt_eq(lit(sla_micros))))
                     .alias("within"),
-                flag(ident("answered").or(ident("deadline_passed"))).alias("judged"),
+                count_if(ident("answered").or(ident("deadline_passed"))).alias("judged"),
             ],
         )?;
     let mut created: BTreeMap<(i32, String), Created> = BTreeMap::new();
@@ -145,10 +139,10 @@ pub(crate) async fn compute(
             vec![
                 count(lit(1)).alias("n"),
                 array_agg(ident("resolution_hours")).alias("hours"),
-                flag(ident("contacts").eq(lit(1i64))).alias("one_contact"),
+                count_if(ident("contacts").eq(lit(1i64))).alias("one_contact"),
                 count(ident("replies")).alias("replies_known"),
-                flag(ident("replies").eq(lit(1i64))).alias("one_reply"),
-                flag(ident("reopens").eq(lit(0i64)).and(!ident("escalated"))).alias("clean"),
+                count_if(ident("replies").eq(lit(1i64))).alias("one_reply"),
+                count_if(ident("reopens").eq(lit(0i64)).and(!ident("escalated"))).alias("clean"),
                 count(ident("handle")).alias("handle_n"),
                 avg(ident("handle")).alias("handle_mean"),
                 stddev(ident("handle")).alias("handle_sd"),

@@ -1,0 +1,101 @@
+//! Visit KPIs over a hand-made fixture (UTC); expected values in the comments.
+
+use cxkpi_core::entity::Entity;
+use cxkpi_core::kpi;
+use cxkpi_core::period::{Grain, periods};
+use cxkpi_engine::{KpiRow, Request, compute};
+use cxkpi_store::{ImportOptions, Input, NoProgress, Store};
+use jiff::civil::Date;
+
+/// May: V1 has two sessions (one converted, 3 pages; one bounce on mobile), V2 one
+/// bounce, V3 two sessions without conversion. June: V1 one converted session.
+const SESSIONS: &str = "\
+session_id,visitor_id,customer_id,started_at,pageviews,converted,device
+W1,V1,C1,2024-05-01T10:00:00Z,3,true,desktop
+W2,V1,C1,2024-05-02T10:00:00Z,1,,mobile
+W3,V2,,2024-05-03T10:00:00Z,1,false,mobile
+W4,V3,,2024-05-04T10:00:00Z,2,false,desktop
+W5,V3,,2024-05-05T10:00:00Z,4,no,desktop
+W6,V1,C1,2024-06-01T10:00:00Z,2,yes,desktop
+";
+
+fn run(by: Option<&str>) -> Vec<KpiRow> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path()).unwrap();
+    let path = dir.path().join("sessions.csv");
+    std::fs::write(&path, SESSIONS).unwrap();
+    let input = Input::from_arg(path.to_str().unwrap(), None);
+    store
+        .import(
+            Entity::Sessions,
+            &[input],
+            &ImportOptions::default(),
+            &NoProgress,
+        )
+        .unwrap();
+    let config = store.config();
+    let request = Request {
+        kpis: vec![
+            kpi::lookup("conversion_rate").unwrap(),
+            kpi::lookup("bounce_rate").unwrap(),
+        ],
+        periods: periods(
+            Grain::Month,
+            Date::constant(2024, 5, 1),
+            Date::constant(2024, 7, 1),
+            &config.time_zone,
+        ),
+        by: by.map(String::from),
+        filters: Vec::new(),
+        compare: false,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(compute(&store.snapshot().unwrap(), config, &request))
+        .unwrap()
+}
+
+fn value(rows: &[KpiRow], kpi: &str, period: &str, segment: Option<&str>) -> (Option<f64>, u64) {
+    let r = rows
+        .iter()
+        .find(|r| r.kpi.id == kpi && r.period.label() == period && r.segment.as_deref() == segment)
+        .unwrap();
+    (r.value(), r.estimate.n())
+}
+
+#[test]
+fn conversion_counts_visitors_and_bounce_counts_sessions() {
+    let rows = run(None);
+    // May: visitors V1 (converted), V2, V3: 1 / 3. Sessions W1..W5, bounces W2, W3: 2 / 5.
+    assert_eq!(
+        value(&rows, "conversion_rate", "2024-05", None),
+        (Some(100.0 / 3.0), 3)
+    );
+    assert_eq!(
+        value(&rows, "bounce_rate", "2024-05", None),
+        (Some(40.0), 5)
+    );
+    // June: V1 converted, 2 pages: 1 / 1 and 0 / 1.
+    assert_eq!(
+        value(&rows, "conversion_rate", "2024-06", None),
+        (Some(100.0), 1)
+    );
+    assert_eq!(value(&rows, "bounce_rate", "2024-06", None), (Some(0.0), 1));
+}
+
+#[test]
+fn a_visitor_counts_once_in_every_segment_it_has_sessions_in() {
+    let rows = run(Some("device"));
+    // May desktop: V1 (W1 converted), V3 (W4, W5): 1 / 2. Mobile: V1 (W2, not
+    // converted there), V2: 0 / 2.
+    assert_eq!(
+        value(&rows, "conversion_rate", "2024-05", Some("desktop")),
+        (Some(50.0), 2)
+    );
+    assert_eq!(
+        value(&rows, "conversion_rate", "2024-05", Some("mobile")),
+        (Some(0.0), 2)
+    );
+}
