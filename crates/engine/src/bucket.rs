@@ -20,9 +20,23 @@ struct PeriodBucket {
     bounds: Vec<(i64, i64)>,
     /// Whether instants before the first period map to -1 (for running totals).
     before: bool,
+    /// Whether periods are taken as `(start, end]` instead of `[start, end)`: the
+    /// bucket of t is then the period whose end is the first at or after t, which
+    /// turns "at or before the end of period i" into "bucket <= i".
+    closed_right: bool,
 }
 
 fn bucket(periods: &[Period], before: bool) -> ScalarUDF {
+    bucket_of(periods, before, false)
+}
+
+/// The right-closed variant of [`period_bucket_with_before`]: t <= start of the first
+/// period maps to -1, t in `(start, end]` of period i to i.
+pub(crate) fn period_bucket_right_closed(periods: &[Period]) -> ScalarUDF {
+    bucket_of(periods, true, true)
+}
+
+fn bucket_of(periods: &[Period], before: bool, closed_right: bool) -> ScalarUDF {
     let bounds = periods
         .iter()
         .map(|p| (p.start.as_microsecond(), p.end.as_microsecond()))
@@ -32,6 +46,7 @@ fn bucket(periods: &[Period], before: bool) -> ScalarUDF {
         signature: Signature::exact(vec![timestamp], Volatility::Immutable),
         bounds,
         before,
+        closed_right,
     })
 }
 
@@ -47,6 +62,14 @@ pub(crate) fn period_bucket_with_before(periods: &[Period]) -> ScalarUDF {
 
 impl PeriodBucket {
     fn index(&self, t: i64) -> Option<i32> {
+        if self.closed_right {
+            let i = self.bounds.partition_point(|(start, _)| *start < t);
+            if i == 0 {
+                return self.before.then_some(-1);
+            }
+            let (_, end) = self.bounds[i - 1];
+            return (t <= end).then_some((i - 1) as i32);
+        }
         let i = self.bounds.partition_point(|(start, _)| *start <= t);
         if i == 0 {
             return self.before.then_some(-1);
@@ -104,6 +127,7 @@ mod tests {
                 .map(|p| (p.start.as_microsecond(), p.end.as_microsecond()))
                 .collect(),
             before: false,
+            closed_right: false,
         };
         let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_microsecond();
         assert_eq!(bucket.index(at("2023-12-31T23:59:59Z")), None);
@@ -117,5 +141,11 @@ mod tests {
         bucket.before = true;
         assert_eq!(bucket.index(at("2023-12-31T23:59:59Z")), Some(-1));
         assert_eq!(bucket.index(at("2024-04-01T00:00:00Z")), None);
+        bucket.closed_right = true;
+        assert_eq!(bucket.index(at("2024-01-01T00:00:00Z")), Some(-1));
+        assert_eq!(bucket.index(at("2024-02-01T00:00:00Z")), Some(0));
+        assert_eq!(bucket.index(at("2024-02-01T00:00:01Z")), Some(1));
+        assert_eq!(bucket.index(at("2024-04-01T00:00:00Z")), Some(2));
+        assert_eq!(bucket.index(at("2024-04-01T00:00:01Z")), None);
     }
 }

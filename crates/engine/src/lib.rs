@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 mod bucket;
+mod customers;
 mod orders;
 mod results;
 mod satisfaction;
@@ -159,6 +160,19 @@ pub(crate) async fn prepare(
     entity: Entity,
     request: &Request,
 ) -> Result<(DataFrame, Option<Expr>)> {
+    prepare_with(ctx, snapshot, kpi, entity, request, false).await
+}
+
+/// [`prepare`], also joining the customer's `acquired_at` and `churned_at` (as
+/// `_cx_acquired`, `_cx_churned`; null for unknown customers) when `lifecycle`.
+pub(crate) async fn prepare_with(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    kpi: &KpiDef,
+    entity: Entity,
+    request: &Request,
+    lifecycle: bool,
+) -> Result<(DataFrame, Option<Expr>)> {
     let by = request
         .by
         .as_deref()
@@ -182,9 +196,13 @@ pub(crate) async fn prepare(
         segment::Source::Own(_) => 0,
     };
     let mut frame = ctx.table(entity.name()).await?;
-    if !customer_columns.is_empty() {
+    if !customer_columns.is_empty() || lifecycle {
         let reference = segment::customer_reference(entity).expect("resolve checked the reference");
         let mut columns = vec![ident("customer_id").alias("_cx_customer_key")];
+        if lifecycle {
+            columns.push(ident("acquired_at").alias("_cx_acquired"));
+            columns.push(ident("churned_at").alias("_cx_churned"));
+        }
         for (i, c) in customer_columns.iter().enumerate() {
             columns.push(ident(c).alias(segment::customer_alias(i)));
         }
@@ -222,11 +240,12 @@ pub async fn compute(
             .filter(|k| ids.contains(&k.id))
             .collect()
     };
-    let families: [&[&str]; 4] = [
+    let families: [&[&str]; 5] = [
         &satisfaction::KPIS,
         &support::KPIS,
         &orders::KPIS,
         &sessions::KPIS,
+        &customers::KPIS,
     ];
     if let Some(k) = request
         .kpis
@@ -245,7 +264,7 @@ pub async fn compute(
             }
         )*};
     }
-    run!(satisfaction, support, orders, sessions);
+    run!(satisfaction, support, orders, sessions, customers);
     Ok(assemble(request, &periods, results, &config.time_zone))
 }
 

@@ -51,6 +51,12 @@ impl<'a> Columns<'a> {
             .value(row)
     }
 
+    pub fn opt_i32(&self, name: &str, row: usize) -> Option<i32> {
+        let column = self.column(name, &DataType::Int32);
+        let column = column.as_primitive::<Int32Type>();
+        (!column.is_null(row)).then(|| column.value(row))
+    }
+
     pub fn u64(&self, name: &str, row: usize) -> u64 {
         let column = self.column(name, &DataType::Int64);
         let column = column.as_primitive::<Int64Type>();

@@ -68,6 +68,7 @@ pub(crate) fn resolve(
                 Vec::new()
             },
         ),
+        Segmentation::Customer if entity == Entity::Customers => (customer, Vec::new()),
         Segmentation::Customer => (Vec::new(), customer),
         Segmentation::Spend => (
             vec!["acquisition_channel".into(), "campaign".into()],

@@ -1,0 +1,380 @@
+//! Customer-base KPIs: `customers_active`, `customers_new`, `customers_churned`,
+//! `churn_rate`, `retention_rate`, `customer_lifetime`, and the rates over customers
+//! active during a period: `active_rate`, `self_service_rate`, `referral_rate`, and
+//! `arpu`. Segmented by customer dimensions only.
+//!
+//! One scan of `customers` groups them by segment and by the period buckets of their
+//! `acquired_at` and `churned_at`, left-closed (`[start, end)`: "in the period") and
+//! right-closed (`(start, end]`: "at or before the end"); everything else is running
+//! sums over the buckets (periods must be contiguous):
+//! - active at the end of i: won at or before it, less churned at or before it (a
+//!   customer churns after being won, so the second set is inside the first);
+//! - S(i) = active at the start of i = active at the end of i - 1;
+//! - C(i) = churned in i, won at or before the start, churned after the start;
+//! - active during i: won before the end, less churned before the start.
+
+use std::collections::BTreeMap;
+
+use cxkpi_core::config::Config;
+use cxkpi_core::entity::Entity;
+use cxkpi_core::estimate::Estimate;
+use cxkpi_core::kpi::KpiDef;
+use cxkpi_core::period::{Grain, Period};
+use cxkpi_store::Snapshot;
+use datafusion::functions_aggregate::expr_fn::{count, count_distinct, sum};
+use datafusion::logical_expr::{ident, lit};
+use datafusion::prelude::{SessionContext, coalesce};
+use jiff::Span;
+
+use crate::results::Columns;
+use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare, prepare_with};
+
+/// The KPIs of this family.
+pub(crate) const KPIS: [&str; 10] = [
+    "customers_active",
+    "customers_new",
+    "customers_churned",
+    "churn_rate",
+    "retention_rate",
+    "customer_lifetime",
+    "referral_rate",
+    "active_rate",
+    "self_service_rate",
+    "arpu",
+];
+
+/// Counts of one segment per period.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Base {
+    pub active_at_end: Vec<u64>,
+    pub active_at_start: Vec<u64>,
+    pub new: Vec<u64>,
+    pub churned: Vec<u64>,
+    pub churned_from_start: Vec<u64>,
+    pub active_during: Vec<u64>,
+}
+
+/// Counts per bucket, index 0 for "before the first period".
+#[derive(Default)]
+struct Buckets {
+    won_left: Vec<i64>,
+    won_right: Vec<i64>,
+    churned_left: Vec<i64>,
+    churned_right: Vec<i64>,
+    churned_from_start: Vec<i64>,
+}
+
+fn contiguous(periods: &[Period]) -> Result<()> {
+    if periods.windows(2).any(|w| w[0].end != w[1].start) {
+        return Err(EngineError::Periods);
+    }
+    Ok(())
+}
+
+/// The customer base per segment over contiguous `periods`.
+pub(crate) async fn base(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    kpi: &KpiDef,
+    request: &Request,
+    periods: &[Period],
+) -> Result<BTreeMap<String, Base>> {
+    contiguous(periods)?;
+    let left = bucket::period_bucket_with_before(periods);
+    let right = bucket::period_bucket_right_closed(periods);
+    let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
+    let frame = frame
+        .select(vec![
+            segment.unwrap_or(lit("")).alias("segment"),
+            left.call(vec![ident("acquired_at")]).alias("won_left"),
+            right.call(vec![ident("acquired_at")]).alias("won_right"),
+            left.call(vec![ident("churned_at")]).alias("churned_left"),
+            right.call(vec![ident("churned_at")]).alias("churned_right"),
+        ])?
+        .aggregate(
+            vec![
+                ident("segment"),
+                ident("won_left"),
+                ident("won_right"),
+                ident("churned_left"),
+                ident("churned_right"),
+            ],
+            vec![count(lit(1)).alias("n")],
+        )?;
+    let slots = periods.len() + 1;
+    let mut buckets: BTreeMap<String, Buckets> = BTreeMap::new();
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch)?;
+        for row in 0..batch.num_rows() {
+            let b = buckets
+                .entry(c.text("segment", row))
+                .or_insert_with(|| Buckets {
+                    won_left: vec![0; slots],
+                    won_right: vec![0; slots],
+                    churned_left: vec![0; slots],
+                    churned_right: vec![0; slots],
+                    churned_from_start: vec![0; slots],
+                });
+            let n = c.u64("n", row) as i64;
+            // Bucket -1 is slot 0; null (after the last period) counts nowhere.
+            let slot = |name: &str| c.opt_i32(name, row).map(|i| (i + 1) as usize);
+            if let Some(s) = slot("won_left") {
+                b.won_left[s] += n;
+            }
+            let won_right = slot("won_right");
+            if let Some(s) = won_right {
+                b.won_right[s] += n;
+            }
+            let (churned_left, churned_right) = (slot("churned_left"), slot("churned_right"));
+            if let Some(s) = churned_left {
+                b.churned_left[s] += n;
+            }
+            if let Some(s) = churned_right {
+                b.churned_right[s] += n;
+            }
+            // Churned in period i, after its start (right bucket i too), and won at or
+            // before its start (right bucket of the win before i).
+            if let (Some(l), Some(r), Some(w)) = (churned_left, churned_right, won_right)
+                && l == r
+                && w < l
+            {
+                b.churned_from_start[l] += n;
+            }
+        }
+    }
+    Ok(buckets
+        .into_iter()
+        .map(|(segment, b)| {
+            let mut base = Base::default();
+            let cumulative = |v: &[i64], upto: usize| v[..=upto].iter().sum::<i64>();
+            for i in 1..slots {
+                let at_end = cumulative(&b.won_right, i) - cumulative(&b.churned_right, i);
+                let at_start =
+                    cumulative(&b.won_right, i - 1) - cumulative(&b.churned_right, i - 1);
+                let during = cumulative(&b.won_left, i) - cumulative(&b.churned_left, i - 1);
+                base.active_at_end.push(at_end.max(0) as u64);
+                base.active_at_start.push(at_start.max(0) as u64);
+                base.new.push(b.won_left[i] as u64);
+                base.churned.push(b.churned_left[i] as u64);
+                base.churned_from_start.push(b.churned_from_start[i] as u64);
+                base.active_during.push(during.max(0) as u64);
+            }
+            (segment, base)
+        })
+        .collect())
+}
+
+/// The six calendar months ending with the month that contains `end - 1 day`.
+fn lifetime_months(period: &Period) -> (jiff::civil::Date, jiff::civil::Date) {
+    let last_day = period
+        .end_day
+        .checked_sub(Span::new().days(1))
+        .expect("in range");
+    let last_month = Grain::Month.floor(last_day);
+    let first = last_month
+        .checked_sub(Span::new().months(5))
+        .expect("in range");
+    let end = last_month
+        .checked_add(Span::new().months(1))
+        .expect("in range");
+    (first, end)
+}
+
+/// Distinct customers active during each period who have a row of `entity` in it
+/// (an activity event of `kind`, or a referral as referrer), per segment; and the
+/// number of such rows.
+async fn engaged(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    kpi: &KpiDef,
+    request: &Request,
+    periods: &[Period],
+    entity: Entity,
+    kind: Option<&str>,
+) -> Result<BTreeMap<(usize, String), (u64, u64)>> {
+    let left = bucket::period_bucket_with_before(periods);
+    let (time, who) = match entity {
+        Entity::Referrals => ("referred_at", "referrer_id"),
+        _ => ("occurred_at", "customer_id"),
+    };
+    let (mut frame, segment) = prepare_with(ctx, snapshot, kpi, entity, request, true).await?;
+    if let Some(kind) = kind {
+        frame = frame.filter(ident("kind").eq(lit(kind)))?;
+    }
+    // Active during the row's period: won before its end, not churned before its start.
+    let period = left.call(vec![ident(time)]);
+    let won = left.call(vec![ident("_cx_acquired")]);
+    let churned = coalesce(vec![left.call(vec![ident("_cx_churned")]), lit(i32::MAX)]);
+    let frame = frame
+        .select(vec![
+            period.clone().alias("period"),
+            segment.unwrap_or(lit("")).alias("segment"),
+            ident(who).alias("who"),
+            won.lt_eq(period.clone())
+                .and(churned.gt_eq(period))
+                .alias("active"),
+        ])?
+        .filter(ident("period").gt_eq(lit(0i32)).and(ident("active")))?
+        .aggregate(
+            vec![ident("period"), ident("segment")],
+            vec![
+                count_distinct(ident("who")).alias("customers"),
+                count(lit(1)).alias("rows"),
+            ],
+        )?;
+    let mut out = BTreeMap::new();
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch)?;
+        for row in 0..batch.num_rows() {
+            out.insert(
+                (c.i32("period", row) as usize, c.text("segment", row)),
+                (c.u64("customers", row), c.u64("rows", row)),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Revenue per (period, segment) with the customer's segment.
+async fn revenue(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    kpi: &KpiDef,
+    request: &Request,
+    periods: &[Period],
+) -> Result<BTreeMap<(usize, String), f64>> {
+    let bucket = bucket::period_bucket(periods);
+    let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Orders, request).await?;
+    let frame = frame
+        .select(vec![
+            bucket.call(vec![ident("ordered_at")]).alias("period"),
+            segment.unwrap_or(lit("")).alias("segment"),
+            ident("amount"),
+        ])?
+        .filter(ident("period").is_not_null())?
+        .aggregate(
+            vec![ident("period"), ident("segment")],
+            vec![sum(ident("amount")).alias("revenue")],
+        )?;
+    let mut out = BTreeMap::new();
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch)?;
+        for row in 0..batch.num_rows() {
+            out.insert(
+                (c.i32("period", row) as usize, c.text("segment", row)),
+                c.opt_f64("revenue", row).unwrap_or(0.0),
+            );
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn compute(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    config: &Config,
+    request: &Request,
+    periods: &[Period],
+    kpis: &[&'static KpiDef],
+    results: &mut FamilyResult,
+) -> Result<()> {
+    let wanted = |id: &str| kpis.iter().any(|k| k.id == id);
+    let bases = base(ctx, snapshot, kpis[0], request, periods).await?;
+
+    // Pooled monthly churn over six months for `customer_lifetime`.
+    let mut lifetime: BTreeMap<(usize, String), (u64, u64)> = BTreeMap::new();
+    if wanted("customer_lifetime") {
+        let ranges: Vec<_> = periods.iter().map(lifetime_months).collect();
+        let from = ranges.iter().map(|r| r.0).min().expect("periods");
+        let to = ranges.iter().map(|r| r.1).max().expect("periods");
+        let months = cxkpi_core::period::periods(Grain::Month, from, to, &config.time_zone);
+        let monthly = base(ctx, snapshot, kpis[0], request, &months).await?;
+        for (p, (first, end)) in ranges.iter().enumerate() {
+            for (segment, b) in &monthly {
+                let (mut s, mut c) = (0, 0);
+                for (m, month) in months.iter().enumerate() {
+                    if month.first_day >= *first && month.first_day < *end {
+                        s += b.active_at_start[m];
+                        c += b.churned_from_start[m];
+                    }
+                }
+                lifetime.insert((p, segment.clone()), (s, c));
+            }
+        }
+    }
+    let mut engagement = BTreeMap::new();
+    for (id, entity, kind) in [
+        ("active_rate", Entity::Activity, Some("usage")),
+        ("self_service_rate", Entity::Activity, Some("self_service")),
+        ("referral_rate", Entity::Referrals, None),
+    ] {
+        if wanted(id) {
+            let kpi = kpis.iter().find(|k| k.id == id).expect("wanted");
+            engagement.insert(
+                id,
+                engaged(ctx, snapshot, kpi, request, periods, entity, kind).await?,
+            );
+        }
+    }
+    let revenue = if wanted("arpu") {
+        let kpi = kpis.iter().find(|k| k.id == "arpu").expect("wanted");
+        revenue(ctx, snapshot, kpi, request, periods).await?
+    } else {
+        BTreeMap::new()
+    };
+
+    for (segment, b) in &bases {
+        for p in 0..periods.len() {
+            let entry = results.entry((p, segment.clone())).or_default();
+            let key = (p, segment.clone());
+            for kpi in kpis {
+                let count = |v: u64| Estimate::Plain {
+                    value: Some(v as f64),
+                    n: v,
+                };
+                let (s, c) = (b.active_at_start[p], b.churned_from_start[p]);
+                let during = b.active_during[p];
+                let mut components = Vec::new();
+                let estimate = match kpi.id {
+                    "customers_active" => count(b.active_at_end[p]),
+                    "customers_new" => count(b.new[p]),
+                    "customers_churned" => count(b.churned[p]),
+                    "churn_rate" => Estimate::Proportion { x: c, n: s },
+                    "retention_rate" => Estimate::Proportion {
+                        x: s - c.min(s),
+                        n: s,
+                    },
+                    "customer_lifetime" => {
+                        let (s6, c6) = lifetime.get(&key).copied().unwrap_or((0, 0));
+                        let value = (s6 > 0 && c6 > 0).then(|| s6 as f64 / c6 as f64);
+                        if let Some(m) = (s6 > 0).then(|| c6 as f64 / s6 as f64) {
+                            components.push(("monthly_churn", m));
+                        }
+                        Estimate::Plain { value, n: s6 }
+                    }
+                    "active_rate" | "self_service_rate" | "referral_rate" => {
+                        let (x, rows) = engagement[kpi.id].get(&key).copied().unwrap_or((0, 0));
+                        if kpi.id == "referral_rate" {
+                            components.push(("referrals", rows as f64));
+                        }
+                        Estimate::Proportion {
+                            x: x.min(during),
+                            n: during,
+                        }
+                    }
+                    "arpu" => {
+                        let r = revenue.get(&key).copied().unwrap_or(0.0);
+                        components.push(("revenue", r));
+                        Estimate::Plain {
+                            value: (during > 0).then(|| r / during as f64),
+                            n: during,
+                        }
+                    }
+                    _ => continue,
+                };
+                entry.push((*kpi, estimate, components));
+            }
+        }
+    }
+    Ok(())
+}
