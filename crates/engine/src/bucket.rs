@@ -79,6 +79,54 @@ impl PeriodBucket {
     }
 }
 
+/// The grid function `cx_grid(ts)`: the number of grid instants before `ts`, i.e. the
+/// index of the first instant at or after it (`instants.len()` when there is none).
+/// An interval `[from, to)` covers instant k (`from <= T_k < to`) exactly when
+/// `cx_grid(from) <= k < cx_grid(to)`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Grid {
+    signature: Signature,
+    instants: Vec<i64>,
+}
+
+/// A UDF `cx_grid(ts)` over sorted instants (microseconds).
+pub(crate) fn grid(instants: Vec<i64>) -> ScalarUDF {
+    let timestamp = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    ScalarUDF::from(Grid {
+        signature: Signature::exact(vec![timestamp], Volatility::Immutable),
+        instants,
+    })
+}
+
+impl ScalarUDFImpl for Grid {
+    fn name(&self) -> &str {
+        "cx_grid"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int32)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let array = args.args[0].clone().into_array(args.number_rows)?;
+        let Some(ts) = array.as_any().downcast_ref::<TimestampMicrosecondArray>() else {
+            return exec_err!(
+                "cx_grid expects a microsecond timestamp, got {}",
+                array.data_type()
+            );
+        };
+        let out: Int32Array = ts
+            .iter()
+            .map(|t| t.map(|t| self.instants.partition_point(|i| *i < t) as i32))
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
 impl ScalarUDFImpl for PeriodBucket {
     fn name(&self) -> &str {
         "cx_period"

@@ -19,6 +19,7 @@ mod results;
 mod satisfaction;
 mod segment;
 mod sessions;
+mod subscriptions;
 mod support;
 
 use std::collections::BTreeMap;
@@ -240,7 +241,8 @@ pub async fn compute(
             .filter(|k| ids.contains(&k.id))
             .collect()
     };
-    let families: [&[&str]; 5] = [
+    let families: [&[&str]; 6] = [
+        &subscriptions::KPIS,
         &satisfaction::KPIS,
         &support::KPIS,
         &orders::KPIS,
@@ -264,7 +266,14 @@ pub async fn compute(
             }
         )*};
     }
-    run!(satisfaction, support, orders, sessions, customers);
+    run!(
+        satisfaction,
+        support,
+        orders,
+        sessions,
+        customers,
+        subscriptions
+    );
     Ok(assemble(request, &periods, results, &config.time_zone))
 }
 
