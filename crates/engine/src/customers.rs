@@ -180,6 +180,43 @@ fn lifetime_months(period: &Period) -> (jiff::civil::Date, jiff::civil::Date) {
     (first, end)
 }
 
+/// For each period and segment, the sums of S and C over the six calendar months that
+/// `customer_lifetime` pools (the months ending with the one containing `end - 1
+/// day`).
+pub(crate) async fn lifetime_inputs(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    config: &Config,
+    kpi: &KpiDef,
+    request: &Request,
+    periods: &[Period],
+) -> Result<BTreeMap<(usize, String), (u64, u64)>> {
+    let ranges: Vec<_> = periods.iter().map(lifetime_months).collect();
+    let from = ranges.iter().map(|r| r.0).min().expect("periods");
+    let to = ranges.iter().map(|r| r.1).max().expect("periods");
+    let months = cxkpi_core::period::periods(Grain::Month, from, to, &config.time_zone);
+    let monthly = base(ctx, snapshot, kpi, request, &months).await?;
+    let mut out = BTreeMap::new();
+    for (p, (first, end)) in ranges.iter().enumerate() {
+        for (segment, b) in &monthly {
+            let (mut s, mut c) = (0, 0);
+            for (m, month) in months.iter().enumerate() {
+                if month.first_day >= *first && month.first_day < *end {
+                    s += b.active_at_start[m];
+                    c += b.churned_from_start[m];
+                }
+            }
+            out.insert((p, segment.clone()), (s, c));
+        }
+    }
+    Ok(out)
+}
+
+/// Expected lifetime in months from the pooled six-month S and C: `S / C`.
+pub(crate) fn lifetime_months_value(s6: u64, c6: u64) -> Option<f64> {
+    (s6 > 0 && c6 > 0).then(|| s6 as f64 / c6 as f64)
+}
+
 /// Distinct customers active during each period who have a row of `entity` in it
 /// (an activity event of `kind`, or a referral as referrer), per segment; and the
 /// number of such rows.
@@ -236,7 +273,7 @@ async fn engaged(
 }
 
 /// Revenue per (period, segment) with the customer's segment.
-async fn revenue(
+pub(crate) async fn revenue(
     ctx: &SessionContext,
     snapshot: &Snapshot,
     kpi: &KpiDef,
@@ -281,27 +318,11 @@ pub(crate) async fn compute(
     let wanted = |id: &str| kpis.iter().any(|k| k.id == id);
     let bases = base(ctx, snapshot, kpis[0], request, periods).await?;
 
-    // Pooled monthly churn over six months for `customer_lifetime`.
-    let mut lifetime: BTreeMap<(usize, String), (u64, u64)> = BTreeMap::new();
-    if wanted("customer_lifetime") {
-        let ranges: Vec<_> = periods.iter().map(lifetime_months).collect();
-        let from = ranges.iter().map(|r| r.0).min().expect("periods");
-        let to = ranges.iter().map(|r| r.1).max().expect("periods");
-        let months = cxkpi_core::period::periods(Grain::Month, from, to, &config.time_zone);
-        let monthly = base(ctx, snapshot, kpis[0], request, &months).await?;
-        for (p, (first, end)) in ranges.iter().enumerate() {
-            for (segment, b) in &monthly {
-                let (mut s, mut c) = (0, 0);
-                for (m, month) in months.iter().enumerate() {
-                    if month.first_day >= *first && month.first_day < *end {
-                        s += b.active_at_start[m];
-                        c += b.churned_from_start[m];
-                    }
-                }
-                lifetime.insert((p, segment.clone()), (s, c));
-            }
-        }
-    }
+    let lifetime = if wanted("customer_lifetime") {
+        lifetime_inputs(ctx, snapshot, config, kpis[0], request, periods).await?
+    } else {
+        BTreeMap::new()
+    };
     let mut engagement = BTreeMap::new();
     for (id, entity, kind) in [
         ("active_rate", Entity::Activity, Some("usage")),
@@ -346,7 +367,7 @@ pub(crate) async fn compute(
                     },
                     "customer_lifetime" => {
                         let (s6, c6) = lifetime.get(&key).copied().unwrap_or((0, 0));
-                        let value = (s6 > 0 && c6 > 0).then(|| s6 as f64 / c6 as f64);
+                        let value = lifetime_months_value(s6, c6);
                         if let Some(m) = (s6 > 0).then(|| c6 as f64 / s6 as f64) {
                             components.push(("monthly_churn", m));
                         }

@@ -12,6 +12,7 @@
 //! says so.
 #![deny(missing_docs)]
 
+mod acquisition;
 mod bucket;
 mod customers;
 mod orders;
@@ -241,7 +242,8 @@ pub async fn compute(
             .filter(|k| ids.contains(&k.id))
             .collect()
     };
-    let families: [&[&str]; 6] = [
+    let families: [&[&str]; 7] = [
+        &acquisition::KPIS,
         &subscriptions::KPIS,
         &satisfaction::KPIS,
         &support::KPIS,
@@ -272,7 +274,8 @@ pub async fn compute(
         orders,
         sessions,
         customers,
-        subscriptions
+        subscriptions,
+        acquisition
     );
     Ok(assemble(request, &periods, results, &config.time_zone))
 }

@@ -73,6 +73,12 @@ impl<'a> Columns<'a> {
         (!column.is_null(row)).then(|| column.value(row))
     }
 
+    pub fn text_opt(&self, name: &str, row: usize) -> Option<String> {
+        let column = self.column(name, &DataType::Utf8);
+        let column = column.as_string::<i32>();
+        (!column.is_null(row)).then(|| column.value(row).to_string())
+    }
+
     pub fn text(&self, name: &str, row: usize) -> String {
         let column = self.column(name, &DataType::Utf8);
         column.as_string::<i32>().value(row).to_string()

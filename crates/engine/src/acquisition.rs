@@ -1,0 +1,276 @@
+//! Acquisition economics: `cac`, `retention_cost`, `cac_payback_months`, `clv` and
+//! `clv_cac_ratio`.
+//!
+//! Spend tables are small (a row per channel, campaign and month, typically), so the
+//! spend rows are read once and each is spread evenly over its days
+//! `[period_start, period_end]`; a period gets the whole local days it overlaps. The
+//! customer counts (won in P, active at its start and during it), revenue and the
+//! six-month churn for CLV come from the customer-base queries. CLV's twelve-month
+//! window `[end - 12 months, end)` is one query per period.
+//!
+//! Spend KPIs segment by `acquisition_channel` (spend `channel`) and `campaign`
+//! (spend without a campaign is `(none)`); CLV by any customer dimension.
+
+use std::collections::BTreeMap;
+
+use arrow::array::AsArray;
+use arrow::datatypes::{DataType, Date32Type};
+use cxkpi_core::config::Config;
+use cxkpi_core::entity::Entity;
+use cxkpi_core::estimate::Estimate;
+use cxkpi_core::kpi::{self, KpiDef, Segmentation};
+use cxkpi_core::parse::date_to_days;
+use cxkpi_core::period::Period;
+use cxkpi_store::Snapshot;
+use datafusion::common::ScalarValue;
+use datafusion::functions_aggregate::expr_fn::{count_distinct, sum};
+use datafusion::logical_expr::{ident, lit};
+use datafusion::prelude::SessionContext;
+use jiff::Span;
+
+use crate::customers::{base, lifetime_inputs, lifetime_months_value, revenue};
+use crate::results::Columns;
+use crate::segment::NONE_SEGMENT;
+use crate::{EngineError, FamilyResult, Request, Result, prepare};
+
+/// The KPIs of this family.
+pub(crate) const KPIS: [&str; 5] = [
+    "cac",
+    "retention_cost",
+    "cac_payback_months",
+    "clv",
+    "clv_cac_ratio",
+];
+
+/// Spend allocated per period and segment: (acquisition, retention).
+type Allocated = BTreeMap<(usize, String), (f64, f64)>;
+
+/// The spend column a spend-segmented dimension reads.
+fn spend_column(dimension: &str) -> &'static str {
+    if dimension == "campaign" {
+        "campaign"
+    } else {
+        "channel"
+    }
+}
+
+async fn allocate(
+    ctx: &SessionContext,
+    request: &Request,
+    periods: &[Period],
+) -> Result<Allocated> {
+    let segment_column = request.by.as_deref().map(spend_column);
+    let frame = ctx.table(Entity::Spend.name()).await?.select(vec![
+        ident("channel"),
+        ident("campaign"),
+        ident("purpose"),
+        ident("period_start"),
+        ident("period_end"),
+        ident("amount"),
+    ])?;
+    let mut out = Allocated::new();
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch)?;
+        let day = |name: &str| {
+            let column = arrow::compute::cast(
+                batch.column_by_name(name).expect("selected"),
+                &DataType::Date32,
+            )
+            .expect("dates");
+            column.as_primitive::<Date32Type>().clone()
+        };
+        let (starts, ends) = (day("period_start"), day("period_end"));
+        'rows: for row in 0..batch.num_rows() {
+            let value = |column: &str| {
+                let v = c.text_opt(column, row).unwrap_or_default();
+                if v.is_empty() {
+                    NONE_SEGMENT.to_string()
+                } else {
+                    v
+                }
+            };
+            for (dimension, wanted) in &request.filters {
+                if value(spend_column(dimension)) != *wanted {
+                    continue 'rows;
+                }
+            }
+            let segment = segment_column.map(value).unwrap_or_default();
+            let retention = c.text("purpose", row) == "retention";
+            let amount = c.opt_f64("amount", row).unwrap_or(0.0);
+            let (first, last) = (starts.value(row), ends.value(row));
+            let days = f64::from(last - first + 1);
+            for (p, period) in periods.iter().enumerate() {
+                let (from, to) = (date_to_days(period.first_day), date_to_days(period.end_day));
+                let overlap = (to.min(last + 1) - from.max(first)).max(0);
+                if overlap == 0 {
+                    continue;
+                }
+                let share = amount * f64::from(overlap) / days;
+                let entry = out.entry((p, segment.clone())).or_default();
+                if retention {
+                    entry.1 += share;
+                } else {
+                    entry.0 += share;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Revenue and distinct ordering customers over `[end - 12 months, end)` per period
+/// and segment.
+async fn twelve_months(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    kpi: &KpiDef,
+    request: &Request,
+    periods: &[Period],
+    config: &Config,
+) -> Result<BTreeMap<(usize, String), (f64, u64)>> {
+    let mut out = BTreeMap::new();
+    for (p, period) in periods.iter().enumerate() {
+        let from = period
+            .end_day
+            .checked_sub(Span::new().months(12))
+            .expect("in range");
+        let window = Period::range(from, period.end_day, &config.time_zone).expect("a year");
+        let at = |t: jiff::Timestamp| {
+            lit(ScalarValue::TimestampMicrosecond(
+                Some(t.as_microsecond()),
+                Some("UTC".into()),
+            ))
+        };
+        let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Orders, request).await?;
+        let frame = frame
+            .filter(
+                ident("ordered_at")
+                    .gt_eq(at(window.start))
+                    .and(ident("ordered_at").lt(at(window.end))),
+            )?
+            .select(vec![
+                segment.unwrap_or(lit("")).alias("segment"),
+                ident("customer_id"),
+                ident("amount"),
+            ])?
+            .aggregate(
+                vec![ident("segment")],
+                vec![
+                    sum(ident("amount")).alias("revenue"),
+                    count_distinct(ident("customer_id")).alias("customers"),
+                ],
+            )?;
+        for batch in frame.collect().await? {
+            let c = Columns::new(&batch)?;
+            for row in 0..batch.num_rows() {
+                out.insert(
+                    (p, c.text("segment", row)),
+                    (
+                        c.opt_f64("revenue", row).unwrap_or(0.0),
+                        c.u64("customers", row),
+                    ),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn compute(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    config: &Config,
+    request: &Request,
+    periods: &[Period],
+    kpis: &[&'static KpiDef],
+    results: &mut FamilyResult,
+) -> Result<()> {
+    // Spend KPIs only segment and filter by acquisition channel and campaign.
+    for kpi in kpis
+        .iter()
+        .filter(|k| k.segmentation == Segmentation::Spend)
+    {
+        for dimension in request
+            .by
+            .iter()
+            .chain(request.filters.iter().map(|(d, _)| d))
+        {
+            if !matches!(dimension.as_str(), "acquisition_channel" | "campaign") {
+                return Err(EngineError::UnknownDimension {
+                    kpi: kpi.id,
+                    given: dimension.clone(),
+                    valid: vec!["acquisition_channel".into(), "campaign".into()],
+                });
+            }
+        }
+    }
+    // Customer-side queries read the same dimensions as customer columns.
+    let customer_kpi = kpi::lookup("clv").expect("in the catalogue");
+    let margin = config.gross_margin;
+    let spend = allocate(ctx, request, periods).await?;
+    let bases = base(ctx, snapshot, customer_kpi, request, periods).await?;
+    let revenue = revenue(ctx, snapshot, customer_kpi, request, periods).await?;
+    let wants_clv = kpis.iter().any(|k| matches!(k.id, "clv" | "clv_cac_ratio"));
+    let (lifetimes, window) = if wants_clv {
+        (
+            lifetime_inputs(ctx, snapshot, config, customer_kpi, request, periods).await?,
+            twelve_months(ctx, snapshot, customer_kpi, request, periods, config).await?,
+        )
+    } else {
+        (BTreeMap::new(), BTreeMap::new())
+    };
+
+    let mut segments: Vec<String> = bases.keys().cloned().collect();
+    segments.extend(spend.keys().map(|(_, s)| s.clone()));
+    segments.sort();
+    segments.dedup();
+    for segment in &segments {
+        let b = bases.get(segment);
+        for (p, period) in periods.iter().enumerate() {
+            let key = (p, segment.clone());
+            let (acquisition, retention) = spend.get(&key).copied().unwrap_or((0.0, 0.0));
+            let new = b.map_or(0, |b| b.new[p]);
+            let at_start = b.map_or(0, |b| b.active_at_start[p]);
+            let during = b.map_or(0, |b| b.active_during[p]);
+            let cac = (new > 0).then(|| acquisition / new as f64);
+            let arpu =
+                (during > 0).then(|| revenue.get(&key).copied().unwrap_or(0.0) / during as f64);
+            let clv = {
+                let (revenue12, customers12) = window.get(&key).copied().unwrap_or((0.0, 0));
+                let (s6, c6) = lifetimes.get(&key).copied().unwrap_or((0, 0));
+                let per_customer_year = (customers12 > 0).then(|| revenue12 / customers12 as f64);
+                per_customer_year
+                    .zip(lifetime_months_value(s6, c6))
+                    .map(|(value, months)| value * months / 12.0 * margin)
+            };
+            let customers12 = window.get(&key).map_or(0, |w| w.1);
+            let entry = results.entry(key).or_default();
+            for kpi in kpis {
+                let (value, n, components) = match kpi.id {
+                    "cac" => (cac, new, vec![("acquisition_spend", acquisition)]),
+                    "retention_cost" => (
+                        (at_start > 0).then(|| retention / at_start as f64),
+                        at_start,
+                        vec![("retention_spend", retention)],
+                    ),
+                    "cac_payback_months" => {
+                        let per_month =
+                            arpu.map(|a| a / (f64::from(period.days()) / 30.4375) * margin);
+                        let value = cac
+                            .zip(per_month)
+                            .and_then(|(c, m)| (m > 0.0).then(|| c / m));
+                        (value, new, Vec::new())
+                    }
+                    "clv" => (clv, customers12, Vec::new()),
+                    "clv_cac_ratio" => {
+                        let value = clv.zip(cac).and_then(|(l, c)| (c > 0.0).then(|| l / c));
+                        (value, new, Vec::new())
+                    }
+                    _ => continue,
+                };
+                entry.push((*kpi, Estimate::Plain { value, n }, components));
+            }
+        }
+    }
+    Ok(())
+}
