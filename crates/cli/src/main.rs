@@ -17,6 +17,8 @@ use cxkpi_store::{
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+mod views;
+
 /// cxkpi: customer KPIs from your own data, on your own machine.
 #[derive(Debug, Parser)]
 #[command(name = "cxkpi", version, about, max_term_width = 100)]
@@ -84,10 +86,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
-    /// The KPI catalogue: every KPI's definition.
-    Kpi {
-        #[command(subcommand)]
-        command: KpiCommand,
+    /// One KPI by period (and segment): `cxkpi kpi nps --by region`; `cxkpi kpi list`
+    /// for the catalogue.
+    Kpi(KpiArgs),
+    /// The scorecard: every KPI with data for a period (default: the last complete
+    /// month of the data), with change against the period before.
+    Report {
+        #[command(flatten)]
+        periods: views::PeriodArgs,
+        #[command(flatten)]
+        slice: views::SliceArgs,
+        /// Output format.
+        #[arg(long, default_value = "table", value_parser = ["table", "json", "csv"])]
+        format: String,
     },
     /// Show the stored tables: rows, part files, dimensions.
     Tables {
@@ -112,6 +123,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct KpiArgs {
+    #[command(subcommand)]
+    command: Option<KpiCommand>,
+    /// The KPI id (see `cxkpi kpi list`).
+    id: Option<String>,
+    #[command(flatten)]
+    periods: views::PeriodArgs,
+    #[command(flatten)]
+    slice: views::SliceArgs,
+    /// Compare each period with the one before (delta, p-value, significance).
+    #[arg(long)]
+    compare: bool,
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = ["table", "json", "csv"])]
+    format: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,12 +271,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Kpi {
-            command: KpiCommand::List { format },
-        } => {
+        Command::Kpi(KpiArgs {
+            command: Some(KpiCommand::List { format }),
+            ..
+        }) => {
             print_kpi_list(&format);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Kpi(args) => kpi_view(&cli.workspace, args),
+        Command::Report {
+            periods,
+            slice,
+            format,
+        } => report(&cli.workspace, &periods, &slice, &format),
         Command::Tables { format } => {
             let store = Store::open(&cli.workspace)?;
             print_tables(&store.snapshot()?, format);
@@ -260,6 +297,124 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
         } => demo(dir, customers, seed, &end, format),
     }
+}
+
+fn kpi_view(workspace: &Path, args: KpiArgs) -> anyhow::Result<ExitCode> {
+    let Some(id) = args.id.as_deref() else {
+        return Err(StoreError::Usage(
+            "name a KPI (`cxkpi kpi nps`) or list them (`cxkpi kpi list`)".into(),
+        )
+        .into());
+    };
+    let kpi = cxkpi_core::kpi::lookup(id).map_err(|e| StoreError::Usage(e.to_string()))?;
+    if !cxkpi_engine::computes(kpi) {
+        anyhow::bail!("`{id}` is not computed by this version of cxkpi yet");
+    }
+    let store = Store::open(workspace)?;
+    let snapshot = store.snapshot()?;
+    let config = store.config();
+    if let Some(by) = &args.slice.by {
+        cxkpi_engine::check_dimension(kpi, by, &snapshot)
+            .map_err(|e| StoreError::Usage(e.to_string()))?;
+    }
+    let runtime = runtime()?;
+    let end = runtime.block_on(cxkpi_engine::data_end(&snapshot))?;
+    let periods = args
+        .periods
+        .resolve(config, views::last_complete_months(end, 12, config))?;
+    let request = cxkpi_engine::Request {
+        kpis: vec![kpi],
+        periods,
+        by: args.slice.by.clone(),
+        filters: args.slice.filters()?,
+        compare: args.compare,
+    };
+    let rows = runtime.block_on(cxkpi_engine::compute(&snapshot, config, &request))?;
+    views::print_rows(&rows, &args.format, config, &[], false)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The scorecard of every computed KPI, compared with the previous period.
+fn report(
+    workspace: &Path,
+    periods: &views::PeriodArgs,
+    slice: &views::SliceArgs,
+    format: &str,
+) -> anyhow::Result<ExitCode> {
+    let store = Store::open(workspace)?;
+    let snapshot = store.snapshot()?;
+    let config = store.config();
+    let runtime = runtime()?;
+    let end = runtime.block_on(cxkpi_engine::data_end(&snapshot))?;
+    let periods = periods.resolve(config, views::last_complete_months(end, 1, config))?;
+    let (rows, left_out) = scorecard(&runtime, &snapshot, config, periods, slice)?;
+    views::print_rows(&rows, format, config, &left_out, true)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A KPI left out of a scorecard, and why.
+type LeftOut = Vec<(String, String)>;
+
+/// The scorecard: every computed KPI with data, compared with the period before.
+fn scorecard(
+    runtime: &tokio::runtime::Runtime,
+    snapshot: &Snapshot,
+    config: &cxkpi_core::config::Config,
+    periods: Vec<cxkpi_core::period::Period>,
+    slice: &views::SliceArgs,
+) -> anyhow::Result<(Vec<cxkpi_engine::KpiRow>, LeftOut)> {
+    let mut left_out = Vec::new();
+    let mut kpis = Vec::new();
+    for kpi in cxkpi_core::kpi::CATALOGUE {
+        if !cxkpi_engine::computes(kpi) {
+            left_out.push((
+                kpi.id.to_string(),
+                "not computed by this version yet".to_string(),
+            ));
+            continue;
+        }
+        let dimensions = slice.by.iter().chain(slice.filters.iter());
+        let mut segmentable = true;
+        for d in dimensions {
+            let d = d.split_once('=').map_or(d.as_str(), |(d, _)| d);
+            if cxkpi_engine::check_dimension(kpi, d, snapshot).is_err() {
+                segmentable = false;
+            }
+        }
+        if !segmentable {
+            left_out.push((
+                kpi.id.to_string(),
+                "cannot be segmented or filtered by that dimension".into(),
+            ));
+            continue;
+        }
+        kpis.push(kpi);
+    }
+    let request = cxkpi_engine::Request {
+        kpis,
+        periods,
+        by: slice.by.clone(),
+        filters: slice.filters()?,
+        compare: true,
+    };
+    let mut rows = runtime.block_on(cxkpi_engine::compute(snapshot, config, &request))?;
+    // A scorecard shows the KPIs that have data.
+    let empty: std::collections::BTreeSet<&str> = request
+        .kpis
+        .iter()
+        .filter(|k| {
+            rows.iter()
+                .filter(|r| r.kpi.id == k.id)
+                .all(|r| r.estimate.n() == 0)
+        })
+        .map(|k| k.id)
+        .collect();
+    for id in &empty {
+        left_out.push(((*id).to_string(), "no data".into()));
+    }
+    rows.retain(|r| !empty.contains(r.kpi.id));
+    rows.sort_by_key(|r| r.period.start);
+    Ok((rows, left_out))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -329,6 +484,20 @@ fn demo(
     }
     let imported = started.elapsed().as_secs_f64() - generated;
     let snapshot = store.snapshot()?;
+    let runtime = runtime()?;
+    let config = store.config();
+    let end = runtime.block_on(cxkpi_engine::data_end(&snapshot))?;
+    let no_slice = views::SliceArgs {
+        by: None,
+        filters: Vec::new(),
+    };
+    let (rows, left_out) = scorecard(
+        &runtime,
+        &snapshot,
+        config,
+        views::last_complete_months(end, 1, config),
+        &no_slice,
+    )?;
     match format {
         OutputFormat::Json => {
             let imports: Vec<_> = summaries.iter().map(import_json).collect();
@@ -341,6 +510,7 @@ fn demo(
                     "import_seconds": imported,
                     "imports": imports,
                     "tables": tables_json(&snapshot),
+                    "scorecard": rows.iter().map(|r| views::row_json(r, config)).collect::<Vec<_>>(),
                 })
             );
         }
@@ -366,8 +536,10 @@ fn demo(
             }
             println!();
             print_tables(&snapshot, OutputFormat::Table);
+            println!("\nScorecard of the last complete month:\n");
+            views::print_rows(&rows, "table", config, &left_out, true)?;
             println!(
-                "\nNext: `cxkpi --workspace {} export orders | head`, or import your own data into a new workspace (`cxkpi init`).",
+                "\nNext: `cxkpi --workspace {0} kpi nps --by region --compare`, `cxkpi --workspace {0} report --from 2026-01-01 --to 2026-11-01 --grain month`, or import your own data into a new workspace (`cxkpi init`).",
                 dir.display()
             );
         }

@@ -3,6 +3,7 @@
 //! - [`entity`]: the nine importable entities and their columns and rules, as data.
 //! - [`parse`]: the value grammars of the import contract (timestamps, numbers, booleans).
 //! - [`validate`]: checking one row against its entity's rules.
+//! - [`benchmark`]: benchmark bands and targets of a value.
 //! - [`config`]: the workspace configuration (`cxkpi.toml`), parsed and validated.
 //! - [`estimate`]: a KPI value's statistical shape: value, n, interval, change test.
 //! - [`kpi`]: the KPI catalogue, one declared definition per KPI.
@@ -22,6 +23,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod benchmark;
 pub mod config;
 pub mod entity;
 pub mod estimate;

@@ -123,8 +123,81 @@ pub enum EngineError {
     Arrow(#[from] arrow::error::ArrowError),
 }
 
+/// Whether this version of the engine computes a KPI.
+pub fn computes(kpi: &KpiDef) -> bool {
+    FAMILIES.iter().any(|f| f.contains(&kpi.id))
+}
+
+/// Checks that `kpi` can be segmented and filtered by `dimension` in this snapshot;
+/// the error names the dimensions it can be segmented by.
+pub fn check_dimension(kpi: &'static KpiDef, dimension: &str, snapshot: &Snapshot) -> Result<()> {
+    use cxkpi_core::kpi::Segmentation;
+    match kpi.segmentation {
+        Segmentation::Spend => {
+            if matches!(dimension, "acquisition_channel" | "campaign") {
+                Ok(())
+            } else {
+                Err(EngineError::UnknownDimension {
+                    kpi: kpi.id,
+                    given: dimension.to_string(),
+                    valid: vec!["acquisition_channel".into(), "campaign".into()],
+                })
+            }
+        }
+        Segmentation::Entity(entity) => {
+            segment::resolve(kpi, entity, dimension, snapshot).map(|_| ())
+        }
+        Segmentation::Customer => {
+            segment::resolve(kpi, Entity::Customers, dimension, snapshot).map(|_| ())
+        }
+    }
+}
+
+/// The latest event instant in the store (orders, responses, tickets, sessions,
+/// activity, customers won), to choose default periods: `None` for an empty store.
+pub async fn data_end(snapshot: &Snapshot) -> Result<Option<jiff::Timestamp>> {
+    use datafusion::functions_aggregate::expr_fn::max;
+    let ctx = snapshot.context()?;
+    let mut latest: Option<i64> = None;
+    for (entity, column) in [
+        (Entity::Orders, "ordered_at"),
+        (Entity::Responses, "responded_at"),
+        (Entity::Tickets, "created_at"),
+        (Entity::Sessions, "started_at"),
+        (Entity::Activity, "occurred_at"),
+        (Entity::Customers, "acquired_at"),
+    ] {
+        let frame = ctx
+            .table(entity.name())
+            .await?
+            .aggregate(vec![], vec![max(ident(column)).alias("latest")])?;
+        for batch in frame.collect().await? {
+            let column = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Int64)?;
+            let column = column
+                .as_any()
+                .downcast_ref::<arrow::array::Int64Array>()
+                .expect("Int64");
+            if let Some(t) = column.iter().flatten().max() {
+                latest = Some(latest.map_or(t, |l| l.max(t)));
+            }
+        }
+    }
+    Ok(latest.and_then(|t| jiff::Timestamp::from_microsecond(t).ok()))
+}
+
 /// The engine's result type.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// The KPIs of every family the engine computes.
+const FAMILIES: [&[&str]; 7] = [
+    &acquisition::KPIS,
+    &subscriptions::KPIS,
+    &satisfaction::KPIS,
+    &support::KPIS,
+    &orders::KPIS,
+    &sessions::KPIS,
+    &customers::KPIS,
+];
 
 /// A family's per-(period, segment) results, before changes are attached.
 pub(crate) type FamilyResult =
@@ -242,20 +315,7 @@ pub async fn compute(
             .filter(|k| ids.contains(&k.id))
             .collect()
     };
-    let families: [&[&str]; 7] = [
-        &acquisition::KPIS,
-        &subscriptions::KPIS,
-        &satisfaction::KPIS,
-        &support::KPIS,
-        &orders::KPIS,
-        &sessions::KPIS,
-        &customers::KPIS,
-    ];
-    if let Some(k) = request
-        .kpis
-        .iter()
-        .find(|k| !families.iter().any(|f| f.contains(&k.id)))
-    {
+    if let Some(k) = request.kpis.iter().find(|k| !computes(k)) {
         return Err(EngineError::NotComputed(k.id));
     }
     // Each family scans its entity once for all its requested KPIs.
