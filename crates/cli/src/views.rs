@@ -258,7 +258,7 @@ fn print_table(rows: &[KpiRow], config: &Config, report: bool) {
     let segmented = rows.iter().any(|r| r.segment.is_some());
     let first = if report { "kpi" } else { "period" };
     println!(
-        "{:<24} {}{:>16} {:>8} {:>24} {:>16} {:<12} {}",
+        "{:<24} {}{:>16} {:>8} {:>24} {:>16} {:<12} target",
         first,
         if segmented {
             format!("{:<16} ", "segment")
@@ -270,7 +270,6 @@ fn print_table(rows: &[KpiRow], config: &Config, report: bool) {
         "95% interval",
         "change",
         "band",
-        "target"
     );
     let mut period = None;
     for row in rows {
