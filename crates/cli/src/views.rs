@@ -57,15 +57,21 @@ fn grain(text: &str) -> anyhow::Result<Grain> {
         .map_err(|e| cxkpi_store::StoreError::Usage(e).into())
 }
 
-/// The default: the `months` complete months before the month of the data's end.
+/// The default: the last `months` complete months of the data. A month counts as
+/// complete when the data reaches its last day (data ending on 31 October completes
+/// October; data ending on 15 October leaves September the last complete month).
 pub fn last_complete_months(
     end: Option<jiff::Timestamp>,
     months: i64,
     config: &Config,
 ) -> Vec<Period> {
     let tz = &config.time_zone;
-    let today = jiff::Timestamp::now();
-    let end = end.unwrap_or(today).to_zoned(tz.clone()).date();
+    let end = end
+        .unwrap_or_else(jiff::Timestamp::now)
+        .to_zoned(tz.clone())
+        .date()
+        .checked_add(jiff::Span::new().days(1))
+        .expect("in range");
     let to = Grain::Month.floor(end);
     let from = to
         .checked_sub(jiff::Span::new().months(months))

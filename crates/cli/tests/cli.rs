@@ -209,6 +209,10 @@ fn the_demo_imports_cleanly_and_is_deterministic() {
     assert_eq!(tables.len(), 9);
     let customers = tables.iter().find(|t| t["table"] == "customers").unwrap();
     assert_eq!(customers["rows"], 400);
+    // The demo ends with the scorecard of its last complete month (October 2026).
+    let scorecard = summary["scorecard"].as_array().unwrap();
+    assert!(scorecard.len() >= 30, "{} KPIs", scorecard.len());
+    assert!(scorecard.iter().all(|r| r["period"] == "2026-10"));
     let (b, _) = demo("b");
     assert_eq!(export(&a, "responses"), export(&b, "responses"));
     // A second demo in the same directory starts afresh.
@@ -415,4 +419,103 @@ fn kpi_list_covers_the_catalogue_in_every_format() {
             .lines()
             .any(|l| l.starts_with("first_response_time "))
     );
+}
+
+#[test]
+fn kpi_and_report_views() {
+    let ws = init();
+    let file = ws.path().join("responses.csv");
+    // May 2024: two promoters, a passive, two detractors: NPS 0 over 5; CSAT 4 and 2:
+    // 50% over 2. April: one promoter (NPS 100), for the change.
+    std::fs::write(
+        &file,
+        "response_id,survey,score,responded_at\n\
+         R0,nps,10,2024-04-10\nR1,nps,10,2024-05-02\nR2,nps,9,2024-05-03\nR3,nps,7,2024-05-04\n\
+         R4,nps,3,2024-05-05\nR5,nps,0,2024-05-06\nR6,csat,4,2024-05-07\nR7,csat,2,2024-05-08\n",
+    )
+    .unwrap();
+    assert!(
+        run(cxkpi(ws.path()).args(["import", "responses"]).arg(&file))
+            .status
+            .success()
+    );
+
+    let output = run(cxkpi(ws.path()).args([
+        "kpi",
+        "nps",
+        "--period",
+        "2024-05",
+        "--compare",
+        "--format",
+        "json",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let row = &json["rows"][0];
+    assert_eq!(row["kpi"], "nps");
+    assert_eq!(row["period_start"], "2024-05-01T00:00:00Z");
+    assert_eq!(row["period_end"], "2024-06-01T00:00:00Z");
+    assert_eq!(row["segment"], serde_json::Value::Null);
+    assert_eq!(
+        (row["value"].as_f64(), row["n"].as_u64()),
+        (Some(0.0), Some(5))
+    );
+    assert_eq!(row["low_sample"], true);
+    assert_eq!(row["components"]["promoters"], 2.0);
+    assert_eq!(
+        (row["previous"].as_f64(), row["delta"].as_f64()),
+        (Some(100.0), Some(-100.0))
+    );
+    assert_eq!(row["significant"], true);
+    // NPS 0 +- 1.959964 * 40.
+    assert!((row["ci_high"].as_f64().unwrap() - 78.39856).abs() < 1e-4);
+
+    let output = run(cxkpi(ws.path()).args(["kpi", "nps", "--by", "plan"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("it can be by: survey, touchpoint"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(cxkpi(ws.path()).args(["kpi", "promoters"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("the KPIs are: nps, csat"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = run(cxkpi(ws.path()).args(["report", "--period", "2024-05", "--format", "json"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let kpis: Vec<&str> = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kpi"].as_str().unwrap())
+        .collect();
+    assert_eq!(kpis, ["nps", "csat"]);
+    let left_out: Vec<&str> = json["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kpi"].as_str().unwrap())
+        .collect();
+    assert!(
+        left_out.contains(&"sentiment") && left_out.contains(&"mrr"),
+        "{left_out:?}"
+    );
+    let csat = &json["rows"][1];
+    assert_eq!(
+        (csat["value"].as_f64(), csat["n"].as_u64()),
+        (Some(50.0), Some(2))
+    );
+
+    let output = run(cxkpi(ws.path()).args(["report", "--period", "2024-05", "--format", "csv"]));
+    let csv = stdout(&output);
+    assert!(
+        csv.starts_with("kpi,unit,period,period_start,period_end,segment,value,n,ci_low,ci_high,"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 3);
 }
