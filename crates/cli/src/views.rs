@@ -1,7 +1,7 @@
 //! `cxkpi kpi ID` and `cxkpi report`: KPI values as a table, JSON or CSV.
 //!
-//! The JSON schema (also used for CSV columns) is documented in docs/kpis.md's
-//! companion, README.md ("KPI output"): an object with `rows`, each row with `kpi`,
+//! The JSON schema (also used for CSV columns) is documented in README.md ("KPI
+//! output"): an object with `rows` and `left_out`, each row with `kpi`,
 //! `period`, `period_start`, `period_end` (RFC 3339, UTC), `segment`, `value`, `n`,
 //! `ci_low`, `ci_high`, `low_sample`, `components`, `reason`, `band`, `target`, and
 //! with a comparison `previous`, `delta`, `p_value`, `significant`.
