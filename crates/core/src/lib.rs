@@ -8,6 +8,7 @@
 //! - [`estimate`]: a KPI value's statistical shape: value, n, interval, change test.
 //! - [`kpi`]: the KPI catalogue, one declared definition per KPI.
 //! - [`period`]: reporting periods in the workspace time zone.
+//! - [`survival`]: Kaplan-Meier survival and its median.
 //! - [`stats`]: intervals, tests of change, Benjamini-Hochberg, percentiles.
 //!
 //! ```
@@ -31,4 +32,5 @@ pub mod kpi;
 pub mod parse;
 pub mod period;
 pub mod stats;
+pub mod survival;
 pub mod validate;

@@ -30,7 +30,8 @@ use crate::results::Columns;
 use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare, prepare_with};
 
 /// The KPIs of this family.
-pub(crate) const KPIS: [&str; 10] = [
+pub(crate) const KPIS: [&str; 11] = [
+    "median_lifetime",
     "customers_active",
     "customers_new",
     "customers_churned",
@@ -272,6 +273,59 @@ async fn engaged(
     Ok(out)
 }
 
+/// Kaplan-Meier median lifetime (months) and n per (period, segment): customers won
+/// before the period's end; churned before it is an event at churned - acquired, the
+/// rest are censored at end - acquired.
+async fn median_lifetimes(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    kpi: &KpiDef,
+    request: &Request,
+    periods: &[Period],
+) -> Result<BTreeMap<(usize, String), (Option<f64>, u64)>> {
+    use cxkpi_core::survival::{kaplan_meier, median};
+    const MONTH: f64 = 30.4375 * 86_400_000_000.0;
+    let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
+    let frame = frame.select(vec![
+        segment.unwrap_or(lit("")).alias("segment"),
+        datafusion::prelude::cast(ident("acquired_at"), arrow::datatypes::DataType::Int64)
+            .alias("won"),
+        datafusion::prelude::cast(ident("churned_at"), arrow::datatypes::DataType::Int64)
+            .alias("lost"),
+    ])?;
+    let mut lives: BTreeMap<String, Vec<(i64, Option<i64>)>> = BTreeMap::new();
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch)?;
+        for row in 0..batch.num_rows() {
+            let won = c.opt_i64("won", row).expect("acquired_at is required");
+            lives
+                .entry(c.text("segment", row))
+                .or_default()
+                .push((won, c.opt_i64("lost", row)));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (segment, lives) in &lives {
+        for (p, period) in periods.iter().enumerate() {
+            let end = period.end.as_microsecond();
+            let mut observations: Vec<(f64, bool)> = lives
+                .iter()
+                .filter(|(won, _)| *won < end)
+                .map(|(won, lost)| match lost {
+                    Some(lost) if *lost < end => ((lost - won) as f64 / MONTH, true),
+                    _ => ((end - won) as f64 / MONTH, false),
+                })
+                .collect();
+            let n = observations.len() as u64;
+            out.insert(
+                (p, segment.clone()),
+                (median(&kaplan_meier(&mut observations)), n),
+            );
+        }
+    }
+    Ok(out)
+}
+
 /// Revenue per (period, segment) with the customer's segment.
 pub(crate) async fn revenue(
     ctx: &SessionContext,
@@ -337,6 +391,15 @@ pub(crate) async fn compute(
             );
         }
     }
+    let medians = if wanted("median_lifetime") {
+        let kpi = kpis
+            .iter()
+            .find(|k| k.id == "median_lifetime")
+            .expect("wanted");
+        median_lifetimes(ctx, snapshot, kpi, request, periods).await?
+    } else {
+        BTreeMap::new()
+    };
     let revenue = if wanted("arpu") {
         let kpi = kpis.iter().find(|k| k.id == "arpu").expect("wanted");
         revenue(ctx, snapshot, kpi, request, periods).await?
@@ -358,6 +421,10 @@ pub(crate) async fn compute(
                 let mut components = Vec::new();
                 let estimate = match kpi.id {
                     "customers_active" => count(b.active_at_end[p]),
+                    "median_lifetime" => {
+                        let (value, n) = medians.get(&key).copied().unwrap_or((None, 0));
+                        Estimate::Plain { value, n }
+                    }
                     "customers_new" => count(b.new[p]),
                     "customers_churned" => count(b.churned[p]),
                     "churn_rate" => Estimate::Proportion { x: c, n: s },

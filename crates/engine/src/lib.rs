@@ -6,7 +6,7 @@
 //! core then turns those into [`Estimate`]s, which give the value, n, the interval and
 //! the test of change, and Benjamini-Hochberg decides significance across segments.
 //!
-//! Families computed so far: satisfaction (`nps`, `csat`, `ces`, `ppr`), support
+//! Every KPI but `health_score` and `sentiment` is computed. Families: satisfaction (`nps`, `csat`, `ces`, `ppr`), support
 //! (tickets; calendar time only) and orders (revenue, AOV, purchase frequency, repeat
 //! purchase, accuracy, on-time delivery) and sessions (conversion, bounce). Asking for another KPI is an error that
 //! says so.

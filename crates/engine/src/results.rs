@@ -57,6 +57,12 @@ impl<'a> Columns<'a> {
         (!column.is_null(row)).then(|| column.value(row))
     }
 
+    pub fn opt_i64(&self, name: &str, row: usize) -> Option<i64> {
+        let column = self.column(name, &DataType::Int64);
+        let column = column.as_primitive::<Int64Type>();
+        (!column.is_null(row)).then(|| column.value(row))
+    }
+
     pub fn u64(&self, name: &str, row: usize) -> u64 {
         let column = self.column(name, &DataType::Int64);
         let column = column.as_primitive::<Int64Type>();

@@ -101,6 +101,7 @@ fn cxkpi_engine_kpis() -> Vec<&'static kpi::KpiDef> {
         "active_rate",
         "self_service_rate",
         "arpu",
+        "median_lifetime",
     ]
     .iter()
     .map(|k| kpi::lookup(k).unwrap())
@@ -172,6 +173,16 @@ fn rates_over_customers_active_during_the_period() {
     // ARPU: May revenue 150 over 5; June 30 over 3.
     check(&rows, "arpu", "2024-05", 30.0, 5);
     check(&rows, "arpu", "2024-06", 10.0, 3);
+}
+
+#[test]
+fn median_lifetime_by_kaplan_meier() {
+    let rows = run(None);
+    // Won before 1 June: K1 (censored at 143 days), K2 (event, 90 days), K3 (event,
+    // 75), K4 (event, 10), K6 (churns after the end: censored at 61). Survival: 4/5
+    // after 10 days, 0.8 * 2/3 after 75 (K3, K2, K1 at risk), 0.8 * 2/3 * 1/2 after 90:
+    // the median is 90 days, in months of 30.4375 days.
+    check(&rows, "median_lifetime", "2024-05", 90.0 / 30.4375, 5);
 }
 
 #[test]
