@@ -1,9 +1,9 @@
 //! Web and app visit KPIs: `conversion_rate` (distinct visitors) and `bounce_rate`
 //! (sessions), by the period of `started_at`.
 //!
-//! Sessions are grouped by (period, segment, visitor) first, so a visitor counts once
-//! in every segment it has sessions in, and converted when any of its sessions there
-//! converted; a second grouping by (period, segment) counts visitors and sessions.
+//! Per (period, segment): distinct visitors, distinct visitors of converted sessions,
+//! sessions and single-page sessions. A visitor thus counts once in every segment it
+//! has sessions in, and as converted there when any of its sessions there converted.
 
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
@@ -11,9 +11,9 @@ use cxkpi_core::estimate::Estimate;
 use cxkpi_core::kpi::KpiDef;
 use cxkpi_core::period::Period;
 use cxkpi_store::Snapshot;
-use datafusion::functions_aggregate::expr_fn::{count, max, sum};
+use datafusion::functions_aggregate::expr_fn::{count, count_distinct, sum};
 use datafusion::logical_expr::{ident, lit};
-use datafusion::prelude::{SessionContext, cast};
+use datafusion::prelude::SessionContext;
 
 use crate::results::{Columns, one_if};
 use crate::{FamilyResult, Request, Result, bucket, prepare};
@@ -37,24 +37,18 @@ pub(crate) async fn compute(
             bucket.call(vec![ident("started_at")]).alias("period"),
             segment.unwrap_or(lit("")).alias("segment"),
             ident("visitor_id"),
-            one_if(ident("converted")).alias("converted"),
+            datafusion::logical_expr::when(ident("converted"), ident("visitor_id"))
+                .end()?
+                .alias("converted_visitor"),
             one_if(ident("pageviews").eq(lit(1i64))).alias("bounced"),
         ])?
         .filter(ident("period").is_not_null())?
         .aggregate(
-            vec![ident("period"), ident("segment"), ident("visitor_id")],
-            vec![
-                max(ident("converted")).alias("converted"),
-                count(lit(1)).alias("sessions"),
-                sum(ident("bounced")).alias("bounced"),
-            ],
-        )?
-        .aggregate(
             vec![ident("period"), ident("segment")],
             vec![
-                count(lit(1)).alias("visitors"),
-                sum(cast(ident("converted"), arrow::datatypes::DataType::Int64)).alias("converted"),
-                sum(ident("sessions")).alias("sessions"),
+                count_distinct(ident("visitor_id")).alias("visitors"),
+                count_distinct(ident("converted_visitor")).alias("converted"),
+                count(lit(1)).alias("sessions"),
                 sum(ident("bounced")).alias("bounced"),
             ],
         )?;
