@@ -1,11 +1,13 @@
 //! Acquisition economics over a hand-made fixture (UTC, gross margin 0.5); expected
 //! values are worked out in the comments. Periods: May (31 days) and June (30) 2024.
 
+mod common;
+
 use cxkpi_core::entity::Entity;
 use cxkpi_core::kpi;
 use cxkpi_core::period::{Grain, periods};
 use cxkpi_engine::{KpiRow, Request, compute};
-use cxkpi_store::{ImportOptions, Input, NoProgress, Store};
+use cxkpi_store::Store;
 use jiff::civil::Date;
 
 const CUSTOMERS: &str = "\
@@ -38,56 +40,18 @@ P2,OLD2,2024-05-06T00:00:00Z,31
 ";
 
 fn run(by: Option<&str>, kpis: &[&str]) -> Vec<KpiRow> {
-    let dir = tempfile::tempdir().unwrap();
-    Store::init(dir.path()).unwrap();
-    let config = dir.path().join("cxkpi.toml");
-    let text = std::fs::read_to_string(&config).unwrap().replacen(
-        "gross_margin = 1.0",
-        "gross_margin = 0.5",
-        1,
-    );
-    std::fs::write(&config, text).unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    for (entity, content) in [
+    let files = [
         (Entity::Customers, CUSTOMERS),
         (Entity::Spend, SPEND),
         (Entity::Orders, ORDERS),
-    ] {
-        let path = dir.path().join(format!("{entity}.csv"));
-        std::fs::write(&path, content).unwrap();
-        let input = Input::from_arg(path.to_str().unwrap(), None);
-        let summary = store
-            .import(entity, &[input], &ImportOptions::default(), &NoProgress)
-            .unwrap();
-        assert_eq!(summary.rejected, 0, "{entity}");
-    }
-    let config = store.config();
-    assert_eq!(config.gross_margin, 0.5);
-    let request = Request {
-        kpis: kpis.iter().map(|k| kpi::lookup(k).unwrap()).collect(),
-        periods: periods(
-            Grain::Month,
-            Date::constant(2024, 5, 1),
-            Date::constant(2024, 7, 1),
-            &config.time_zone,
-        ),
-        by: by.map(String::from),
-        filters: Vec::new(),
-        compare: false,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(compute(&store.snapshot().unwrap(), config, &request))
-        .unwrap()
+    ];
+    let (_dir, store) = common::workspace("UTC", Some(0.5), &files);
+    assert_eq!(store.config().gross_margin, 0.5);
+    common::run(&store, kpis, by, &[], false)
 }
 
 fn value(rows: &[KpiRow], kpi: &str, period: &str, segment: Option<&str>) -> (Option<f64>, u64) {
-    let r = rows
-        .iter()
-        .find(|r| r.kpi.id == kpi && r.period.label() == period && r.segment.as_deref() == segment)
-        .unwrap_or_else(|| panic!("no row {kpi} {period} {segment:?}"));
+    let r = common::row(rows, kpi, period, segment);
     (r.value(), r.estimate.n())
 }
 

@@ -1,12 +1,11 @@
 //! Customer-base KPIs over a hand-made fixture (UTC); expected values are worked out
 //! in the comments. Periods: May and June 2024.
 
+mod common;
+
+use common::{check, row};
 use cxkpi_core::entity::Entity;
-use cxkpi_core::kpi;
-use cxkpi_core::period::{Grain, periods};
-use cxkpi_engine::{KpiRow, Request, compute};
-use cxkpi_store::{ImportOptions, Input, NoProgress, Store};
-use jiff::civil::Date;
+use cxkpi_engine::KpiRow;
 
 /// - K1: won 10 Jan, active.                  - K5: won 1 June 00:00 exactly (May's end).
 /// - K2: won 1 Feb, churned 1 May 00:00       - K6: won 1 Apr, churned 30 June.
@@ -52,45 +51,17 @@ O3,K7,2024-06-10T00:00:00Z,30
 ";
 
 fn run(by: Option<&str>) -> Vec<KpiRow> {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::init(dir.path()).unwrap();
-    for (entity, content) in [
-        (Entity::Customers, CUSTOMERS),
-        (Entity::Activity, ACTIVITY),
-        (Entity::Referrals, REFERRALS),
-        (Entity::Orders, ORDERS),
-    ] {
-        let path = dir.path().join(format!("{entity}.csv"));
-        std::fs::write(&path, content).unwrap();
-        let input = Input::from_arg(path.to_str().unwrap(), None);
-        let summary = store
-            .import(entity, &[input], &ImportOptions::default(), &NoProgress)
-            .unwrap();
-        assert_eq!(summary.rejected, 0, "{entity}");
-    }
-    let config = store.config();
-    let request = Request {
-        kpis: cxkpi_engine_kpis(),
-        periods: periods(
-            Grain::Month,
-            Date::constant(2024, 5, 1),
-            Date::constant(2024, 7, 1),
-            &config.time_zone,
-        ),
-        by: by.map(String::from),
-        filters: Vec::new(),
-        compare: false,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(compute(&store.snapshot().unwrap(), config, &request))
-        .unwrap()
-}
-
-fn cxkpi_engine_kpis() -> Vec<&'static kpi::KpiDef> {
-    [
+    let (_dir, store) = common::workspace(
+        "UTC",
+        None,
+        &[
+            (Entity::Customers, CUSTOMERS),
+            (Entity::Activity, ACTIVITY),
+            (Entity::Referrals, REFERRALS),
+            (Entity::Orders, ORDERS),
+        ],
+    );
+    let kpis = [
         "customers_active",
         "customers_new",
         "customers_churned",
@@ -102,29 +73,8 @@ fn cxkpi_engine_kpis() -> Vec<&'static kpi::KpiDef> {
         "self_service_rate",
         "arpu",
         "median_lifetime",
-    ]
-    .iter()
-    .map(|k| kpi::lookup(k).unwrap())
-    .collect()
-}
-
-fn row<'a>(rows: &'a [KpiRow], kpi: &str, period: &str, segment: Option<&str>) -> &'a KpiRow {
-    rows.iter()
-        .find(|r| r.kpi.id == kpi && r.period.label() == period && r.segment.as_deref() == segment)
-        .unwrap_or_else(|| panic!("no row {kpi} {period} {segment:?}"))
-}
-
-#[track_caller]
-fn check(rows: &[KpiRow], kpi: &str, period: &str, value: f64, n: u64) {
-    let r = row(rows, kpi, period, None);
-    let got = r
-        .value()
-        .unwrap_or_else(|| panic!("{kpi} {period}: no value ({:?})", r.reason));
-    assert!(
-        (got - value).abs() < 1e-9,
-        "{kpi} {period}: got {got}, want {value}"
-    );
-    assert_eq!(r.estimate.n(), n, "{kpi} {period}: n");
+    ];
+    common::run(&store, &kpis, by, &[], false)
 }
 
 #[test]

@@ -1,13 +1,14 @@
 //! Order KPIs over a hand-made fixture (UTC workspace); expected values are worked
 //! out in the comments.
 
+mod common;
+
+use common::{check, row};
 use cxkpi_core::entity::Entity;
 use cxkpi_core::estimate::Estimate;
 use cxkpi_core::kpi::{self, Family};
-use cxkpi_core::period::{Grain, periods};
-use cxkpi_engine::{KpiRow, Request, compute};
-use cxkpi_store::{ImportOptions, Input, NoProgress, Store};
-use jiff::civil::Date;
+use cxkpi_engine::KpiRow;
+use cxkpi_store::Store;
 
 /// O0 is in April (before the periods). May: O1..O4 (O4 at 23:00 on 31 May). June:
 /// O5, O6. O2 is delivered exactly at its promise (on time); O5 one second after a
@@ -24,74 +25,25 @@ O6,C4,2024-06-03T10:00:00Z,40,,2024-06-06T00:00:00Z,true,web
 ";
 
 fn fixture() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::init(dir.path()).unwrap();
-    let path = dir.path().join("orders.csv");
-    std::fs::write(&path, ORDERS).unwrap();
-    let input = Input::from_arg(path.to_str().unwrap(), None);
-    let summary = store
-        .import(
-            Entity::Orders,
-            &[input],
-            &ImportOptions::default(),
-            &NoProgress,
-        )
-        .unwrap();
-    assert_eq!(summary.rejected, 0);
-    (dir, store)
+    common::workspace("UTC", None, &[(Entity::Orders, ORDERS)])
 }
 
 fn run(store: &Store, by: Option<&str>) -> Vec<KpiRow> {
-    let config = store.config();
-    let request = Request {
-        kpis: kpi::CATALOGUE
-            .iter()
-            .filter(|k| {
-                matches!(k.family, Family::Fulfilment)
-                    || [
-                        "revenue",
-                        "aov",
-                        "purchase_frequency",
-                        "repeat_purchase_rate",
-                    ]
-                    .contains(&k.id)
-            })
-            .collect(),
-        periods: periods(
-            Grain::Month,
-            Date::constant(2024, 5, 1),
-            Date::constant(2024, 7, 1),
-            &config.time_zone,
-        ),
-        by: by.map(String::from),
-        filters: Vec::new(),
-        compare: false,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(compute(&store.snapshot().unwrap(), config, &request))
-        .unwrap()
-}
-
-fn row<'a>(rows: &'a [KpiRow], kpi: &str, period: &str, segment: Option<&str>) -> &'a KpiRow {
-    rows.iter()
-        .find(|r| r.kpi.id == kpi && r.period.label() == period && r.segment.as_deref() == segment)
-        .unwrap_or_else(|| panic!("no row {kpi} {period} {segment:?}"))
-}
-
-#[track_caller]
-fn check(rows: &[KpiRow], kpi: &str, period: &str, value: f64, n: u64) {
-    let r = row(rows, kpi, period, None);
-    let got = r
-        .value()
-        .unwrap_or_else(|| panic!("{kpi} {period}: no value"));
-    assert!(
-        (got - value).abs() < 1e-9,
-        "{kpi} {period}: got {got}, want {value}"
-    );
-    assert_eq!(r.estimate.n(), n, "{kpi} {period}: n");
+    let ids: Vec<&str> = kpi::CATALOGUE
+        .iter()
+        .filter(|k| {
+            matches!(k.family, Family::Fulfilment)
+                || [
+                    "revenue",
+                    "aov",
+                    "purchase_frequency",
+                    "repeat_purchase_rate",
+                ]
+                .contains(&k.id)
+        })
+        .map(|k| k.id)
+        .collect();
+    common::run(store, &ids, by, &[], false)
 }
 
 fn sd(r: &KpiRow) -> Option<f64> {

@@ -1,35 +1,20 @@
 //! Satisfaction KPIs over a hand-made fixture; every expected value is worked out in
 //! the comments.
 
+mod common;
+
+use common::{component, row};
 use cxkpi_core::entity::Entity;
 use cxkpi_core::kpi;
-use cxkpi_core::period::{Grain, Period, periods};
+use cxkpi_core::period::{Grain, Period};
 use cxkpi_engine::{KpiRow, Request, compute};
-use cxkpi_store::{ImportOptions, Input, NoProgress, Store};
+use cxkpi_store::Store;
 use jiff::civil::Date;
 
-/// Workspace in Europe/Berlin (UTC+2 in May and June 2024).
-fn fixture() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    Store::init(dir.path()).unwrap();
-    let config = dir.path().join("cxkpi.toml");
-    let text = std::fs::read_to_string(&config).unwrap().replacen(
-        "time_zone = \"UTC\"",
-        "time_zone = \"Europe/Berlin\"",
-        1,
-    );
-    std::fs::write(&config, text).unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let files = [
-        (
-            Entity::Customers,
-            "customers.csv",
-            "customer_id,acquired_at,region\nC1,2024-01-01,eu\nC2,2024-01-01,us\nC3,2024-01-01,\n",
-        ),
-        (
-            Entity::Responses,
-            "responses.csv",
-            "response_id,customer_id,survey,score,responded_at,touchpoint\n\
+const CUSTOMERS: &str =
+    "customer_id,acquired_at,region\nC1,2024-01-01,eu\nC2,2024-01-01,us\nC3,2024-01-01,\n";
+
+const RESPONSES: &str = "response_id,customer_id,survey,score,responded_at,touchpoint\n\
              R0,C1,nps,10,2024-04-10T12:00:00,relationship\n\
              R1,C1,nps,10,2024-05-02T12:00:00,relationship\n\
              R2,C1,nps,9,2024-05-03T12:00:00,relationship\n\
@@ -43,19 +28,18 @@ fn fixture() -> (tempfile::TempDir, Store) {
              R10,C2,csat,2,2024-05-12T12:00:00,support\n\
              R11,C3,csat,3,2024-05-13T12:00:00,support\n\
              R12,C1,ces,7,2024-05-14T12:00:00,support\n\
-             R13,C2,ces,5,2024-05-15T12:00:00,support\n",
-        ),
-    ];
-    for (entity, name, content) in files {
-        let path = dir.path().join(name);
-        std::fs::write(&path, content).unwrap();
-        let input = Input::from_arg(path.to_str().unwrap(), None);
-        let summary = store
-            .import(entity, &[input], &ImportOptions::default(), &NoProgress)
-            .unwrap();
-        assert_eq!(summary.rejected, 0);
-    }
-    (dir, store)
+             R13,C2,ces,5,2024-05-15T12:00:00,support\n";
+
+/// Workspace in Europe/Berlin (UTC+2 in May and June 2024).
+fn fixture() -> (tempfile::TempDir, Store) {
+    common::workspace(
+        "Europe/Berlin",
+        None,
+        &[
+            (Entity::Customers, CUSTOMERS),
+            (Entity::Responses, RESPONSES),
+        ],
+    )
 }
 
 fn run(
@@ -65,38 +49,7 @@ fn run(
     filters: &[(&str, &str)],
     compare: bool,
 ) -> Vec<KpiRow> {
-    let config = store.config();
-    let request = Request {
-        kpis: kpis.iter().map(|k| kpi::lookup(k).unwrap()).collect(),
-        periods: periods(
-            Grain::Month,
-            Date::constant(2024, 5, 1),
-            Date::constant(2024, 7, 1),
-            &config.time_zone,
-        ),
-        by: by.map(String::from),
-        filters: filters
-            .iter()
-            .map(|(d, v)| (d.to_string(), v.to_string()))
-            .collect(),
-        compare,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(compute(&store.snapshot().unwrap(), config, &request))
-        .unwrap()
-}
-
-fn find<'a>(rows: &'a [KpiRow], kpi: &str, period: &str, segment: Option<&str>) -> &'a KpiRow {
-    rows.iter()
-        .find(|r| r.kpi.id == kpi && r.period.label() == period && r.segment.as_deref() == segment)
-        .unwrap_or_else(|| panic!("no row {kpi} {period} {segment:?}"))
-}
-
-fn component(row: &KpiRow, name: &str) -> f64 {
-    row.components.iter().find(|(n, _)| *n == name).unwrap().1
+    common::run(store, kpis, by, filters, compare)
 }
 
 #[track_caller]
@@ -114,7 +67,7 @@ fn nps_csat_ces_ppr_by_month() {
 
     // May: promoters R1 (10), R2 (9); passive R3 (7); detractors R4 (3), R5 (0).
     // NPS = 100 * (2 - 2) / 5 = 0. R6 (22:30Z on 31 May) is 00:30 on 1 June in Berlin.
-    let may = find(&rows, "nps", "2024-05", None);
+    let may = row(&rows, "nps", "2024-05", None);
     close(may.value(), 0.0);
     assert_eq!(may.estimate.n(), 5);
     assert_eq!(
@@ -131,28 +84,28 @@ fn nps_csat_ces_ppr_by_month() {
     assert!(may.estimate.low_sample());
 
     // June: R6 passive (8), R7 promoter (9): NPS = 100 * (1 - 0) / 2 = 50.
-    let june = find(&rows, "nps", "2024-06", None);
+    let june = row(&rows, "nps", "2024-06", None);
     close(june.value(), 50.0);
     assert_eq!(june.estimate.n(), 2);
 
     // CSAT May: 5, 4, 2, 3: satisfied (>= 4) 2 of 4 = 50%; mean 3.5.
-    let csat = find(&rows, "csat", "2024-05", None);
+    let csat = row(&rows, "csat", "2024-05", None);
     close(csat.value(), 50.0);
     assert_eq!(component(csat, "mean_score"), 3.5);
 
     // CES May: 7 and 5: mean 6, sd sqrt(2); t(0.975, 1) = 12.7062 so the interval is
     // 6 +- 12.7062 * sqrt(2) / sqrt(2) = [-6.7062, 18.7062].
-    let ces = find(&rows, "ces", "2024-05", None);
+    let ces = row(&rows, "ces", "2024-05", None);
     close(ces.value(), 6.0);
     let interval = ces.estimate.interval().unwrap();
     assert!((interval.low + 6.706_205).abs() < 1e-5, "{interval:?}");
 
     // No PPR answers: no value, n = 0, and why.
-    let ppr = find(&rows, "ppr", "2024-05", None);
+    let ppr = row(&rows, "ppr", "2024-05", None);
     assert_eq!((ppr.value(), ppr.estimate.n()), (None, 0));
     assert_eq!(ppr.reason.as_deref(), Some("no data in the period"));
     // June has no CSAT either.
-    assert_eq!(find(&rows, "csat", "2024-06", None).value(), None);
+    assert_eq!(row(&rows, "csat", "2024-06", None).value(), None);
 }
 
 #[test]
@@ -161,29 +114,26 @@ fn segments_by_customer_dimension_and_filters() {
     let rows = run(&store, &["nps"], Some("region"), &[], false);
     // May: eu = C1's R1, R2 (two promoters) = 100; us = C2's R3 (passive), R4
     // (detractor) = -50; (none) = C3 without a region: R5 (detractor) = -100.
-    close(find(&rows, "nps", "2024-05", Some("eu")).value(), 100.0);
-    close(find(&rows, "nps", "2024-05", Some("us")).value(), -50.0);
-    close(
-        find(&rows, "nps", "2024-05", Some("(none)")).value(),
-        -100.0,
-    );
+    close(row(&rows, "nps", "2024-05", Some("eu")).value(), 100.0);
+    close(row(&rows, "nps", "2024-05", Some("us")).value(), -50.0);
+    close(row(&rows, "nps", "2024-05", Some("(none)")).value(), -100.0);
     // June: eu = R7 promoter = 100; (none) = the anonymous R6 passive = 0; us has no
     // answer: shown with n = 0.
-    close(find(&rows, "nps", "2024-06", Some("eu")).value(), 100.0);
-    close(find(&rows, "nps", "2024-06", Some("(none)")).value(), 0.0);
-    let us = find(&rows, "nps", "2024-06", Some("us"));
+    close(row(&rows, "nps", "2024-06", Some("eu")).value(), 100.0);
+    close(row(&rows, "nps", "2024-06", Some("(none)")).value(), 0.0);
+    let us = row(&rows, "nps", "2024-06", Some("us"));
     assert_eq!((us.value(), us.estimate.n()), (None, 0));
 
     // Own column beats customer column; a filter on the touchpoint: May support
     // answers = R4 only (detractor) = -100.
     let rows = run(&store, &["nps"], None, &[("touchpoint", "support")], false);
-    let may = find(&rows, "nps", "2024-05", None);
+    let may = row(&rows, "nps", "2024-05", None);
     assert_eq!(may.estimate.n(), 1);
     close(may.value(), -100.0);
 
     // `(none)` selects missing values: May answers of customers without a region = R5.
     let rows = run(&store, &["nps"], None, &[("region", "(none)")], false);
-    close(find(&rows, "nps", "2024-05", None).value(), -100.0);
+    close(row(&rows, "nps", "2024-05", None).value(), -100.0);
 }
 
 #[test]
@@ -192,7 +142,7 @@ fn change_against_the_previous_month() {
     let rows = run(&store, &["nps"], None, &[], true);
     // April: R0 promoter: NPS 100, se 0. May: NPS 0, se 40. delta -100;
     // z = -100 / sqrt(0 + 40^2) = -2.5, p = 0.01242: significant.
-    let may = find(&rows, "nps", "2024-05", None);
+    let may = row(&rows, "nps", "2024-05", None);
     let change = may.change.as_ref().unwrap();
     assert_eq!((change.previous, change.delta), (Some(100.0), Some(-100.0)));
     assert!(
@@ -202,7 +152,7 @@ fn change_against_the_previous_month() {
     assert_eq!(change.significant, Some(true));
     // June against May: 50 vs 0; se June = 100 sqrt((0.5 - 0.25) / 2) = 35.355;
     // z = 50 / sqrt(35.355^2 + 40^2) = 0.9363, p = 0.349: not significant.
-    let june = find(&rows, "nps", "2024-06", None).change.as_ref().unwrap();
+    let june = row(&rows, "nps", "2024-06", None).change.as_ref().unwrap();
     assert!((june.p_value.unwrap() - 0.349_1).abs() < 1e-3, "{june:?}");
     assert_eq!(june.significant, Some(false));
 }

@@ -1,11 +1,10 @@
 //! Visit KPIs over a hand-made fixture (UTC); expected values in the comments.
 
+mod common;
+
+use common::row;
 use cxkpi_core::entity::Entity;
-use cxkpi_core::kpi;
-use cxkpi_core::period::{Grain, periods};
-use cxkpi_engine::{KpiRow, Request, compute};
-use cxkpi_store::{ImportOptions, Input, NoProgress, Store};
-use jiff::civil::Date;
+use cxkpi_engine::KpiRow;
 
 /// May: V1 has two sessions (one converted, 3 pages; one bounce on mobile), V2 one
 /// bounce, V3 two sessions without conversion. June: V1 one converted session.
@@ -20,48 +19,12 @@ W6,V1,C1,2024-06-01T10:00:00Z,2,yes,desktop
 ";
 
 fn run(by: Option<&str>) -> Vec<KpiRow> {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::init(dir.path()).unwrap();
-    let path = dir.path().join("sessions.csv");
-    std::fs::write(&path, SESSIONS).unwrap();
-    let input = Input::from_arg(path.to_str().unwrap(), None);
-    store
-        .import(
-            Entity::Sessions,
-            &[input],
-            &ImportOptions::default(),
-            &NoProgress,
-        )
-        .unwrap();
-    let config = store.config();
-    let request = Request {
-        kpis: vec![
-            kpi::lookup("conversion_rate").unwrap(),
-            kpi::lookup("bounce_rate").unwrap(),
-        ],
-        periods: periods(
-            Grain::Month,
-            Date::constant(2024, 5, 1),
-            Date::constant(2024, 7, 1),
-            &config.time_zone,
-        ),
-        by: by.map(String::from),
-        filters: Vec::new(),
-        compare: false,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(compute(&store.snapshot().unwrap(), config, &request))
-        .unwrap()
+    let (_dir, store) = common::workspace("UTC", None, &[(Entity::Sessions, SESSIONS)]);
+    common::run(&store, &["conversion_rate", "bounce_rate"], by, &[], false)
 }
 
 fn value(rows: &[KpiRow], kpi: &str, period: &str, segment: Option<&str>) -> (Option<f64>, u64) {
-    let r = rows
-        .iter()
-        .find(|r| r.kpi.id == kpi && r.period.label() == period && r.segment.as_deref() == segment)
-        .unwrap();
+    let r = row(rows, kpi, period, segment);
     (r.value(), r.estimate.n())
 }
 

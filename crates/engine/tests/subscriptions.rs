@@ -2,12 +2,11 @@
 //! MRR is read at each period's `end - 1 s`: 30 April 23:59:59 (before May), 31 May
 //! 23:59:59 and 30 June 23:59:59.
 
+mod common;
+
+use common::row;
 use cxkpi_core::entity::Entity;
-use cxkpi_core::kpi;
-use cxkpi_core::period::{Grain, periods};
-use cxkpi_engine::{KpiRow, Request, compute};
-use cxkpi_store::{ImportOptions, Input, NoProgress, Store};
-use jiff::civil::Date;
+use cxkpi_engine::KpiRow;
 
 /// A upgrades from 100 to 150 on 15 May; B (50) ends 10 June; C (80) starts in May;
 /// D (40) ends exactly at 31 May 23:59:59, so it is not running then; E (10) starts
@@ -23,45 +22,12 @@ E1,E,2024-04-30T23:59:59Z,2024-06-01T00:00:00Z,10,basic
 ";
 
 fn run(by: Option<&str>, kpis: &[&str]) -> Vec<KpiRow> {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::init(dir.path()).unwrap();
-    let path = dir.path().join("subscriptions.csv");
-    std::fs::write(&path, SUBSCRIPTIONS).unwrap();
-    let input = Input::from_arg(path.to_str().unwrap(), None);
-    store
-        .import(
-            Entity::Subscriptions,
-            &[input],
-            &ImportOptions::default(),
-            &NoProgress,
-        )
-        .unwrap();
-    let config = store.config();
-    let request = Request {
-        kpis: kpis.iter().map(|k| kpi::lookup(k).unwrap()).collect(),
-        periods: periods(
-            Grain::Month,
-            Date::constant(2024, 5, 1),
-            Date::constant(2024, 7, 1),
-            &config.time_zone,
-        ),
-        by: by.map(String::from),
-        filters: Vec::new(),
-        compare: false,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(compute(&store.snapshot().unwrap(), config, &request))
-        .unwrap()
+    let (_dir, store) = common::workspace("UTC", None, &[(Entity::Subscriptions, SUBSCRIPTIONS)]);
+    common::run(&store, kpis, by, &[], false)
 }
 
 fn value(rows: &[KpiRow], kpi: &str, period: &str, segment: Option<&str>) -> (f64, u64) {
-    let r = rows
-        .iter()
-        .find(|r| r.kpi.id == kpi && r.period.label() == period && r.segment.as_deref() == segment)
-        .unwrap_or_else(|| panic!("no row {kpi} {period} {segment:?}"));
+    let r = row(rows, kpi, period, segment);
     (r.value().unwrap(), r.estimate.n())
 }
 

@@ -1,12 +1,13 @@
 //! Support KPIs over a hand-made fixture (UTC workspace, SLA 1 hour); the expected
 //! values are worked out in the comments.
 
+mod common;
+
+use common::{check, component, row};
 use cxkpi_core::entity::Entity;
 use cxkpi_core::kpi;
-use cxkpi_core::period::{Grain, periods};
-use cxkpi_engine::{KpiRow, Request, compute};
-use cxkpi_store::{ImportOptions, Input, NoProgress, Store};
-use jiff::civil::Date;
+use cxkpi_engine::KpiRow;
+use cxkpi_store::Store;
 
 /// - T0: created in April (before the periods), resolved 3 May after 312 h.
 /// - T1: May; answered after 0.5 h, resolved after 2 h; 1 reply; contacts 1 (default).
@@ -29,69 +30,16 @@ T6,C1,2024-06-05T10:00:00Z,2024-06-05T10:20:00Z,2024-06-05T12:00:00Z,chat,1,0,fa
 ";
 
 fn fixture() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::init(dir.path()).unwrap();
-    let path = dir.path().join("tickets.csv");
-    std::fs::write(&path, TICKETS).unwrap();
-    let input = Input::from_arg(path.to_str().unwrap(), None);
-    let summary = store
-        .import(
-            Entity::Tickets,
-            &[input],
-            &ImportOptions::default(),
-            &NoProgress,
-        )
-        .unwrap();
-    assert_eq!(summary.rejected, 0);
-    (dir, store)
+    common::workspace("UTC", None, &[(Entity::Tickets, TICKETS)])
 }
 
 fn run(store: &Store, by: Option<&str>) -> Vec<KpiRow> {
-    let config = store.config();
-    let request = Request {
-        kpis: cxkpi_core::kpi::CATALOGUE
-            .iter()
-            .filter(|k| k.family == kpi::Family::Support)
-            .collect(),
-        periods: periods(
-            Grain::Month,
-            Date::constant(2024, 5, 1),
-            Date::constant(2024, 7, 1),
-            &config.time_zone,
-        ),
-        by: by.map(String::from),
-        filters: Vec::new(),
-        compare: false,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(compute(&store.snapshot().unwrap(), config, &request))
-        .unwrap()
-}
-
-fn row<'a>(rows: &'a [KpiRow], kpi: &str, period: &str, segment: Option<&str>) -> &'a KpiRow {
-    rows.iter()
-        .find(|r| r.kpi.id == kpi && r.period.label() == period && r.segment.as_deref() == segment)
-        .unwrap_or_else(|| panic!("no row {kpi} {period} {segment:?}"))
-}
-
-#[track_caller]
-fn check(rows: &[KpiRow], kpi: &str, period: &str, value: f64, n: u64) {
-    let r = row(rows, kpi, period, None);
-    let got = r
-        .value()
-        .unwrap_or_else(|| panic!("{kpi} {period}: no value ({:?})", r.reason));
-    assert!(
-        (got - value).abs() < 1e-9,
-        "{kpi} {period}: got {got}, want {value}"
-    );
-    assert_eq!(r.estimate.n(), n, "{kpi} {period}: n");
-}
-
-fn component(r: &KpiRow, name: &str) -> f64 {
-    r.components.iter().find(|(n, _)| *n == name).unwrap().1
+    let ids: Vec<&str> = kpi::CATALOGUE
+        .iter()
+        .filter(|k| k.family == kpi::Family::Support)
+        .map(|k| k.id)
+        .collect();
+    common::run(store, &ids, by, &[], false)
 }
 
 #[test]
