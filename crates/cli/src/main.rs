@@ -96,9 +96,12 @@ enum Command {
         periods: views::PeriodArgs,
         #[command(flatten)]
         slice: views::SliceArgs,
-        /// Output format.
-        #[arg(long, default_value = "table", value_parser = ["table", "json", "csv"])]
+        /// Output format (html: one self-contained page with a trend chart per KPI).
+        #[arg(long, default_value = "table", value_parser = ["table", "json", "csv", "html"])]
         format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
     /// Show the stored tables: rows, part files, dimensions.
     Tables {
@@ -283,7 +286,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             periods,
             slice,
             format,
-        } => report(&cli.workspace, &periods, &slice, &format),
+            output,
+        } => report(&cli.workspace, &periods, &slice, &format, output.as_deref()),
         Command::Tables { format } => {
             let store = Store::open(&cli.workspace)?;
             print_tables(&store.snapshot()?, format);
@@ -340,6 +344,7 @@ fn report(
     periods: &views::PeriodArgs,
     slice: &views::SliceArgs,
     format: &str,
+    output: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let store = Store::open(workspace)?;
     let snapshot = store.snapshot()?;
@@ -348,6 +353,22 @@ fn report(
     let end = runtime.block_on(cxkpi_engine::data_end(&snapshot))?;
     let periods = periods.resolve(config, views::last_complete_months(end, 1, config))?;
     let (rows, left_out) = scorecard(&runtime, &snapshot, config, periods, slice)?;
+    if format == "html" {
+        let title = format!("cxkpi report: {}", workspace.display());
+        let page = views::html(&rows, config, &left_out, &title);
+        match output {
+            Some(path) => {
+                std::fs::write(path, page)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("wrote {}", path.display());
+            }
+            None => print!("{page}"),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if output.is_some() {
+        return Err(StoreError::Usage("--output goes with --format html".into()).into());
+    }
     views::print_rows(&rows, format, config, &left_out, true)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -519,3 +519,49 @@ fn kpi_and_report_views() {
     );
     assert_eq!(csv.lines().count(), 3);
 }
+
+#[test]
+fn html_report_is_one_escaped_page_with_a_chart_per_kpi() {
+    let ws = init();
+    let file = ws.path().join("responses.csv");
+    // A touchpoint value that is markup: it must come out as text.
+    std::fs::write(
+        &file,
+        "response_id,survey,score,responded_at,touchpoint\n\
+         R1,nps,10,2024-04-02,<script>x</script>\nR2,nps,3,2024-05-03,web\nR3,csat,5,2024-05-04,web\n",
+    )
+    .unwrap();
+    assert!(
+        run(cxkpi(ws.path()).args(["import", "responses"]).arg(&file))
+            .status
+            .success()
+    );
+    let page = ws.path().join("report.html");
+    let output = run(cxkpi(ws.path())
+        .args([
+            "report",
+            "--from",
+            "2024-04-01",
+            "--to",
+            "2024-06-01",
+            "--grain",
+            "month",
+            "--by",
+            "touchpoint",
+        ])
+        .args(["--format", "html", "--output"])
+        .arg(&page));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    assert!(!html.contains("<script>"), "unescaped user text");
+    assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
+    // One chart per KPI with data: nps and csat.
+    assert_eq!(html.matches("<svg").count(), 2);
+    assert!(html.contains("Net Promoter Score") && html.contains("(csat)"));
+    // No other resources: a self-contained page.
+    assert!(!html.contains("src=") && !html.contains("<link"));
+    // --output is for html only.
+    let output = run(cxkpi(ws.path()).args(["report", "--output"]).arg(&page));
+    assert_eq!(output.status.code(), Some(2));
+}
