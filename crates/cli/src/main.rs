@@ -384,6 +384,13 @@ fn scorecard(
     periods: Vec<cxkpi_core::period::Period>,
     slice: &views::SliceArgs,
 ) -> anyhow::Result<(Vec<cxkpi_engine::KpiRow>, LeftOut)> {
+    let filters = slice.filters()?;
+    let dimensions: Vec<&str> = slice
+        .by
+        .iter()
+        .map(String::as_str)
+        .chain(filters.iter().map(|(d, _)| d.as_str()))
+        .collect();
     let mut left_out = Vec::new();
     let mut kpis = Vec::new();
     for kpi in cxkpi_core::kpi::CATALOGUE {
@@ -392,30 +399,23 @@ fn scorecard(
                 kpi.id.to_string(),
                 "not computed by this version yet".to_string(),
             ));
-            continue;
-        }
-        let dimensions = slice.by.iter().chain(slice.filters.iter());
-        let mut segmentable = true;
-        for d in dimensions {
-            let d = d.split_once('=').map_or(d.as_str(), |(d, _)| d);
-            if cxkpi_engine::check_dimension(kpi, d, snapshot).is_err() {
-                segmentable = false;
-            }
-        }
-        if !segmentable {
+        } else if dimensions
+            .iter()
+            .any(|d| cxkpi_engine::check_dimension(kpi, d, snapshot).is_err())
+        {
             left_out.push((
                 kpi.id.to_string(),
                 "cannot be segmented or filtered by that dimension".into(),
             ));
-            continue;
+        } else {
+            kpis.push(kpi);
         }
-        kpis.push(kpi);
     }
     let request = cxkpi_engine::Request {
         kpis,
         periods,
         by: slice.by.clone(),
-        filters: slice.filters()?,
+        filters,
         compare: true,
     };
     let mut rows = runtime.block_on(cxkpi_engine::compute(snapshot, config, &request))?;

@@ -410,8 +410,7 @@ fn kpi_list_covers_the_catalogue_in_every_format() {
     assert_eq!(nps["better"], "higher");
     assert_eq!(nps["interval"], "nps");
     let output = run(cxkpi(dir.path()).args(["kpi", "list", "--format", "markdown"]));
-    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/kpis.md"))
-        .unwrap();
+    let docs = std::fs::read_to_string(repo_file("docs/kpis.md")).unwrap();
     assert_eq!(stdout(&output), docs);
     let output = run(cxkpi(dir.path()).args(["kpi", "list"]));
     assert!(
@@ -564,4 +563,11 @@ fn html_report_is_one_escaped_page_with_a_chart_per_kpi() {
     // --output is for html only.
     let output = run(cxkpi(ws.path()).args(["report", "--output"]).arg(&page));
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// A file of this checkout, found at run time (`CARGO_MANIFEST_DIR` is set by
+/// `cargo test`), so a test binary shared by two checkouts reads its own one.
+fn repo_file(relative: &str) -> std::path::PathBuf {
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    std::path::Path::new(&manifest).join("../..").join(relative)
 }

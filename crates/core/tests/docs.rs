@@ -3,12 +3,14 @@
 
 #[test]
 fn docs_kpis_md_is_the_catalogue() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/kpis.md");
+    // Found at run time, so a test binary shared by two checkouts reads its own.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    let path = std::path::Path::new(&manifest).join("../../docs/kpis.md");
     let generated = cxkpi_core::kpi::catalogue_markdown();
     if std::env::var_os("UPDATE_DOCS").is_some() {
-        std::fs::write(path, &generated).unwrap();
+        std::fs::write(&path, &generated).unwrap();
     }
-    let written = std::fs::read_to_string(path).unwrap_or_default();
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         written == generated,
         "docs/kpis.md differs from the catalogue; regenerate it with UPDATE_DOCS=1"

@@ -70,7 +70,7 @@ async fn allocate(
     ])?;
     let mut out = Allocated::new();
     for batch in frame.collect().await? {
-        let c = Columns::new(&batch)?;
+        let c = Columns::new(&batch);
         let day = |name: &str| {
             let column = arrow::compute::cast(
                 batch.column_by_name(name).expect("selected"),
@@ -161,7 +161,7 @@ async fn twelve_months(
                 ],
             )?;
         for batch in frame.collect().await? {
-            let c = Columns::new(&batch)?;
+            let c = Columns::new(&batch);
             for row in 0..batch.num_rows() {
                 out.insert(
                     (p, c.text("segment", row)),

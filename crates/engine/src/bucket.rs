@@ -41,9 +41,8 @@ fn bucket_of(periods: &[Period], before: bool, closed_right: bool) -> ScalarUDF 
         .iter()
         .map(|p| (p.start.as_microsecond(), p.end.as_microsecond()))
         .collect();
-    let timestamp = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     ScalarUDF::from(PeriodBucket {
-        signature: Signature::exact(vec![timestamp], Volatility::Immutable),
+        signature: instant_signature(),
         bounds,
         before,
         closed_right,
@@ -91,9 +90,8 @@ struct Grid {
 
 /// A UDF `cx_grid(ts)` over sorted instants (microseconds).
 pub(crate) fn grid(instants: Vec<i64>) -> ScalarUDF {
-    let timestamp = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     ScalarUDF::from(Grid {
-        signature: Signature::exact(vec![timestamp], Volatility::Immutable),
+        signature: instant_signature(),
         instants,
     })
 }
@@ -112,18 +110,9 @@ impl ScalarUDFImpl for Grid {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let array = args.args[0].clone().into_array(args.number_rows)?;
-        let Some(ts) = array.as_any().downcast_ref::<TimestampMicrosecondArray>() else {
-            return exec_err!(
-                "cx_grid expects a microsecond timestamp, got {}",
-                array.data_type()
-            );
-        };
-        let out: Int32Array = ts
-            .iter()
-            .map(|t| t.map(|t| self.instants.partition_point(|i| *i < t) as i32))
-            .collect();
-        Ok(ColumnarValue::Array(Arc::new(out)))
+        map_instants(self.name(), args, |t| {
+            Some(self.instants.partition_point(|i| *i < t) as i32)
+        })
     }
 }
 
@@ -141,16 +130,31 @@ impl ScalarUDFImpl for PeriodBucket {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let array = args.args[0].clone().into_array(args.number_rows)?;
-        let Some(ts) = array.as_any().downcast_ref::<TimestampMicrosecondArray>() else {
-            return exec_err!(
-                "cx_period expects a microsecond timestamp, got {}",
-                array.data_type()
-            );
-        };
-        let out: Int32Array = ts.iter().map(|t| t.and_then(|t| self.index(t))).collect();
-        Ok(ColumnarValue::Array(Arc::new(out)))
+        map_instants(self.name(), args, |t| self.index(t))
     }
+}
+
+/// The signature of the UDFs here: one UTC microsecond timestamp.
+fn instant_signature() -> Signature {
+    let timestamp = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    Signature::exact(vec![timestamp], Volatility::Immutable)
+}
+
+/// Applies `f` to every instant of the UDF's argument (nulls stay null).
+fn map_instants(
+    name: &str,
+    args: ScalarFunctionArgs,
+    f: impl Fn(i64) -> Option<i32>,
+) -> Result<ColumnarValue> {
+    let array = args.args[0].clone().into_array(args.number_rows)?;
+    let Some(ts) = array.as_any().downcast_ref::<TimestampMicrosecondArray>() else {
+        return exec_err!(
+            "{name} expects a microsecond timestamp, got {}",
+            array.data_type()
+        );
+    };
+    let out: Int32Array = ts.iter().map(|t| t.and_then(&f)).collect();
+    Ok(ColumnarValue::Array(Arc::new(out)))
 }
 
 #[cfg(test)]

@@ -105,7 +105,7 @@ pub(crate) async fn base(
     let slots = periods.len() + 1;
     let mut buckets: BTreeMap<String, Buckets> = BTreeMap::new();
     for batch in frame.collect().await? {
-        let c = Columns::new(&batch)?;
+        let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
             let b = buckets
                 .entry(c.text("segment", row))
@@ -218,9 +218,11 @@ pub(crate) fn lifetime_months_value(s6: u64, c6: u64) -> Option<f64> {
     (s6 > 0 && c6 > 0).then(|| s6 as f64 / c6 as f64)
 }
 
-/// Distinct customers active during each period who have a row of `entity` in it
-/// (an activity event of `kind`, or a referral as referrer), per segment; and the
-/// number of such rows.
+/// Engagement per (group, period, segment): the distinct customers active during the
+/// period who have a row of `entity` in it, and the number of such rows. Activity is
+/// grouped by its `kind` (the `kinds` wanted: `usage`, `self_service`), so one scan
+/// serves both rates;
+/// referrals form the one group `referral` (the customer is the referrer).
 async fn engaged(
     ctx: &SessionContext,
     snapshot: &Snapshot,
@@ -228,23 +230,29 @@ async fn engaged(
     request: &Request,
     periods: &[Period],
     entity: Entity,
-    kind: Option<&str>,
-) -> Result<BTreeMap<(usize, String), (u64, u64)>> {
+    kinds: &[&str],
+) -> Result<BTreeMap<(String, usize, String), (u64, u64)>> {
     let left = bucket::period_bucket_with_before(periods);
     let (time, who) = match entity {
         Entity::Referrals => ("referred_at", "referrer_id"),
         _ => ("occurred_at", "customer_id"),
     };
     let (mut frame, segment) = prepare_with(ctx, snapshot, kpi, entity, request, true).await?;
-    if let Some(kind) = kind {
-        frame = frame.filter(ident("kind").eq(lit(kind)))?;
+    if entity == Entity::Activity {
+        let kinds = kinds.iter().map(|k| lit(*k)).collect();
+        frame = frame.filter(ident("kind").in_list(kinds, false))?;
     }
+    let group = match entity {
+        Entity::Referrals => lit("referral"),
+        _ => ident("kind"),
+    };
     // Active during the row's period: won before its end, not churned before its start.
     let period = left.call(vec![ident(time)]);
     let won = left.call(vec![ident("_cx_acquired")]);
     let churned = coalesce(vec![left.call(vec![ident("_cx_churned")]), lit(i32::MAX)]);
     let frame = frame
         .select(vec![
+            group.alias("group"),
             period.clone().alias("period"),
             segment.unwrap_or(lit("")).alias("segment"),
             ident(who).alias("who"),
@@ -254,7 +262,7 @@ async fn engaged(
         ])?
         .filter(ident("period").gt_eq(lit(0i32)).and(ident("active")))?
         .aggregate(
-            vec![ident("period"), ident("segment")],
+            vec![ident("group"), ident("period"), ident("segment")],
             vec![
                 count_distinct(ident("who")).alias("customers"),
                 count(lit(1)).alias("rows"),
@@ -262,10 +270,14 @@ async fn engaged(
         )?;
     let mut out = BTreeMap::new();
     for batch in frame.collect().await? {
-        let c = Columns::new(&batch)?;
+        let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
             out.insert(
-                (c.i32("period", row) as usize, c.text("segment", row)),
+                (
+                    c.text("group", row),
+                    c.i32("period", row) as usize,
+                    c.text("segment", row),
+                ),
                 (c.u64("customers", row), c.u64("rows", row)),
             );
         }
@@ -295,7 +307,7 @@ async fn median_lifetimes(
     ])?;
     let mut lives: BTreeMap<String, Vec<(i64, Option<i64>)>> = BTreeMap::new();
     for batch in frame.collect().await? {
-        let c = Columns::new(&batch)?;
+        let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
             let won = c.opt_i64("won", row).expect("acquired_at is required");
             lives
@@ -349,7 +361,7 @@ pub(crate) async fn revenue(
         )?;
     let mut out = BTreeMap::new();
     for batch in frame.collect().await? {
-        let c = Columns::new(&batch)?;
+        let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
             out.insert(
                 (c.i32("period", row) as usize, c.text("segment", row)),
@@ -378,17 +390,27 @@ pub(crate) async fn compute(
         BTreeMap::new()
     };
     let mut engagement = BTreeMap::new();
-    for (id, entity, kind) in [
-        ("active_rate", Entity::Activity, Some("usage")),
-        ("self_service_rate", Entity::Activity, Some("self_service")),
-        ("referral_rate", Entity::Referrals, None),
+    for (entity, groups) in [
+        (
+            Entity::Activity,
+            &[
+                ("active_rate", "usage"),
+                ("self_service_rate", "self_service"),
+            ][..],
+        ),
+        (Entity::Referrals, &[("referral_rate", "referral")][..]),
     ] {
-        if wanted(id) {
-            let kpi = kpis.iter().find(|k| k.id == id).expect("wanted");
-            engagement.insert(
-                id,
-                engaged(ctx, snapshot, kpi, request, periods, entity, kind).await?,
-            );
+        // A KPI of the group is requested exactly when some of its kinds are.
+        let kinds: Vec<&str> = groups
+            .iter()
+            .filter(|(id, _)| wanted(id))
+            .map(|(_, kind)| *kind)
+            .collect();
+        if let Some(kpi) = kpis
+            .iter()
+            .find(|k| groups.iter().any(|(id, _)| *id == k.id))
+        {
+            engagement.extend(engaged(ctx, snapshot, kpi, request, periods, entity, &kinds).await?);
         }
     }
     let medians = if wanted("median_lifetime") {
@@ -441,7 +463,15 @@ pub(crate) async fn compute(
                         Estimate::Plain { value, n: s6 }
                     }
                     "active_rate" | "self_service_rate" | "referral_rate" => {
-                        let (x, rows) = engagement[kpi.id].get(&key).copied().unwrap_or((0, 0));
+                        let group = match kpi.id {
+                            "active_rate" => "usage",
+                            "self_service_rate" => "self_service",
+                            _ => "referral",
+                        };
+                        let (x, rows) = engagement
+                            .get(&(group.to_string(), p, segment.clone()))
+                            .copied()
+                            .unwrap_or((0, 0));
                         if kpi.id == "referral_rate" {
                             components.push(("referrals", rows as f64));
                         }

@@ -105,7 +105,7 @@ pub(crate) async fn compute(
                 ],
             )?;
         for batch in frame.collect().await? {
-            let c = Columns::new(&batch)?;
+            let c = Columns::new(&batch);
             for row in 0..batch.num_rows() {
                 let entry = ordered
                     .entry((c.i32("period", row), c.text("segment", row)))
@@ -135,7 +135,7 @@ pub(crate) async fn compute(
                     vec![stddev(ident("amount")).alias("amount_sd")],
                 )?;
             for batch in frame.collect().await? {
-                let c = Columns::new(&batch)?;
+                let c = Columns::new(&batch);
                 for row in 0..batch.num_rows() {
                     if let Some(entry) =
                         ordered.get_mut(&(c.i32("period", row), c.text("segment", row)))
@@ -168,7 +168,7 @@ pub(crate) async fn compute(
                 ],
             )?;
         for batch in frame.collect().await? {
-            let c = Columns::new(&batch)?;
+            let c = Columns::new(&batch);
             for row in 0..batch.num_rows() {
                 delivered.insert(
                     (c.i32("period", row), c.text("segment", row)),

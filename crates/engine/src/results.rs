@@ -5,8 +5,6 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
 use datafusion::logical_expr::{Expr, ident, lit};
 
-use crate::Result;
-
 /// 1 where `condition` holds, else 0 (also when it is null).
 pub(crate) fn one_if(condition: Expr) -> Expr {
     datafusion::logical_expr::when(condition, lit(1i64))
@@ -30,19 +28,36 @@ pub(crate) fn micros_between_hours(from: &str, to: &str) -> Expr {
     datafusion::prelude::cast(micros_between(from, to), DataType::Float64) / lit(3_600_000_000.0)
 }
 
-/// The columns of a result batch, cast to the types the families read.
+/// The columns of a result batch, cast to the types the families read. Each column
+/// is cast once, on first use, and kept: the accessors are called per cell.
 pub(crate) struct Columns<'a> {
     batch: &'a RecordBatch,
+    cast: std::cell::RefCell<Vec<(String, DataType, ArrayRef)>>,
 }
 
 impl<'a> Columns<'a> {
-    pub fn new(batch: &'a RecordBatch) -> Result<Columns<'a>> {
-        Ok(Columns { batch })
+    pub fn new(batch: &'a RecordBatch) -> Columns<'a> {
+        Columns {
+            batch,
+            cast: std::cell::RefCell::new(Vec::new()),
+        }
     }
 
     fn column(&self, name: &str, ty: &DataType) -> ArrayRef {
+        if let Some((_, _, array)) = self
+            .cast
+            .borrow()
+            .iter()
+            .find(|(n, t, _)| n == name && t == ty)
+        {
+            return ArrayRef::clone(array);
+        }
         let column = self.batch.column_by_name(name).expect("selected column");
-        cast(column, ty).expect("result columns cast to the type read")
+        let array = cast(column, ty).expect("result columns cast to the type read");
+        self.cast
+            .borrow_mut()
+            .push((name.to_string(), ty.clone(), ArrayRef::clone(&array)));
+        array
     }
 
     pub fn i32(&self, name: &str, row: usize) -> i32 {

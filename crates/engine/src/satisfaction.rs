@@ -6,11 +6,7 @@
 //! satisfied answers, and the mean and standard deviation.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use arrow::array::{Array, Int32Array, Int64Array, StringArray};
-use arrow::compute::cast;
-use arrow::datatypes::DataType;
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
 use cxkpi_core::estimate::{Estimate, mean_of_counts};
@@ -21,6 +17,7 @@ use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr, ident, lit};
 use datafusion::prelude::SessionContext;
 
+use crate::results::Columns;
 use crate::{FamilyResult, Request, Result, bucket, prepare};
 
 /// The KPIs of this family; each is the survey of the same name.
@@ -61,30 +58,16 @@ pub(crate) async fn compute(
         )?;
     let mut distributions = Distributions::new();
     for batch in frame.collect().await? {
-        let text = |name: &str| -> Result<StringArray> {
-            let column = cast(
-                batch.column_by_name(name).expect("selected"),
-                &DataType::Utf8,
-            )?;
-            Ok(column
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .expect("cast to Utf8")
-                .clone())
-        };
-        let (segments, surveys) = (text("segment")?, text("survey")?);
-        let period = int32(&batch, "period");
-        let score = int64(&batch, "score");
-        let n = int64(&batch, "n");
+        let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
-            let key = (period.value(row) as usize, segments.value(row).to_string());
+            let key = (c.i32("period", row) as usize, c.text("segment", row));
             *distributions
                 .entry(key)
                 .or_default()
-                .entry(surveys.value(row).to_string())
+                .entry(c.text("survey", row))
                 .or_default()
-                .entry(score.value(row))
-                .or_default() += n.value(row) as u64;
+                .entry(c.opt_i64("score", row).expect("score is required"))
+                .or_default() += c.u64("n", row);
         }
     }
     for (key, by_survey) in distributions {
@@ -98,24 +81,6 @@ pub(crate) async fn compute(
         }
     }
     Ok(())
-}
-
-fn int32(batch: &arrow::array::RecordBatch, name: &str) -> Int32Array {
-    let column = Arc::clone(batch.column_by_name(name).expect("selected"));
-    column
-        .as_any()
-        .downcast_ref::<Int32Array>()
-        .expect("Int32")
-        .clone()
-}
-
-fn int64(batch: &arrow::array::RecordBatch, name: &str) -> Int64Array {
-    let column = Arc::clone(batch.column_by_name(name).expect("selected"));
-    column
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .expect("Int64")
-        .clone()
 }
 
 /// A satisfaction KPI from the score distribution of its survey.

@@ -53,7 +53,7 @@ pub(crate) async fn compute(
             ],
         )?;
     for batch in frame.collect().await? {
-        let c = Columns::new(&batch)?;
+        let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
             let entry = results
                 .entry((c.i32("period", row) as usize, c.text("segment", row)))

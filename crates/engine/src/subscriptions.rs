@@ -65,7 +65,7 @@ async fn ranges(
         .sort(vec![ident("customer_id").sort(true, false)])?;
     let mut out = Vec::new();
     for batch in frame.collect().await? {
-        let c = Columns::new(&batch)?;
+        let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
             out.push((
                 c.text("customer_id", row),

@@ -106,7 +106,7 @@ pub(crate) async fn compute(
         )?;
     let mut created: BTreeMap<(i32, String), Created> = BTreeMap::new();
     for batch in frame.collect().await? {
-        let c = Columns::new(&batch)?;
+        let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
             created.insert(
                 (c.i32("period", row), c.text("segment", row)),
@@ -150,7 +150,7 @@ pub(crate) async fn compute(
         )?;
     let mut resolved: BTreeMap<(i32, String), Resolved> = BTreeMap::new();
     for batch in frame.collect().await? {
-        let c = Columns::new(&batch)?;
+        let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
             resolved.insert(
                 (c.i32("period", row), c.text("segment", row)),
@@ -190,87 +190,33 @@ pub(crate) async fn compute(
             open += c.map_or(0, |c| c.count as i64) - r.map_or(0, |r| r.count as i64);
             let entry = results.entry((p as usize, segment.clone())).or_default();
             for kpi in kpis {
-                let (estimate, components) = match kpi.id {
-                    "ticket_backlog" => {
-                        let open = open.max(0) as u64;
-                        (
-                            Estimate::Plain {
-                                value: Some(open as f64),
-                                n: open,
-                            },
-                            Vec::new(),
-                        )
+                let plain = |v: u64| Estimate::Plain {
+                    value: Some(v as f64),
+                    n: v,
+                };
+                let proportion = |x: u64, n: u64| Estimate::Proportion { x, n };
+                let (estimate, components) = match (kpi.id, c, r) {
+                    ("ticket_backlog", _, _) => (plain(open.max(0) as u64), Vec::new()),
+                    ("tickets_created", Some(c), _) => (plain(c.count), Vec::new()),
+                    ("first_response_time", Some(c), _) => durations(&c.response_hours),
+                    ("frt_within_sla", Some(c), _) => (proportion(c.within, c.judged), Vec::new()),
+                    ("resolution_time", _, Some(r)) => durations(&r.resolution_hours),
+                    ("fcr_rate", _, Some(r)) => (proportion(r.one_contact, r.count), Vec::new()),
+                    ("one_touch_rate", _, Some(r)) => (
+                        proportion(r.one_reply, r.replies_known),
+                        vec![("one_touch_resolutions", r.one_reply as f64)],
+                    ),
+                    ("net_resolution_rate", _, Some(r)) => {
+                        (proportion(r.clean, r.count), Vec::new())
                     }
-                    "tickets_created" => {
-                        let Some(c) = c else { continue };
-                        (
-                            Estimate::Plain {
-                                value: Some(c.count as f64),
-                                n: c.count,
-                            },
-                            Vec::new(),
-                        )
-                    }
-                    "first_response_time" => {
-                        let Some(c) = c else { continue };
-                        durations(&c.response_hours)
-                    }
-                    "frt_within_sla" => {
-                        let Some(c) = c else { continue };
-                        (
-                            Estimate::Proportion {
-                                x: c.within,
-                                n: c.judged,
-                            },
-                            Vec::new(),
-                        )
-                    }
-                    "resolution_time" => {
-                        let Some(r) = r else { continue };
-                        durations(&r.resolution_hours)
-                    }
-                    "fcr_rate" => {
-                        let Some(r) = r else { continue };
-                        (
-                            Estimate::Proportion {
-                                x: r.one_contact,
-                                n: r.count,
-                            },
-                            Vec::new(),
-                        )
-                    }
-                    "one_touch_rate" => {
-                        let Some(r) = r else { continue };
-                        (
-                            Estimate::Proportion {
-                                x: r.one_reply,
-                                n: r.replies_known,
-                            },
-                            vec![("one_touch_resolutions", r.one_reply as f64)],
-                        )
-                    }
-                    "net_resolution_rate" => {
-                        let Some(r) = r else { continue };
-                        (
-                            Estimate::Proportion {
-                                x: r.clean,
-                                n: r.count,
-                            },
-                            Vec::new(),
-                        )
-                    }
-                    "average_handle_time" => {
-                        let Some(r) = r else { continue };
+                    ("average_handle_time", _, Some(r)) => {
                         let (n, mean, sd) = r.handle;
-                        (
-                            Estimate::Mean {
-                                mean: mean.map(|m| m / 60.0),
-                                sd: sd.filter(|_| n >= 2).map(|s| s / 60.0),
-                                n,
-                            },
-                            Vec::new(),
-                        )
+                        let minutes = |seconds: f64| seconds / 60.0;
+                        let mean = mean.map(minutes);
+                        let sd = sd.filter(|_| n >= 2).map(minutes);
+                        (Estimate::Mean { mean, sd, n }, Vec::new())
                     }
+                    // Nothing created or resolved here: the defaults of an empty period.
                     _ => continue,
                 };
                 entry.push((*kpi, estimate, components));

@@ -4,11 +4,8 @@
 mod common;
 
 use cxkpi_core::entity::Entity;
-use cxkpi_core::kpi;
-use cxkpi_core::period::{Grain, periods};
-use cxkpi_engine::{KpiRow, Request, compute};
+use cxkpi_engine::KpiRow;
 use cxkpi_store::Store;
-use jiff::civil::Date;
 
 const CUSTOMERS: &str = "\
 customer_id,acquired_at,churned_at,acquisition_channel,campaign
@@ -119,25 +116,7 @@ fn clv_and_its_ratio_to_cac() {
 fn spend_kpis_refuse_other_dimensions() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::init(dir.path()).unwrap();
-    let config = store.config();
-    let request = Request {
-        kpis: vec![kpi::lookup("cac").unwrap()],
-        periods: periods(
-            Grain::Month,
-            Date::constant(2024, 5, 1),
-            Date::constant(2024, 6, 1),
-            &config.time_zone,
-        ),
-        by: Some("plan".into()),
-        filters: Vec::new(),
-        compare: false,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let err = runtime
-        .block_on(compute(&store.snapshot().unwrap(), config, &request))
-        .unwrap_err();
+    let err = common::try_run(&store, &["cac"], Some("plan"), &[], false).unwrap_err();
     assert_eq!(
         err.to_string(),
         "`cac` cannot be segmented by `plan`; it can be by: acquisition_channel, campaign"

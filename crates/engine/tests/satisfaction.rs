@@ -5,11 +5,8 @@ mod common;
 
 use common::{component, row};
 use cxkpi_core::entity::Entity;
-use cxkpi_core::kpi;
-use cxkpi_core::period::{Grain, Period};
-use cxkpi_engine::{KpiRow, Request, compute};
+use cxkpi_engine::KpiRow;
 use cxkpi_store::Store;
-use jiff::civil::Date;
 
 const CUSTOMERS: &str =
     "customer_id,acquired_at,region\nC1,2024-01-01,eu\nC2,2024-01-01,us\nC3,2024-01-01,\n";
@@ -160,23 +157,7 @@ fn change_against_the_previous_month() {
 #[test]
 fn unknown_dimensions_name_the_valid_ones() {
     let (_dir, store) = fixture();
-    let config = store.config();
-    let request = Request {
-        kpis: vec![kpi::lookup("nps").unwrap()],
-        periods: vec![Period::containing(
-            Grain::Month,
-            Date::constant(2024, 5, 1),
-            &config.time_zone,
-        )],
-        by: Some("plan".into()),
-        filters: Vec::new(),
-        compare: false,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let err = runtime
-        .block_on(compute(&store.snapshot().unwrap(), config, &request))
+    let err = common::try_run(&store, &["nps"], Some("plan"), &[], false)
         .unwrap_err()
         .to_string();
     assert_eq!(

@@ -5,7 +5,7 @@
 use cxkpi_core::entity::Entity;
 use cxkpi_core::kpi;
 use cxkpi_core::period::{Grain, periods};
-use cxkpi_engine::{KpiRow, Request, compute};
+use cxkpi_engine::{EngineError, KpiRow, Request, compute};
 use cxkpi_store::{ImportOptions, Input, NoProgress, Store};
 use jiff::civil::Date;
 
@@ -49,6 +49,17 @@ pub fn run(
     filters: &[(&str, &str)],
     compare: bool,
 ) -> Vec<KpiRow> {
+    try_run(store, kpis, by, filters, compare).unwrap()
+}
+
+/// [`run`], returning the engine's error.
+pub fn try_run(
+    store: &Store,
+    kpis: &[&str],
+    by: Option<&str>,
+    filters: &[(&str, &str)],
+    compare: bool,
+) -> Result<Vec<KpiRow>, EngineError> {
     let config = store.config();
     let request = Request {
         kpis: kpis.iter().map(|k| kpi::lookup(k).unwrap()).collect(),
@@ -68,9 +79,7 @@ pub fn run(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    runtime
-        .block_on(compute(&store.snapshot().unwrap(), config, &request))
-        .unwrap()
+    runtime.block_on(compute(&store.snapshot().unwrap(), config, &request))
 }
 
 /// The row of a KPI, period label and segment.
