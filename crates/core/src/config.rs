@@ -106,7 +106,16 @@ pub struct Band {
 }
 
 /// Opening hours for one weekday: `None` when closed.
-pub type DayHours = Option<(Time, Time)>;
+pub type DayHours = Option<Opening>;
+
+/// The opening hours of one day, in the calendar's local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opening {
+    /// Opening time.
+    pub open: Time,
+    /// Closing time; `None` for midnight at the end of the day (written `24:00`).
+    pub close: Option<Time>,
+}
 
 /// A business-hours calendar.
 #[derive(Debug, Clone)]
@@ -115,7 +124,7 @@ pub struct BusinessHours {
     pub time_zone: TimeZone,
     /// Opening hours Monday (index 0) to Sunday (index 6).
     pub week: [DayHours; 7],
-    /// Closed days.
+    /// Closed days, sorted.
     pub holidays: Vec<Date>,
 }
 
@@ -234,7 +243,7 @@ impl std::default::Default for RawSupport {
     }
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawBusinessHours {
     enabled: bool,
@@ -247,6 +256,25 @@ struct RawBusinessHours {
     saturday: Option<String>,
     sunday: Option<String>,
     holidays: Vec<String>,
+}
+
+/// A weekday left out keeps the documented default: Monday to Friday 09:00-17:00.
+impl std::default::Default for RawBusinessHours {
+    fn default() -> Self {
+        let weekday = || Some("09:00-17:00".to_string());
+        RawBusinessHours {
+            enabled: false,
+            time_zone: None,
+            monday: weekday(),
+            tuesday: weekday(),
+            wednesday: weekday(),
+            thursday: weekday(),
+            friday: weekday(),
+            saturday: None,
+            sunday: None,
+            holidays: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -325,11 +353,15 @@ fn parse_day_hours(key: &str, text: &Option<String>) -> Result<DayHours, ConfigE
     };
     let (open, close) = text.split_once('-').ok_or_else(bad)?;
     let parse = |s: &str| Time::strptime("%H:%M", s.trim()).map_err(|_| bad());
-    let (open, close) = (parse(open)?, parse(close)?);
-    if close <= open {
+    let open = parse(open)?;
+    let close = match close.trim() {
+        "24:00" => None,
+        close => Some(parse(close)?),
+    };
+    if close.is_some_and(|close| close <= open) {
         return Err(invalid(key, "closing time must be after opening time"));
     }
-    Ok(Some((open, close)))
+    Ok(Some(Opening { open, close }))
 }
 
 fn time_zone(key: &str, name: &str) -> Result<TimeZone, ConfigError> {
@@ -432,6 +464,8 @@ impl Config {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let mut holidays = holidays;
+            holidays.sort_unstable();
             Some(BusinessHours {
                 time_zone: tz,
                 week,
@@ -589,6 +623,7 @@ max = 4
 enabled = true
 monday = "09:00-17:00"
 saturday = "closed"
+sunday = "08:00-24:00"
 holidays = ["2024-12-25"]
 [targets]
 nps = ">= 40"
@@ -603,9 +638,16 @@ nps = ">= 40"
         let bh = config.business_hours.unwrap();
         assert_eq!(
             bh.hours(Weekday::Monday),
-            Some((Time::constant(9, 0, 0, 0), Time::constant(17, 0, 0, 0)))
+            Some(Opening {
+                open: Time::constant(9, 0, 0, 0),
+                close: Some(Time::constant(17, 0, 0, 0))
+            })
         );
         assert_eq!(bh.hours(Weekday::Saturday), None);
+        assert_eq!(
+            bh.hours(Weekday::Sunday).map(|o| (o.open.hour(), o.close)),
+            Some((8, None))
+        );
         assert_eq!(bh.holidays, vec![Date::constant(2024, 12, 25)]);
         assert!(config.targets["nps"].is_met(40.0));
     }

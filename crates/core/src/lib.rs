@@ -3,6 +3,7 @@
 //! - [`entity`]: the nine importable entities and their columns and rules, as data.
 //! - [`parse`]: the value grammars of the import contract (timestamps, numbers, booleans).
 //! - [`validate`]: checking one row against its entity's rules.
+//! - [`business`]: business time inside a business-hours calendar.
 //! - [`benchmark`]: benchmark bands and targets of a value.
 //! - [`config`]: the workspace configuration (`cxkpi.toml`), parsed and validated.
 //! - [`estimate`]: a KPI value's statistical shape: value, n, interval, change test.
@@ -25,6 +26,7 @@
 #![deny(missing_docs)]
 
 pub mod benchmark;
+pub mod business;
 pub mod config;
 pub mod entity;
 pub mod estimate;

@@ -14,6 +14,7 @@
 
 mod acquisition;
 mod bucket;
+mod business;
 mod customers;
 mod orders;
 mod results;

@@ -8,8 +8,9 @@
 //! period. Medians and 90th percentiles use the core's type-7 percentile over the
 //! durations DataFusion gathers per group.
 //!
-//! Business-hours durations are not computed yet: with business hours enabled, the
-//! times are calendar times (the KPI engine issue tracks it).
+//! With a business-hours calendar, first response and resolution times are also
+//! gathered as business hours (`cx_business_hours`); the value, mean and p90 are then
+//! business time and the calendar figures are reported as components.
 
 use std::collections::BTreeMap;
 
@@ -45,6 +46,7 @@ pub(crate) const KPIS: [&str; 9] = [
 struct Created {
     count: u64,
     response_hours: Vec<f64>,
+    response_business: Option<Vec<f64>>,
     within: u64,
     judged: u64,
 }
@@ -53,6 +55,7 @@ struct Created {
 struct Resolved {
     count: u64,
     resolution_hours: Vec<f64>,
+    resolution_business: Option<Vec<f64>>,
     one_contact: u64,
     replies_known: u64,
     one_reply: u64,
@@ -72,6 +75,16 @@ pub(crate) async fn compute(
     let bucket = bucket::period_bucket_with_before(periods);
     let segment_of = |segment: Option<Expr>| segment.unwrap_or(lit("")).alias("segment");
     let sla_micros = (config.sla_first_response_hours * 3_600_000_000.0).round() as i64;
+    let business = config
+        .business_hours
+        .as_ref()
+        .map(|calendar| crate::business::business_hours(calendar, periods));
+    // Business hours from column `from` to column `to`, gathered per group.
+    let business_list = |from: &str, to: &str| {
+        business
+            .as_ref()
+            .map(|udf| array_agg(udf.call(vec![ident(from), ident(to)])).alias("business"))
+    };
 
     // Scan 1: by the period of creation.
     let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Tickets, request).await?;
@@ -87,6 +100,8 @@ pub(crate) async fn compute(
             response_hours.alias("response_hours"),
             micros_between("created_at", "first_response_at").alias("response_micros"),
             answered.clone().alias("answered"),
+            ident("created_at"),
+            ident("first_response_at"),
             // Unanswered tickets are judged when the deadline falls in the same period.
             bucket
                 .call(vec![deadline])
@@ -102,7 +117,10 @@ pub(crate) async fn compute(
                 count_if(ident("answered").and(ident("response_micros").lt_eq(lit(sla_micros))))
                     .alias("within"),
                 count_if(ident("answered").or(ident("deadline_passed"))).alias("judged"),
-            ],
+            ]
+            .into_iter()
+            .chain(business_list("created_at", "first_response_at"))
+            .collect::<Vec<_>>(),
         )?;
     let mut created: BTreeMap<(i32, String), Created> = BTreeMap::new();
     for batch in frame.collect().await? {
@@ -113,6 +131,7 @@ pub(crate) async fn compute(
                 Created {
                     count: c.u64("n", row),
                     response_hours: c.f64_list("hours", row),
+                    response_business: business.is_some().then(|| c.f64_list("business", row)),
                     within: c.u64("within", row),
                     judged: c.u64("judged", row),
                 },
@@ -127,6 +146,8 @@ pub(crate) async fn compute(
             bucket.call(vec![ident("resolved_at")]).alias("period"),
             segment_of(segment),
             micros_between_hours("created_at", "resolved_at").alias("resolution_hours"),
+            ident("created_at"),
+            ident("resolved_at"),
             ident("contacts"),
             ident("replies"),
             ident("reopens"),
@@ -146,7 +167,10 @@ pub(crate) async fn compute(
                 count(ident("handle")).alias("handle_n"),
                 avg(ident("handle")).alias("handle_mean"),
                 stddev(ident("handle")).alias("handle_sd"),
-            ],
+            ]
+            .into_iter()
+            .chain(business_list("created_at", "resolved_at"))
+            .collect::<Vec<_>>(),
         )?;
     let mut resolved: BTreeMap<(i32, String), Resolved> = BTreeMap::new();
     for batch in frame.collect().await? {
@@ -157,6 +181,7 @@ pub(crate) async fn compute(
                 Resolved {
                     count: c.u64("n", row),
                     resolution_hours: c.f64_list("hours", row),
+                    resolution_business: business.is_some().then(|| c.f64_list("business", row)),
                     one_contact: c.u64("one_contact", row),
                     replies_known: c.u64("replies_known", row),
                     one_reply: c.u64("one_reply", row),
@@ -198,9 +223,13 @@ pub(crate) async fn compute(
                 let (estimate, components) = match (kpi.id, c, r) {
                     ("ticket_backlog", _, _) => (plain(open.max(0) as u64), Vec::new()),
                     ("tickets_created", Some(c), _) => (plain(c.count), Vec::new()),
-                    ("first_response_time", Some(c), _) => durations(&c.response_hours),
+                    ("first_response_time", Some(c), _) => {
+                        durations(&c.response_hours, c.response_business.as_deref())
+                    }
                     ("frt_within_sla", Some(c), _) => (proportion(c.within, c.judged), Vec::new()),
-                    ("resolution_time", _, Some(r)) => durations(&r.resolution_hours),
+                    ("resolution_time", _, Some(r)) => {
+                        durations(&r.resolution_hours, r.resolution_business.as_deref())
+                    }
                     ("fcr_rate", _, Some(r)) => (proportion(r.one_contact, r.count), Vec::new()),
                     ("one_touch_rate", _, Some(r)) => (
                         proportion(r.one_reply, r.replies_known),
@@ -226,16 +255,42 @@ pub(crate) async fn compute(
     Ok(())
 }
 
-/// Median of durations as the value; mean and 90th percentile as components.
-fn durations(hours: &[f64]) -> (Estimate, Vec<(&'static str, f64)>) {
-    let mut sorted = hours.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len() as u64;
-    let median = stats::percentile_sorted(&sorted, 50.0);
+/// Median of durations as the value; mean and 90th percentile as components. With
+/// business hours, the value, mean and p90 are business time and the calendar median,
+/// mean and p90 follow as `calendar_*` components.
+fn durations(calendar: &[f64], business: Option<&[f64]>) -> (Estimate, Vec<(&'static str, f64)>) {
+    let summary = |hours: &[f64]| {
+        let mut sorted = hours.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let median = stats::percentile_sorted(&sorted, 50.0);
+        let mean_p90 = stats::percentile_sorted(&sorted, 90.0)
+            .map(|p90| (sorted.iter().sum::<f64>() / sorted.len() as f64, p90));
+        (median, mean_p90)
+    };
+    let n = calendar.len() as u64;
+    let (calendar_median, calendar_mean_p90) = summary(calendar);
     let mut components = Vec::new();
-    if let Some(p90) = stats::percentile_sorted(&sorted, 90.0) {
-        components.push(("mean", sorted.iter().sum::<f64>() / n as f64));
-        components.push(("p90", p90));
-    }
-    (Estimate::Plain { value: median, n }, components)
+    let value = match business {
+        None => {
+            if let Some((mean, p90)) = calendar_mean_p90 {
+                components.extend([("mean", mean), ("p90", p90)]);
+            }
+            calendar_median
+        }
+        Some(business) => {
+            let (median, mean_p90) = summary(business);
+            if let Some((mean, p90)) = mean_p90 {
+                components.extend([("mean", mean), ("p90", p90)]);
+            }
+            if let (Some(median), Some((mean, p90))) = (calendar_median, calendar_mean_p90) {
+                components.extend([
+                    ("calendar_median", median),
+                    ("calendar_mean", mean),
+                    ("calendar_p90", p90),
+                ]);
+            }
+            median
+        }
+    };
+    (Estimate::Plain { value, n }, components)
 }

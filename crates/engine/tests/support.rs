@@ -116,3 +116,57 @@ fn backlog_by_channel() {
     let phone = row(&rows, "tickets_created", "2024-06", Some("phone"));
     assert_eq!(phone.value(), Some(0.0));
 }
+
+/// Business hours Mon-Fri 09:00-17:00 in Europe/Berlin (UTC+2 in May 2024), with
+/// Thursday 9 May (Ascension Day) a holiday.
+/// - B1: Fri 3 May 16:00 local; answered Mon 6 May 10:00 (calendar 66 h, business
+///   1 + 1 = 2 h); resolved Tue 7 May 12:00 (calendar 92 h, business 1 + 8 + 3 = 12 h).
+/// - B2: Wed 8 May 08:00; answered 09:30 (1.5 h, business 0.5 h); resolved 18:00 the
+///   same day (10 h, business 8 h).
+/// - B3: Sat 11 May 12:00; answered 13:00 (1 h, business 0); resolved Mon 13 May
+///   09:15 (45.25 h, business 0.25 h).
+/// - B4: Wed 8 May 16:00; answered Fri 10 May 09:30 (41.5 h; business 1 h on
+///   Wednesday, none on the holiday, 0.5 h on Friday = 1.5 h); open.
+const BUSINESS_TICKETS: &str = "\
+ticket_id,customer_id,created_at,first_response_at,resolved_at,channel
+B1,C1,2024-05-03 16:00:00,2024-05-06 10:00:00,2024-05-07 12:00:00,email
+B2,C1,2024-05-08 08:00:00,2024-05-08 09:30:00,2024-05-08 18:00:00,email
+B3,C2,2024-05-11 12:00:00,2024-05-11 13:00:00,2024-05-13 09:15:00,chat
+B4,C2,2024-05-08 16:00:00,2024-05-10 09:30:00,,chat
+";
+
+#[test]
+fn business_hours_durations_with_calendar_components() {
+    let (dir, _) = common::workspace(
+        "Europe/Berlin",
+        None,
+        &[(Entity::Tickets, BUSINESS_TICKETS)],
+    );
+    let config = dir.path().join("cxkpi.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replacen("enabled = false", "enabled = true", 1)
+        .replacen("holidays = []", "holidays = [\"2024-05-09\"]", 1);
+    std::fs::write(&config, text).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let rows = run(&store, None);
+    let near = |a: f64, b: f64| (a - b).abs() < 1e-9;
+
+    // First response, business: 2, 0.5, 0, 1.5 -> sorted 0, 0.5, 1.5, 2: median 1,
+    // mean 1, p90 at rank 2.7: 1.5 + 0.7 * 0.5 = 1.85.
+    check(&rows, "first_response_time", "2024-05", 1.0, 4);
+    let frt = row(&rows, "first_response_time", "2024-05", None);
+    assert!(near(component(frt, "mean"), 1.0));
+    assert!(near(component(frt, "p90"), 1.85));
+    // Calendar: 66, 1.5, 1, 41.5 -> sorted 1, 1.5, 41.5, 66: median 21.5, mean 27.5,
+    // p90 41.5 + 0.7 * 24.5 = 58.65.
+    assert!(near(component(frt, "calendar_median"), 21.5));
+    assert!(near(component(frt, "calendar_mean"), 27.5));
+    assert!(near(component(frt, "calendar_p90"), 58.65));
+
+    // Resolution, business: 12, 8, 0.25: median 8; calendar 92, 10, 45.25: median 45.25.
+    check(&rows, "resolution_time", "2024-05", 8.0, 3);
+    let rt = row(&rows, "resolution_time", "2024-05", None);
+    assert!(near(component(rt, "calendar_median"), 45.25));
+    assert!(near(component(rt, "mean"), 20.25 / 3.0));
+}

@@ -1,0 +1,87 @@
+//! The business-time function `cx_business_hours(from, to)`: hours of `[from, to)`
+//! inside the opening hours of the workspace's business-hours calendar (null when
+//! either instant is null), computed by the core's [`BusinessClock`].
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use arrow::array::{Array, Float64Array, TimestampMicrosecondArray};
+use arrow::datatypes::{DataType, TimeUnit};
+use cxkpi_core::business::BusinessClock;
+use cxkpi_core::config::BusinessHours;
+use cxkpi_core::period::Period;
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use jiff::ToSpan;
+
+#[derive(Debug)]
+struct BusinessHoursUdf {
+    signature: Signature,
+    clock: Arc<BusinessClock>,
+}
+
+/// A UDF `cx_business_hours(from, to)` whose fast path covers the periods and the
+/// year after them (resolutions come after creation).
+pub(crate) fn business_hours(calendar: &BusinessHours, periods: &[Period]) -> ScalarUDF {
+    let date = |t: jiff::Timestamp| t.to_zoned(calendar.time_zone.clone()).date();
+    let (first, last) = match (periods.first(), periods.last()) {
+        (Some(first), Some(last)) => (date(first.start), date(last.end)),
+        _ => (jiff::civil::Date::MIN, jiff::civil::Date::MIN),
+    };
+    let first = first.checked_sub(31.days()).unwrap_or(first);
+    let last = last.checked_add(1.year()).unwrap_or(last);
+    let timestamp = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    ScalarUDF::from(BusinessHoursUdf {
+        signature: Signature::exact(vec![timestamp.clone(), timestamp], Volatility::Immutable),
+        clock: Arc::new(BusinessClock::new(calendar, first, last)),
+    })
+}
+
+impl PartialEq for BusinessHoursUdf {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.clock, &other.clock)
+    }
+}
+
+impl Eq for BusinessHoursUdf {}
+
+impl Hash for BusinessHoursUdf {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        Arc::as_ptr(&self.clock).hash(state);
+    }
+}
+
+impl ScalarUDFImpl for BusinessHoursUdf {
+    fn name(&self) -> &str {
+        "cx_business_hours"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let from = args.args[0].clone().into_array(args.number_rows)?;
+        let to = args.args[1].clone().into_array(args.number_rows)?;
+        let timestamps = |a: &Arc<dyn Array>| {
+            a.as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()
+                .cloned()
+        };
+        let (Some(from), Some(to)) = (timestamps(&from), timestamps(&to)) else {
+            return exec_err!("cx_business_hours expects two microsecond timestamps");
+        };
+        let out: Float64Array = from
+            .iter()
+            .zip(to.iter())
+            .map(|(f, t)| Some(self.clock.hours(f?, t?)))
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
