@@ -109,6 +109,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// VADER sentiment of text, one text per input line (as vaderSentiment 3.3.2 scores
+    /// it): neg, neu, pos (rounded to 3 decimals) and compound (4 decimals).
+    Sentiment {
+        /// A text file, or `-` (the default) for standard input.
+        #[arg(default_value = "-")]
+        input: String,
+        /// Output format.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+    },
     /// Generate the demo company, import it, and show the result.
     Demo {
         /// The workspace to create (default: ./cxkpi-demo).
@@ -155,6 +165,45 @@ enum KpiCommand {
         #[arg(long, default_value = "table", value_parser = ["table", "json", "markdown"])]
         format: String,
     },
+}
+
+/// `cxkpi sentiment`: scores each line of the input (no workspace needed).
+fn sentiment(input: &str, format: &str) -> anyhow::Result<ExitCode> {
+    use std::io::BufRead;
+    let reader: Box<dyn BufRead> = if input == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(input).with_context(|| format!("opening {input}"))?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    let vader = cxkpi_core::sentiment::vader();
+    let stdout = std::io::stdout().lock();
+    let mut csv_out = (format == "csv").then(|| csv::Writer::from_writer(stdout));
+    if let Some(out) = csv_out.as_mut() {
+        out.write_record(["text", "neg", "neu", "pos", "compound"])?;
+    }
+    let mut rows = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("{input}: line {}: not UTF-8 text", i + 1))?;
+        let text = line.strip_suffix('\r').unwrap_or(&line);
+        let p = vader.polarity_scores(text);
+        match csv_out.as_mut() {
+            Some(out) => out.write_record([
+                text.to_string(),
+                p.neg.to_string(),
+                p.neu.to_string(),
+                p.pos.to_string(),
+                p.compound.to_string(),
+            ])?,
+            None => rows.push(json!({"text": text, "neg": p.neg, "neu": p.neu,
+                                     "pos": p.pos, "compound": p.compound})),
+        }
+    }
+    match csv_out {
+        Some(mut out) => out.flush()?,
+        None => println!("{}", serde_json::to_string_pretty(&json!({ "rows": rows }))?),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Exit codes: 0 success, 1 nothing stored because of an error (or --strict), 2 usage.
@@ -246,6 +295,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sentiment { input, format } => sentiment(&input, &format),
         Command::Compact { format } => {
             let store = Store::open(&cli.workspace)?;
             let report = store.compact()?;

@@ -571,3 +571,43 @@ fn repo_file(relative: &str) -> std::path::PathBuf {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
     std::path::Path::new(&manifest).join("../..").join(relative)
 }
+
+#[test]
+fn sentiment_scores_each_line_of_stdin_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = cxkpi(dir.path())
+        .args(["sentiment", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("The book was good.\r\nPoor direction.\n".as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    // vaderSentiment 3.3.2: {'neg': 0.0, 'neu': 0.508, 'pos': 0.492, 'compound': 0.4404}
+    // and {'neg': 0.756, 'neu': 0.244, 'pos': 0.0, 'compound': -0.4767}.
+    assert_eq!(rows[0]["text"], "The book was good.");
+    assert_eq!(
+        (&rows[0]["neu"], &rows[0]["pos"], &rows[0]["compound"]),
+        (&serde_json::json!(0.508), &serde_json::json!(0.492), &serde_json::json!(0.4404))
+    );
+    assert_eq!(
+        (&rows[1]["neg"], &rows[1]["compound"]),
+        (&serde_json::json!(0.756), &serde_json::json!(-0.4767))
+    );
+
+    let file = dir.path().join("comments.txt");
+    std::fs::write(&file, "Meh.\n").unwrap();
+    let output = run(cxkpi(dir.path()).args(["sentiment", file.to_str().unwrap()]));
+    assert_eq!(
+        stdout(&output),
+        "text,neg,neu,pos,compound\nMeh.,1,0,0,-0.0772\n"
+    );
+}

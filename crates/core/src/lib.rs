@@ -9,6 +9,7 @@
 //! - [`estimate`]: a KPI value's statistical shape: value, n, interval, change test.
 //! - [`kpi`]: the KPI catalogue, one declared definition per KPI.
 //! - [`period`]: reporting periods in the workspace time zone.
+//! - [`sentiment`]: VADER sentiment, as vaderSentiment 3.3.2 scores text.
 //! - [`survival`]: Kaplan-Meier survival and its median.
 //! - [`stats`]: intervals, tests of change, Benjamini-Hochberg, percentiles.
 //!
@@ -33,6 +34,7 @@ pub mod estimate;
 pub mod kpi;
 pub mod parse;
 pub mod period;
+pub mod sentiment;
 pub mod stats;
 pub mod survival;
 pub mod validate;

@@ -6,10 +6,11 @@
 //! core then turns those into [`Estimate`]s, which give the value, n, the interval and
 //! the test of change, and Benjamini-Hochberg decides significance across segments.
 //!
-//! Every KPI but `health_score` and `sentiment` is computed. Families: satisfaction (`nps`, `csat`, `ces`, `ppr`), support
-//! (tickets; calendar time only) and orders (revenue, AOV, purchase frequency, repeat
-//! purchase, accuracy, on-time delivery) and sessions (conversion, bounce). Asking for another KPI is an error that
-//! says so.
+//! Families, one module each: `satisfaction` (`nps`, `csat`, `ces`, `ppr`),
+//! `sentiment` (VADER over comments), `support` (tickets, with business hours),
+//! `orders`, `sessions`, `customers` (the customer base, lifetimes, engagement),
+//! `subscriptions` (MRR and revenue retention) and `acquisition` (spend). Every KPI but
+//! `health_score` is computed; asking for it is an error that says so.
 #![deny(missing_docs)]
 
 mod acquisition;
@@ -20,6 +21,7 @@ mod orders;
 mod results;
 mod satisfaction;
 mod segment;
+mod sentiment;
 mod sessions;
 mod subscriptions;
 mod support;
@@ -190,8 +192,9 @@ pub async fn data_end(snapshot: &Snapshot) -> Result<Option<jiff::Timestamp>> {
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 /// The KPIs of every family the engine computes.
-const FAMILIES: [&[&str]; 7] = [
+const FAMILIES: [&[&str]; 8] = [
     &acquisition::KPIS,
+    &sentiment::KPIS,
     &subscriptions::KPIS,
     &satisfaction::KPIS,
     &support::KPIS,
@@ -331,6 +334,7 @@ pub async fn compute(
     }
     run!(
         satisfaction,
+        sentiment,
         support,
         orders,
         sessions,

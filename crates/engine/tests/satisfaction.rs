@@ -165,3 +165,59 @@ fn unknown_dimensions_name_the_valid_ones() {
         "`nps` cannot be segmented by `plan`; it can be by: survey, touchpoint, acquisition_channel, campaign, region"
     );
 }
+
+/// Comments of any survey, Europe/Berlin. Compound scores from vaderSentiment 3.3.2:
+/// - S1 nps "Support answered within minutes, fantastic!" 0.7644 (positive), eu
+/// - S2 csat "Price went up again, not happy." -0.4585 (negative), us
+/// - S3 ces "The parcel arrived on Tuesday." 0.0 (neutral), us
+/// - S4 nps multi-line "Line one is great." / "Line two is awful." 0.2732 (positive), eu
+/// - S5 nps "   " (white space only: not a comment)
+/// - S6 nps no comment
+/// - S7 nps "Love it ❤️" 0.6369, at 2024-05-31 23:30 UTC = 1 June 01:30 Berlin: June
+const COMMENTS: &str = "response_id,customer_id,survey,score,responded_at,comment\n\
+             S1,C1,nps,10,2024-05-02T12:00:00,\"Support answered within minutes, fantastic!\"\n\
+             S2,C2,csat,2,2024-05-03T12:00:00,\"Price went up again, not happy.\"\n\
+             S3,C2,ces,5,2024-05-04T12:00:00,The parcel arrived on Tuesday.\n\
+             S4,C1,nps,8,2024-05-05T12:00:00,\"Line one is great.\nLine two is awful.\"\n\
+             S5,C3,nps,8,2024-05-06T12:00:00,\"   \"\n\
+             S6,C3,nps,8,2024-05-07T12:00:00,\n\
+             S7,C3,nps,9,2024-05-31T23:30:00Z,Love it ❤️\n";
+
+#[test]
+fn sentiment_of_comments() {
+    let (_dir, store) = common::workspace(
+        "Europe/Berlin",
+        None,
+        &[
+            (Entity::Customers, CUSTOMERS),
+            (Entity::Responses, COMMENTS),
+        ],
+    );
+    let rows = run(&store, &["sentiment"], None, &[], false);
+    // May: S1, S2, S3, S4: positive 2, negative 1, neutral 1: 100 * (2 - 1) / 4 = 25.
+    common::check(&rows, "sentiment", "2024-05", 25.0, 4);
+    let may = row(&rows, "sentiment", "2024-05", None);
+    assert_eq!(
+        (
+            component(may, "positive"),
+            component(may, "neutral"),
+            component(may, "negative")
+        ),
+        (2.0, 1.0, 1.0)
+    );
+    // Mean compound (0.7644 - 0.4585 + 0 + 0.2732) / 4 = 0.144775.
+    close(Some(component(may, "mean_compound")), 0.144775);
+    // NPS-style interval: p+ = 0.5, p- = 0.25, variance 0.5 + 0.25 - 0.25^2 = 0.6875,
+    // se = 100 * sqrt(0.6875 / 4) = 41.4578; 25 -+ 1.959964 * 41.4578 =
+    // [-56.2558, 106.2558], clipped to 100 as the NPS interval is.
+    let interval = may.estimate.interval().unwrap();
+    close(Some(interval.low), 25.0 - 1.959964 * 100.0 * (0.6875f64 / 4.0).sqrt());
+    assert_eq!(interval.high, 100.0);
+    // June: S7 alone, positive: 100.
+    common::check(&rows, "sentiment", "2024-06", 100.0, 1);
+
+    // By region: eu has S1 and S4 (both positive): 100; us S2 and S3: -50.
+    let rows = run(&store, &["sentiment"], Some("region"), &[], false);
+    close(row(&rows, "sentiment", "2024-05", Some("eu")).value(), 100.0);
+    close(row(&rows, "sentiment", "2024-05", Some("us")).value(), -50.0);
+}

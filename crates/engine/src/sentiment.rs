@@ -1,0 +1,137 @@
+//! The `sentiment` KPI: VADER scores of survey comments.
+//!
+//! One scan of `responses`: `cx_sentiment(comment)` scores each non-empty comment
+//! with the core's VADER (null for an empty or white-space comment), and DataFusion
+//! counts positive and negative comments and the compound's mean per period and
+//! segment. Net sentiment has the shape of NPS (positive less negative shares), so it
+//! gets the NPS interval and test.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, Float64Array, StringArray};
+use arrow::datatypes::DataType;
+use cxkpi_core::config::Config;
+use cxkpi_core::entity::Entity;
+use cxkpi_core::estimate::Estimate;
+use cxkpi_core::kpi::KpiDef;
+use cxkpi_core::period::Period;
+use cxkpi_core::sentiment::vader;
+use cxkpi_store::Snapshot;
+use datafusion::common::exec_err;
+use datafusion::functions_aggregate::expr_fn::{avg, count};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, ident,
+    lit,
+};
+use datafusion::prelude::{SessionContext, cast};
+
+use crate::results::{Columns, count_if};
+use crate::{FamilyResult, Request, Result, bucket, prepare};
+
+/// The KPIs of this family.
+pub(crate) const KPIS: [&str; 1] = ["sentiment"];
+
+pub(crate) async fn compute(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    _config: &Config,
+    request: &Request,
+    periods: &[Period],
+    kpis: &[&'static KpiDef],
+    results: &mut FamilyResult,
+) -> Result<()> {
+    let kpi = kpis[0];
+    let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Responses, request).await?;
+    let bucket = bucket::period_bucket(periods);
+    let score = ScalarUDF::from(SentimentUdf {
+        signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+    });
+    let frame = frame
+        .filter(ident("comment").is_not_null())?
+        .select(vec![
+            bucket.call(vec![ident("responded_at")]).alias("period"),
+            segment.unwrap_or(lit("")).alias("segment"),
+            score
+                .call(vec![cast(ident("comment"), DataType::Utf8)])
+                .alias("compound"),
+        ])?
+        .filter(ident("period").is_not_null().and(ident("compound").is_not_null()))?
+        .aggregate(
+            vec![ident("period"), ident("segment")],
+            vec![
+                count(lit(1)).alias("n"),
+                count_if(ident("compound").gt_eq(lit(0.05))).alias("positive"),
+                count_if(ident("compound").lt_eq(lit(-0.05))).alias("negative"),
+                avg(ident("compound")).alias("mean"),
+            ],
+        )?;
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch);
+        for row in 0..batch.num_rows() {
+            let (n, positive, negative) = (
+                c.u64("n", row),
+                c.u64("positive", row),
+                c.u64("negative", row),
+            );
+            let mut components = vec![
+                ("positive", positive as f64),
+                ("neutral", (n - positive - negative) as f64),
+                ("negative", negative as f64),
+            ];
+            components.extend(c.opt_f64("mean", row).map(|m| ("mean_compound", m)));
+            results
+                .entry((c.i32("period", row) as usize, c.text("segment", row)))
+                .or_default()
+                .push((
+                    kpi,
+                    Estimate::Net {
+                        positive,
+                        negative,
+                        n,
+                    },
+                    components,
+                ));
+        }
+    }
+    Ok(())
+}
+
+/// `cx_sentiment(text)`: VADER's compound score; null for a null, empty or
+/// white-space-only text.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SentimentUdf {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for SentimentUdf {
+    fn name(&self) -> &str {
+        "cx_sentiment"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> datafusion::common::Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::common::Result<ColumnarValue> {
+        let array = args.args[0].clone().into_array(args.number_rows)?;
+        let Some(texts) = array.as_any().downcast_ref::<StringArray>() else {
+            return exec_err!("cx_sentiment expects text, got {}", array.data_type());
+        };
+        let vader = vader();
+        let out: Float64Array = texts
+            .iter()
+            .map(|text| {
+                let text = text.filter(|t| !t.trim().is_empty())?;
+                Some(vader.polarity_scores(text).compound)
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
