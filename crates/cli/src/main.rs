@@ -201,7 +201,10 @@ fn sentiment(input: &str, format: &str) -> anyhow::Result<ExitCode> {
     }
     match csv_out {
         Some(mut out) => out.flush()?,
-        None => println!("{}", serde_json::to_string_pretty(&json!({ "rows": rows }))?),
+        None => println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "rows": rows }))?
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -596,7 +596,11 @@ fn sentiment_scores_each_line_of_stdin_and_files() {
     assert_eq!(rows[0]["text"], "The book was good.");
     assert_eq!(
         (&rows[0]["neu"], &rows[0]["pos"], &rows[0]["compound"]),
-        (&serde_json::json!(0.508), &serde_json::json!(0.492), &serde_json::json!(0.4404))
+        (
+            &serde_json::json!(0.508),
+            &serde_json::json!(0.492),
+            &serde_json::json!(0.4404)
+        )
     );
     assert_eq!(
         (&rows[1]["neg"], &rows[1]["compound"]),

@@ -7,6 +7,7 @@
 //! - [`benchmark`]: benchmark bands and targets of a value.
 //! - [`config`]: the workspace configuration (`cxkpi.toml`), parsed and validated.
 //! - [`estimate`]: a KPI value's statistical shape: value, n, interval, change test.
+//! - [`health`]: the customer health score from facts as of an instant.
 //! - [`kpi`]: the KPI catalogue, one declared definition per KPI.
 //! - [`period`]: reporting periods in the workspace time zone.
 //! - [`sentiment`]: VADER sentiment, as vaderSentiment 3.3.2 scores text.
@@ -31,6 +32,7 @@ pub mod business;
 pub mod config;
 pub mod entity;
 pub mod estimate;
+pub mod health;
 pub mod kpi;
 pub mod parse;
 pub mod period;

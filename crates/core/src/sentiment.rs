@@ -425,15 +425,15 @@ impl Vader {
                 break;
             }
         }
-        if lower.len() - 1 > i {
-            if let Some(v) = special(&format!("{} {}", w(i), w(i + 1))) {
-                valence = v;
-            }
+        if lower.len() - 1 > i
+            && let Some(v) = special(&format!("{} {}", w(i), w(i + 1)))
+        {
+            valence = v;
         }
-        if lower.len() - 1 > i + 1 {
-            if let Some(v) = special(&format!("{} {} {}", w(i), w(i + 1), w(i + 2))) {
-                valence = v;
-            }
+        if lower.len() - 1 > i + 1
+            && let Some(v) = special(&format!("{} {} {}", w(i), w(i + 1), w(i + 2)))
+        {
+            valence = v;
         }
         for n_gram in [&three_two_one, &three_two, &two_one] {
             if let Some(boost) = self.boosters.get(n_gram.as_str()) {

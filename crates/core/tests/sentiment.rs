@@ -40,9 +40,18 @@ fn matches_vader_sentiment_3_3_2_on_the_reference_corpus() {
 fn classes_use_the_kpi_thresholds() {
     // Reference compounds: "The book was good." 0.4404; "The parcel arrived on
     // Tuesday." 0.0; "Meh." -0.0772; "Poor direction." -0.4767.
-    assert_eq!(polarity("The book was good.").class(), SentimentClass::Positive);
+    assert_eq!(
+        polarity("The book was good.").class(),
+        SentimentClass::Positive
+    );
     let neutral = polarity("The parcel arrived on Tuesday.");
-    assert_eq!((neutral.compound, neutral.class()), (0.0, SentimentClass::Neutral));
+    assert_eq!(
+        (neutral.compound, neutral.class()),
+        (0.0, SentimentClass::Neutral)
+    );
     assert_eq!(polarity("Meh.").class(), SentimentClass::Negative);
-    assert_eq!(polarity("Poor direction.").class(), SentimentClass::Negative);
+    assert_eq!(
+        polarity("Poor direction.").class(),
+        SentimentClass::Negative
+    );
 }

@@ -86,6 +86,9 @@ impl PeriodBucket {
 struct Grid {
     signature: Signature,
     instants: Vec<i64>,
+    /// Count the instants at or before `ts` instead (`cx_grid_le`): an event at `ts`
+    /// is before instant k exactly when `cx_grid_le(ts) <= k`.
+    inclusive: bool,
 }
 
 /// A UDF `cx_grid(ts)` over sorted instants (microseconds).
@@ -93,12 +96,26 @@ pub(crate) fn grid(instants: Vec<i64>) -> ScalarUDF {
     ScalarUDF::from(Grid {
         signature: instant_signature(),
         instants,
+        inclusive: false,
+    })
+}
+
+/// A UDF `cx_grid_le(ts)`: the number of the sorted instants at or before `ts`.
+pub(crate) fn grid_at_or_before(instants: Vec<i64>) -> ScalarUDF {
+    ScalarUDF::from(Grid {
+        signature: instant_signature(),
+        instants,
+        inclusive: true,
     })
 }
 
 impl ScalarUDFImpl for Grid {
     fn name(&self) -> &str {
-        "cx_grid"
+        if self.inclusive {
+            "cx_grid_le"
+        } else {
+            "cx_grid"
+        }
     }
 
     fn signature(&self) -> &Signature {
@@ -111,7 +128,12 @@ impl ScalarUDFImpl for Grid {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         map_instants(self.name(), args, |t| {
-            Some(self.instants.partition_point(|i| *i < t) as i32)
+            let n = if self.inclusive {
+                self.instants.partition_point(|i| *i <= t)
+            } else {
+                self.instants.partition_point(|i| *i < t)
+            };
+            Some(n as i32)
         })
     }
 }

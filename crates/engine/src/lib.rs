@@ -9,14 +9,15 @@
 //! Families, one module each: `satisfaction` (`nps`, `csat`, `ces`, `ppr`),
 //! `sentiment` (VADER over comments), `support` (tickets, with business hours),
 //! `orders`, `sessions`, `customers` (the customer base, lifetimes, engagement),
-//! `subscriptions` (MRR and revenue retention) and `acquisition` (spend). Every KPI but
-//! `health_score` is computed; asking for it is an error that says so.
+//! `subscriptions` (MRR and revenue retention), `acquisition` (spend) and `health`
+//! (the health score, also per customer: [`customer_health`]).
 #![deny(missing_docs)]
 
 mod acquisition;
 mod bucket;
 mod business;
 mod customers;
+mod health;
 mod orders;
 mod results;
 mod satisfaction;
@@ -39,6 +40,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{Expr, JoinType, ident, lit};
 use datafusion::prelude::SessionContext;
 
+pub use health::{CustomerHealth, customer_health};
 pub use segment::NONE_SEGMENT;
 
 /// What to compute.
@@ -192,8 +194,9 @@ pub async fn data_end(snapshot: &Snapshot) -> Result<Option<jiff::Timestamp>> {
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 /// The KPIs of every family the engine computes.
-const FAMILIES: [&[&str]; 8] = [
+const FAMILIES: [&[&str]; 9] = [
     &acquisition::KPIS,
+    &health::KPIS,
     &sentiment::KPIS,
     &subscriptions::KPIS,
     &satisfaction::KPIS,
@@ -339,6 +342,7 @@ pub async fn compute(
         orders,
         sessions,
         customers,
+        health,
         subscriptions,
         acquisition
     );

@@ -20,8 +20,7 @@ use cxkpi_store::Snapshot;
 use datafusion::common::exec_err;
 use datafusion::functions_aggregate::expr_fn::{avg, count};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, ident,
-    lit,
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, ident, lit,
 };
 use datafusion::prelude::{SessionContext, cast};
 
@@ -55,7 +54,11 @@ pub(crate) async fn compute(
                 .call(vec![cast(ident("comment"), DataType::Utf8)])
                 .alias("compound"),
         ])?
-        .filter(ident("period").is_not_null().and(ident("compound").is_not_null()))?
+        .filter(
+            ident("period")
+                .is_not_null()
+                .and(ident("compound").is_not_null()),
+        )?
         .aggregate(
             vec![ident("period"), ident("segment")],
             vec![

@@ -211,13 +211,22 @@ fn sentiment_of_comments() {
     // se = 100 * sqrt(0.6875 / 4) = 41.4578; 25 -+ 1.959964 * 41.4578 =
     // [-56.2558, 106.2558], clipped to 100 as the NPS interval is.
     let interval = may.estimate.interval().unwrap();
-    close(Some(interval.low), 25.0 - 1.959964 * 100.0 * (0.6875f64 / 4.0).sqrt());
+    close(
+        Some(interval.low),
+        25.0 - 1.959964 * 100.0 * (0.6875f64 / 4.0).sqrt(),
+    );
     assert_eq!(interval.high, 100.0);
     // June: S7 alone, positive: 100.
     common::check(&rows, "sentiment", "2024-06", 100.0, 1);
 
     // By region: eu has S1 and S4 (both positive): 100; us S2 and S3: -50.
     let rows = run(&store, &["sentiment"], Some("region"), &[], false);
-    close(row(&rows, "sentiment", "2024-05", Some("eu")).value(), 100.0);
-    close(row(&rows, "sentiment", "2024-05", Some("us")).value(), -50.0);
+    close(
+        row(&rows, "sentiment", "2024-05", Some("eu")).value(),
+        100.0,
+    );
+    close(
+        row(&rows, "sentiment", "2024-05", Some("us")).value(),
+        -50.0,
+    );
 }

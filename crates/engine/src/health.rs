@@ -1,0 +1,375 @@
+//! Customer health as of instants: the `health_score` KPI (the mean score of the
+//! customers active at each period's end, with the share in each band) and the
+//! per-customer scores behind it ([`customer_health`]).
+//!
+//! Only events before an instant count. With the instants E_0 < E_1 < ... sorted,
+//! `cx_grid_le(t)` is the number of instants at or before t, so an event at t is
+//! before E_k exactly when `cx_grid_le(t) <= k`. DataFusion groups each source by
+//! (customer, grid index) down to the latest event; a running maximum over the grid
+//! then gives the latest event before every instant in one pass per customer:
+//! - `activity` (kind `usage`): the latest occurrence;
+//! - `orders`: the latest order;
+//! - `responses` (`nps`, `csat`): the latest answer, NPS winning a tie;
+//! - `tickets`: the first creation (the support component exists from then on), and
+//!   per ticket open at some instant and older than 72 hours there, the range of
+//!   instants where it is: `[cx_grid_le(created + 72 h), cx_grid_le(resolved))`.
+//!
+//! The core's [`cxkpi_core::health`] turns the facts into the score.
+
+use std::collections::{BTreeMap, HashMap};
+
+use cxkpi_core::config::Config;
+use cxkpi_core::entity::Entity;
+use cxkpi_core::estimate::Estimate;
+use cxkpi_core::health::{DAY_MICROS, Health, HealthBand, HealthFacts, health, satisfaction};
+use cxkpi_core::kpi::KpiDef;
+use cxkpi_core::period::Period;
+use cxkpi_core::stats::Moments;
+use cxkpi_store::Snapshot;
+use datafusion::common::ScalarValue;
+use datafusion::functions_aggregate::expr_fn::{last_value, max, min};
+use datafusion::logical_expr::{ident, lit};
+use datafusion::prelude::{SessionContext, cast, coalesce};
+
+use crate::results::Columns;
+use crate::{FamilyResult, Request, Result, bucket, prepare};
+
+/// The KPIs of this family.
+pub(crate) const KPIS: [&str; 1] = ["health_score"];
+
+/// One customer's health as of one instant.
+#[derive(Debug, Clone)]
+pub struct CustomerHealth {
+    /// The customer.
+    pub customer_id: String,
+    /// The segment value (empty without a segmenting dimension).
+    pub segment: String,
+    /// The facts the score is made of.
+    pub facts: HealthFacts,
+    /// The score; `None` without any component.
+    pub health: Option<Health>,
+}
+
+pub(crate) async fn compute(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    config: &Config,
+    request: &Request,
+    periods: &[Period],
+    kpis: &[&'static KpiDef],
+    results: &mut FamilyResult,
+) -> Result<()> {
+    let kpi = kpis[0];
+    let ends: Vec<i64> = periods.iter().map(|p| p.end.as_microsecond()).collect();
+    let gathered = gather(ctx, snapshot, kpi, config, request, &ends).await?;
+    // (period, segment) -> score moments and band counts.
+    let mut acc: BTreeMap<(usize, String), (Moments, [u64; 3])> = BTreeMap::new();
+    gathered.for_each(&ends, config, |k, customer, _, health| {
+        let Some(h) = health else { return };
+        let entry = acc.entry((k, customer.segment.clone())).or_default();
+        entry.0.update(h.score);
+        entry.1[h.band as usize] += 1;
+    });
+    for ((k, segment), (moments, bands)) in acc {
+        let n = moments.n as f64;
+        results.entry((k, segment)).or_default().push((
+            kpi,
+            Estimate::Mean {
+                mean: Some(moments.mean),
+                sd: moments.sd(),
+                n: moments.n,
+            },
+            vec![
+                (
+                    "green_share",
+                    100.0 * bands[HealthBand::Green as usize] as f64 / n,
+                ),
+                (
+                    "yellow_share",
+                    100.0 * bands[HealthBand::Yellow as usize] as f64 / n,
+                ),
+                (
+                    "red_share",
+                    100.0 * bands[HealthBand::Red as usize] as f64 / n,
+                ),
+            ],
+        ));
+    }
+    Ok(())
+}
+
+/// The health of every customer active at `at` (won at or before it, not churned by
+/// it), segmented and filtered as `request` says (its KPIs and periods are ignored).
+pub async fn customer_health(
+    snapshot: &Snapshot,
+    config: &Config,
+    request: &Request,
+    at: jiff::Timestamp,
+) -> Result<Vec<CustomerHealth>> {
+    let ctx = snapshot.context()?;
+    let kpi = cxkpi_core::kpi::lookup("health_score").expect("in the catalogue");
+    let ends = [at.as_microsecond()];
+    let gathered = gather(&ctx, snapshot, kpi, config, request, &ends).await?;
+    let mut out = Vec::new();
+    gathered.for_each(&ends, config, |_, customer, facts, health| {
+        out.push(CustomerHealth {
+            customer_id: customer.id.clone(),
+            segment: customer.segment.clone(),
+            facts: *facts,
+            health: health.copied(),
+        });
+    });
+    Ok(out)
+}
+
+struct Customer {
+    id: String,
+    segment: String,
+    acquired: i64,
+    churned: Option<i64>,
+}
+
+/// The latest answer in a grid cell: (time, NPS?, score on 0..100).
+type Answer = (i64, bool, f64);
+
+#[derive(Default)]
+struct Gathered {
+    customers: Vec<Customer>,
+    /// Per source, rows (customer, grid index, value) sorted by customer and index.
+    activity: Vec<(u32, u32, i64)>,
+    purchases: Vec<(u32, u32, i64)>,
+    answers: Vec<(u32, u32, Answer)>,
+    /// Per customer, the grid index of the first ticket's creation (none: `u32::MAX`).
+    first_ticket: Vec<u32>,
+    /// (customer, from, to): a ticket open and older than 72 hours at instants
+    /// `from..to`.
+    old_open: Vec<(u32, u32, u32)>,
+}
+
+impl Gathered {
+    /// Calls `f(k, customer, facts, health)` for every instant k and every customer
+    /// active at it.
+    fn for_each(
+        &self,
+        ends: &[i64],
+        config: &Config,
+        mut f: impl FnMut(usize, &Customer, &HealthFacts, Option<&Health>),
+    ) {
+        let (mut a, mut p, mut s, mut o) = (0, 0, 0, 0);
+        for (c, customer) in self.customers.iter().enumerate() {
+            let c = c as u32;
+            let rows = |v: &[(u32, u32, i64)], i: &mut usize| {
+                let start = *i;
+                while *i < v.len() && v[*i].0 == c {
+                    *i += 1;
+                }
+                start..*i
+            };
+            let activity = &self.activity[rows(&self.activity, &mut a)];
+            let purchases = &self.purchases[rows(&self.purchases, &mut p)];
+            let start = s;
+            while s < self.answers.len() && self.answers[s].0 == c {
+                s += 1;
+            }
+            let answers = &self.answers[start..s];
+            let start = o;
+            while o < self.old_open.len() && self.old_open[o].0 == c {
+                o += 1;
+            }
+            let old_open = &self.old_open[start..o];
+
+            let (mut ai, mut pi, mut si) = (0, 0, 0);
+            let (mut last_activity, mut last_purchase) = (None::<i64>, None::<i64>);
+            let mut last_answer: Option<Answer> = None;
+            for (k, &end) in ends.iter().enumerate() {
+                let k32 = k as u32;
+                while ai < activity.len() && activity[ai].1 <= k32 {
+                    last_activity = last_activity.max(Some(activity[ai].2));
+                    ai += 1;
+                }
+                while pi < purchases.len() && purchases[pi].1 <= k32 {
+                    last_purchase = last_purchase.max(Some(purchases[pi].2));
+                    pi += 1;
+                }
+                while si < answers.len() && answers[si].1 <= k32 {
+                    let (t, nps, _) = answers[si].2;
+                    if last_answer.is_none_or(|(lt, lnps, _)| (t, nps) > (lt, lnps)) {
+                        last_answer = Some(answers[si].2);
+                    }
+                    si += 1;
+                }
+                let active = customer.acquired <= end && customer.churned.is_none_or(|c| c > end);
+                if !active {
+                    continue;
+                }
+                let days = |t: i64| (end - t) as f64 / DAY_MICROS;
+                let facts = HealthFacts {
+                    days_since_activity: last_activity.map(days),
+                    satisfaction: last_answer.map(|(_, _, score)| score),
+                    old_open_tickets: (self.first_ticket[c as usize] <= k32).then(|| {
+                        old_open
+                            .iter()
+                            .filter(|(_, from, to)| (*from..*to).contains(&k32))
+                            .count() as u32
+                    }),
+                    days_since_purchase: last_purchase.map(days),
+                };
+                let h = health(&facts, &config.health);
+                f(k, customer, &facts, h.as_ref());
+            }
+        }
+    }
+}
+
+/// Reads the customers and the facts of every source, as of the sorted `ends`.
+async fn gather(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    kpi: &KpiDef,
+    config: &Config,
+    request: &Request,
+    ends: &[i64],
+) -> Result<Gathered> {
+    let mut g = Gathered::default();
+    let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
+    let frame = frame.select(vec![
+        ident("customer_id"),
+        segment.unwrap_or(lit("")).alias("segment"),
+        cast(ident("acquired_at"), arrow::datatypes::DataType::Int64).alias("acquired"),
+        cast(ident("churned_at"), arrow::datatypes::DataType::Int64).alias("churned"),
+    ])?;
+    let mut index: HashMap<String, u32> = HashMap::new();
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch);
+        for row in 0..batch.num_rows() {
+            let id = c.text("customer_id", row);
+            index.insert(id.clone(), g.customers.len() as u32);
+            g.customers.push(Customer {
+                id,
+                segment: c.text("segment", row),
+                acquired: c.opt_i64("acquired", row).unwrap_or(i64::MAX),
+                churned: c.opt_i64("churned", row),
+            });
+        }
+    }
+    let n_ends = ends.len() as i32;
+    let grid = bucket::grid_at_or_before(ends.to_vec());
+    let cell = |time: &str| grid.call(vec![ident(time)]);
+    let micros = |time: &str| cast(ident(time), arrow::datatypes::DataType::Int64);
+
+    // Latest event per (customer, grid cell) of activity and orders.
+    for (entity, time, out) in [
+        (Entity::Activity, "occurred_at", &mut g.activity),
+        (Entity::Orders, "ordered_at", &mut g.purchases),
+    ] {
+        let mut frame = ctx.table(entity.name()).await?;
+        if entity == Entity::Activity {
+            frame = frame.filter(ident("kind").eq(lit("usage")))?;
+        }
+        let frame = frame
+            .select(vec![
+                ident("customer_id"),
+                cell(time).alias("cell"),
+                micros(time).alias("t"),
+            ])?
+            .filter(ident("cell").lt(lit(n_ends)))?
+            .aggregate(
+                vec![ident("customer_id"), ident("cell")],
+                vec![max(ident("t")).alias("t")],
+            )?;
+        for batch in frame.collect().await? {
+            let c = Columns::new(&batch);
+            for row in 0..batch.num_rows() {
+                if let Some(&i) = index.get(&c.text("customer_id", row)) {
+                    let t = c.opt_i64("t", row).expect("max of a required column");
+                    out.push((i, c.i32("cell", row) as u32, t));
+                }
+            }
+        }
+        out.sort_unstable();
+    }
+
+    // The latest NPS or CSAT answer per (customer, cell); NPS wins a tie.
+    let csat = config.surveys.get("csat").copied();
+    let (csat_min, csat_max) = csat.map_or((1, 5), |s| (s.min, s.max));
+    let is_nps = ident("survey").eq(lit("nps"));
+    let order = vec![ident("t").sort(true, true), ident("nps").sort(true, true)];
+    let frame = ctx
+        .table(Entity::Responses.name())
+        .await?
+        .filter(ident("survey").in_list(vec![lit("nps"), lit("csat")], false))?
+        .select(vec![
+            ident("customer_id"),
+            cell("responded_at").alias("cell"),
+            micros("responded_at").alias("t"),
+            is_nps.alias("nps"),
+            ident("score"),
+        ])?
+        .filter(ident("cell").lt(lit(n_ends)))?
+        .aggregate(
+            vec![ident("customer_id"), ident("cell")],
+            vec![
+                last_value(ident("t"), order.clone()).alias("t"),
+                last_value(ident("nps"), order.clone()).alias("nps"),
+                last_value(ident("score"), order).alias("score"),
+            ],
+        )?;
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch);
+        for row in 0..batch.num_rows() {
+            if let Some(&i) = index.get(&c.text("customer_id", row)) {
+                let nps = c.bool("nps", row);
+                let score = c.opt_i64("score", row).unwrap_or(0);
+                let answer = (
+                    c.opt_i64("t", row).unwrap_or(i64::MIN),
+                    nps,
+                    satisfaction(nps, score, csat_min, csat_max),
+                );
+                g.answers.push((i, c.i32("cell", row) as u32, answer));
+            }
+        }
+    }
+    g.answers.sort_unstable_by_key(|(c, cell, _)| (*c, *cell));
+
+    // Tickets: the first creation per customer, and old open tickets.
+    g.first_ticket = vec![u32::MAX; g.customers.len()];
+    let frame = ctx
+        .table(Entity::Tickets.name())
+        .await?
+        .aggregate(
+            vec![ident("customer_id")],
+            vec![min(ident("created_at")).alias("first")],
+        )?
+        .select(vec![ident("customer_id"), cell("first").alias("cell")])?
+        .filter(ident("cell").lt(lit(n_ends)))?;
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch);
+        for row in 0..batch.num_rows() {
+            if let Some(&i) = index.get(&c.text("customer_id", row)) {
+                g.first_ticket[i as usize] = c.i32("cell", row) as u32;
+            }
+        }
+    }
+    let old =
+        ident("created_at") + lit(ScalarValue::new_interval_mdn(0, 0, 72 * 3_600_000_000_000));
+    let frame = ctx
+        .table(Entity::Tickets.name())
+        .await?
+        .select(vec![
+            ident("customer_id"),
+            grid.call(vec![old]).alias("from"),
+            coalesce(vec![cell("resolved_at"), lit(n_ends)]).alias("to"),
+        ])?
+        .filter(ident("from").lt(ident("to")))?;
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch);
+        for row in 0..batch.num_rows() {
+            if let Some(&i) = index.get(&c.text("customer_id", row)) {
+                g.old_open
+                    .push((i, c.i32("from", row) as u32, c.i32("to", row) as u32));
+            }
+        }
+    }
+    g.old_open.sort_unstable();
+    Ok(g)
+}
