@@ -17,6 +17,7 @@ use cxkpi_store::{
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+mod health;
 mod views;
 
 /// cxkpi: customer KPIs from your own data, on your own machine.
@@ -109,6 +110,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// Every active customer's health score (weighted components, bands) as of a
+    /// date, worst first; `--backtest 90d` checks the score against later churn.
+    Health(health::HealthArgs),
     /// VADER sentiment of text, one text per input line (as vaderSentiment 3.3.2 scores
     /// it): neg, neu, pos (rounded to 3 decimals) and compound (4 decimals).
     Sentiment {
@@ -211,6 +215,20 @@ fn sentiment(input: &str, format: &str) -> anyhow::Result<ExitCode> {
 
 /// Exit codes: 0 success, 1 nothing stored because of an error (or --strict), 2 usage.
 fn main() -> ExitCode {
+    // End quietly when the reader of our output goes away (`cxkpi health | head`), as
+    // other Unix tools do: `println!` panics on a closed pipe.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -299,6 +317,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sentiment { input, format } => sentiment(&input, &format),
+        Command::Health(args) => health::run(&cli.workspace, args),
         Command::Compact { format } => {
             let store = Store::open(&cli.workspace)?;
             let report = store.compact()?;
@@ -491,7 +510,7 @@ fn scorecard(
     Ok((rows, left_out))
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

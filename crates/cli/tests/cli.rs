@@ -615,3 +615,70 @@ fn sentiment_scores_each_line_of_stdin_and_files() {
         "text,neg,neu,pos,compound\nMeh.,1,0,0,-0.0772\n"
     );
 }
+
+/// Health as of 2024-06-01 (UTC) from usage alone, so each score is the activity
+/// component: K1 used 1 day before (100), K2 31 days before (100 * 29 / 53 =
+/// 54.717), K3 2 days before (100), K4 52 days before (100 * 8 / 53 = 15.094), K5
+/// nothing (no score). K1 and K2 churn within 90 days.
+#[test]
+fn health_lists_scores_and_backtests_them() {
+    let dir = init();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let customers = write(
+        "customers.csv",
+        "customer_id,acquired_at,churned_at\nK1,2024-01-01,2024-07-01\nK2,2024-01-01,2024-06-15\n\
+         K3,2024-01-01,\nK4,2024-01-01,\nK5,2024-01-01,\n",
+    );
+    let activity = write(
+        "activity.csv",
+        "event_id,customer_id,occurred_at,event\nE1,K1,2024-05-31,login\nE2,K2,2024-05-01,login\n\
+         E3,K3,2024-05-30,login\nE4,K4,2024-04-10,login\n",
+    );
+    for (entity, file) in [("customers", &customers), ("activity", &activity)] {
+        let output = run(cxkpi(dir.path()).args(["import", entity, file]));
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let output = run(cxkpi(dir.path()).args([
+        "health",
+        "--as-of",
+        "2024-06-01",
+        "--format",
+        "json",
+        "--band",
+        "yellow",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    // Yellow (40 <= score < 70): K2 alone.
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["customer_id"], "K2");
+    assert!((rows[0]["score"].as_f64().unwrap() - 2900.0 / 53.0).abs() < 1e-9);
+    assert_eq!(
+        rows[0]["components"]["satisfaction"],
+        serde_json::Value::Null
+    );
+
+    // Risk = 100 - score: churners 0 (K1) and 45.28 (K2), stayers 0 (K3), 84.91 (K4).
+    // Pairs: K1-K3 tie (0.5), K1-K4 0, K2-K3 1, K2-K4 0: AUC 1.5 / 4 = 0.375.
+    let output = run(cxkpi(dir.path()).args([
+        "health",
+        "--as-of",
+        "2024-06-01",
+        "--backtest",
+        "90d",
+        "--format",
+        "json",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        (json["n"].as_u64(), json["churned"].as_u64()),
+        (Some(4), Some(2))
+    );
+    assert_eq!(json["auc"].as_f64(), Some(0.375));
+}

@@ -48,6 +48,9 @@ pub struct CustomerHealth {
     pub facts: HealthFacts,
     /// The score; `None` without any component.
     pub health: Option<Health>,
+    /// When the customer churned, if they have (after the instant, as they were
+    /// active at it): what a backtest checks the score against.
+    pub churned_at: Option<jiff::Timestamp>,
 }
 
 pub(crate) async fn compute(
@@ -117,6 +120,9 @@ pub async fn customer_health(
             segment: customer.segment.clone(),
             facts: *facts,
             health: health.copied(),
+            churned_at: customer
+                .churned
+                .and_then(|t| jiff::Timestamp::from_microsecond(t).ok()),
         });
     });
     Ok(out)
