@@ -5,6 +5,14 @@
 //! library's import, checks the stored row count, and prints rows per second and the
 //! process's peak resident memory (VmHWM). The file is written before the clock starts
 //! and streamed, so its generation neither counts nor raises the peak.
+//!
+//! `cxkpi-bench kpis --workspace DIR` times the KPI engine on a workspace (the demo
+//! company with 1,000,000 customers for the goals): the full monthly scorecard
+//! of the last 12 complete months (with changes, as `cxkpi report` computes it), `nps`
+//! by region by month over 3 years, and `first_response_time` by channel by month with
+//! a business-hours calendar (Monday to Friday 09:00-17:00). Each case runs `--runs`
+//! times in a child process of its own, whose peak resident memory (VmHWM) is the
+//! case's.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -37,11 +45,53 @@ enum Bench {
         #[arg(long)]
         keep: bool,
     },
+    /// Wall time and peak memory of the KPI engine's goal cases on a workspace.
+    Kpis {
+        /// The workspace (e.g. one made by `cxkpi demo --customers 1000000`).
+        #[arg(long)]
+        workspace: PathBuf,
+        /// Runs per case.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Run only this case (0, 1, 2); without it each case runs in a child process
+        /// of its own, so that each peak memory reading is that case's alone.
+        #[arg(long)]
+        case: Option<usize>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Bench::Import { rows, dir, keep } => import(rows, dir, keep),
+        Bench::Kpis {
+            workspace,
+            runs,
+            case: Some(case),
+        } => kpis(&workspace, runs, case),
+        Bench::Kpis {
+            workspace,
+            runs,
+            case: None,
+        } => {
+            let store = Store::open(&workspace)?;
+            let snapshot = store.snapshot()?;
+            for entity in Entity::ALL {
+                println!(
+                    "{:<14} {:>12} rows",
+                    entity.name(),
+                    snapshot.table(entity).rows
+                );
+            }
+            for case in 0..3 {
+                let status = std::process::Command::new(std::env::current_exe()?)
+                    .args(["kpis", "--workspace"])
+                    .arg(&workspace)
+                    .args(["--runs", &runs.to_string(), "--case", &case.to_string()])
+                    .status()?;
+                ensure!(status.success(), "case {case} failed");
+            }
+            Ok(())
+        }
     }
 }
 
@@ -86,6 +136,93 @@ fn write_orders(path: &std::path::Path, rows: u64) -> anyhow::Result<u64> {
     }
     out.flush()?;
     Ok(std::fs::metadata(path)?.len())
+}
+
+fn kpis(workspace: &std::path::Path, runs: usize, case: usize) -> anyhow::Result<()> {
+    use cxkpi_core::kpi::CATALOGUE;
+    use cxkpi_core::period::{Grain, periods};
+    use cxkpi_engine::Request;
+
+    let store = Store::open(workspace)?;
+    let snapshot = store.snapshot()?;
+    let config = store.config().clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let end = runtime
+        .block_on(cxkpi_engine::data_end(&snapshot))?
+        .context("an empty workspace")?;
+    let tz = &config.time_zone;
+    // The month after the last complete one, as `cxkpi report` chooses it.
+    let to = cxkpi_core::period::Grain::Month.floor(
+        end.to_zoned(tz.clone())
+            .date()
+            .checked_add(jiff::Span::new().days(1))?,
+    );
+    let months_back = |n: i64| -> anyhow::Result<_> {
+        Ok(periods(
+            Grain::Month,
+            to.checked_sub(jiff::Span::new().months(n))?,
+            to,
+            tz,
+        ))
+    };
+    let mut business = config.clone();
+    let calendar =
+        cxkpi_core::config::Config::from_toml("[business_hours]\nenabled = true\n")?.business_hours;
+    business.business_hours = calendar.map(|mut c| {
+        c.time_zone = tz.clone();
+        c
+    });
+    let request = |kpis: Vec<&'static str>, months: i64, by: Option<&str>, compare: bool| {
+        anyhow::Ok(Request {
+            kpis: kpis
+                .into_iter()
+                .map(|k| cxkpi_core::kpi::lookup(k).expect("known"))
+                .collect(),
+            periods: months_back(months)?,
+            by: by.map(String::from),
+            filters: Vec::new(),
+            compare,
+        })
+    };
+    let cases = [
+        (
+            "full scorecard, 12 months by month",
+            request(CATALOGUE.iter().map(|k| k.id).collect(), 12, None, true)?,
+            &config,
+        ),
+        (
+            "nps by region by month, 36 months",
+            request(vec!["nps"], 36, Some("region"), false)?,
+            &config,
+        ),
+        (
+            "first_response_time by channel by month, 12 months, business hours",
+            request(vec!["first_response_time"], 12, Some("channel"), false)?,
+            &business,
+        ),
+    ];
+    let (name, request, config) = cases.get(case).context("no such case")?;
+    {
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for _ in 0..runs {
+            let started = Instant::now();
+            rows = runtime
+                .block_on(cxkpi_engine::compute(&snapshot, config, request))?
+                .len();
+            times.push(started.elapsed().as_secs_f64());
+        }
+        let list: Vec<String> = times.iter().map(|t| format!("{t:.3}")).collect();
+        println!(
+            "{name}: {rows} rows; wall {} s (best {:.3} s); peak RSS {:.0} MiB",
+            list.join(", "),
+            times.iter().copied().fold(f64::INFINITY, f64::min),
+            peak_rss_mib().unwrap_or(f64::NAN)
+        );
+    }
+    Ok(())
 }
 
 fn peak_rss_mib() -> Option<f64> {

@@ -27,8 +27,8 @@ use cxkpi_core::period::Period;
 use cxkpi_core::stats::Moments;
 use cxkpi_store::Snapshot;
 use datafusion::common::ScalarValue;
-use datafusion::functions_aggregate::expr_fn::{last_value, max, min};
-use datafusion::logical_expr::{ident, lit};
+use datafusion::functions_aggregate::expr_fn::{max, min};
+use datafusion::logical_expr::{Expr, ident, lit};
 use datafusion::prelude::{SessionContext, cast, coalesce};
 
 use crate::results::Columns;
@@ -298,8 +298,21 @@ async fn gather(
     // The latest NPS or CSAT answer per (customer, cell); NPS wins a tie.
     let csat = config.surveys.get("csat").copied();
     let (csat_min, csat_max) = csat.map_or((1, 5), |s| (s.min, s.max));
+    // The latest answer of a cell is the maximum of one packed key: time * 512 +
+    // (NPS? 256) + score above the scale's minimum, which orders by time with NPS
+    // winning a tie, and carries the score (scales up to 256 points).
+    if csat_max - csat_min > 255 {
+        return Err(crate::EngineError::Config(format!(
+            "the health score reads CSAT scales of up to 256 points, not {csat_min}..{csat_max}"
+        )));
+    }
     let is_nps = ident("survey").eq(lit("nps"));
-    let order = vec![ident("t").sort(true, true), ident("nps").sort(true, true)];
+    let score = ident("score");
+    let low = Expr::Case(datafusion::logical_expr::Case::new(
+        None,
+        vec![(Box::new(is_nps), Box::new(lit(256i64) + score.clone()))],
+        Some(Box::new(score - lit(csat_min))),
+    ));
     let frame = ctx
         .table(Entity::Responses.name())
         .await?
@@ -307,30 +320,29 @@ async fn gather(
         .select(vec![
             ident("customer_id"),
             cell("responded_at").alias("cell"),
-            micros("responded_at").alias("t"),
-            is_nps.alias("nps"),
-            ident("score"),
+            (micros("responded_at") * lit(512i64) + low).alias("key"),
         ])?
         .filter(ident("cell").lt(lit(n_ends)))?
         .aggregate(
             vec![ident("customer_id"), ident("cell")],
-            vec![
-                last_value(ident("t"), order.clone()).alias("t"),
-                last_value(ident("nps"), order.clone()).alias("nps"),
-                last_value(ident("score"), order).alias("score"),
-            ],
+            vec![max(ident("key")).alias("key")],
         )?;
     for batch in frame.collect().await? {
         let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
             if let Some(&i) = index.get(&c.text("customer_id", row)) {
-                let nps = c.bool("nps", row);
-                let score = c.opt_i64("score", row).unwrap_or(0);
-                let answer = (
-                    c.opt_i64("t", row).unwrap_or(i64::MIN),
-                    nps,
-                    satisfaction(nps, score, csat_min, csat_max),
-                );
+                let key = c.opt_i64("key", row).expect("max of a required column");
+                let (t, low) = (key.div_euclid(512), key.rem_euclid(512));
+                let nps = low >= 256;
+                let answer = if nps {
+                    (t, true, satisfaction(true, low - 256, 0, 10))
+                } else {
+                    (
+                        t,
+                        false,
+                        satisfaction(false, low + csat_min, csat_min, csat_max),
+                    )
+                };
                 g.answers.push((i, c.i32("cell", row) as u32, answer));
             }
         }

@@ -114,6 +114,9 @@ pub enum EngineError {
     /// A KPI this version does not compute yet.
     #[error("`{0}` is not computed by this version of the engine yet")]
     NotComputed(&'static str),
+    /// A configuration the computation cannot work with.
+    #[error("configuration: {0}")]
+    Config(String),
     /// Periods that overlap or are not in order.
     #[error("periods must be sorted and must not overlap")]
     Periods,

@@ -78,13 +78,6 @@ impl<'a> Columns<'a> {
         (!column.is_null(row)).then(|| column.value(row))
     }
 
-    /// A boolean cell; null is false.
-    pub fn bool(&self, name: &str, row: usize) -> bool {
-        let column = self.column(name, &DataType::Boolean);
-        let column = column.as_boolean();
-        !column.is_null(row) && column.value(row)
-    }
-
     pub fn u64(&self, name: &str, row: usize) -> u64 {
         let column = self.column(name, &DataType::Int64);
         let column = column.as_primitive::<Int64Type>();
