@@ -18,6 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 mod health;
+mod survival;
 mod views;
 
 /// cxkpi: customer KPIs from your own data, on your own machine.
@@ -113,6 +114,9 @@ enum Command {
     /// Every active customer's health score (weighted components, bands) as of a
     /// date, worst first; `--backtest 90d` checks the score against later churn.
     Health(health::HealthArgs),
+    /// Customer survival (Kaplan-Meier): median lifetime with its interval, restricted
+    /// mean, the curve with Greenwood intervals; `--by` adds the log-rank test.
+    Survival(survival::SurvivalArgs),
     /// VADER sentiment of text, one text per input line (as vaderSentiment 3.3.2 scores
     /// it): neg, neu, pos (rounded to 3 decimals) and compound (4 decimals).
     Sentiment {
@@ -318,6 +322,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Sentiment { input, format } => sentiment(&input, &format),
         Command::Health(args) => health::run(&cli.workspace, args),
+        Command::Survival(args) => survival::run(&cli.workspace, args),
         Command::Compact { format } => {
             let store = Store::open(&cli.workspace)?;
             let report = store.compact()?;

@@ -682,3 +682,55 @@ fn health_lists_scores_and_backtests_them() {
     );
     assert_eq!(json["auc"].as_f64(), Some(0.375));
 }
+
+/// Survival as of 2024-01-31 (UTC), in days. Region a: churned after 1 and 3 days, one
+/// censored at 30; region b: churned after 2 days, one censored at 30; one customer
+/// won after the as-of date is left out.
+#[test]
+fn survival_by_segment_with_log_rank() {
+    let dir = init();
+    let path = dir.path().join("customers.csv");
+    std::fs::write(
+        &path,
+        "customer_id,acquired_at,churned_at,region\nS1,2024-01-01,2024-01-02,a\n\
+         S2,2024-01-01,2024-01-04,a\nS3,2024-01-01,,a\nS4,2024-01-01,2024-01-03,b\n\
+         S5,2024-01-01,,b\nS6,2024-02-10,,b\n",
+    )
+    .unwrap();
+    let output = run(cxkpi(dir.path()).args(["import", "customers", path.to_str().unwrap()]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let survival = |extra: &[&str]| {
+        let mut args = vec![
+            "survival",
+            "--as-of",
+            "2024-01-31",
+            "--unit",
+            "days",
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        let output = run(cxkpi(dir.path()).args(&args));
+        assert!(output.status.success(), "{}", stderr(&output));
+        serde_json::from_str::<serde_json::Value>(&stdout(&output)).unwrap()
+    };
+    // All five: S = 0.8 at 1, 0.6 at 2, 0.4 at 3: median 3. RMST to 30:
+    // 1 + 0.8 + 0.6 + 0.4 * 27 = 13.2.
+    let all = survival(&[]);
+    let s = &all["segments"][0];
+    assert_eq!((s["n"].as_u64(), s["events"].as_u64()), (Some(5), Some(3)));
+    assert_eq!(s["median"].as_f64(), Some(3.0));
+    assert!((s["rmst"].as_f64().unwrap() - 13.2).abs() < 1e-9);
+    assert!((s["table"][1]["survival"].as_f64().unwrap() - 0.6).abs() < 1e-12);
+    assert_eq!(all["logrank"], serde_json::Value::Null);
+
+    // Log-rank, a against b: (O - E) of a = 0.4 - 0.5 + 1/3 at t = 1, 2, 3;
+    // variance 0.24 + 0.25 + 2/9; chi-square (7/30)^2 / 0.712222 = 0.076443.
+    let by = survival(&["--by", "region"]);
+    let chi2 = by["logrank"]["chi2"].as_f64().unwrap();
+    let expected = (7.0f64 / 30.0).powi(2) / (0.24 + 0.25 + 2.0 / 9.0);
+    assert!((chi2 - expected).abs() < 1e-12, "{chi2}");
+    assert_eq!(by["logrank"]["df"].as_u64(), Some(1));
+    assert_eq!(by["segments"][1]["segment"], "b");
+    assert_eq!(by["segments"][1]["n"].as_u64(), Some(2));
+}

@@ -297,25 +297,7 @@ async fn median_lifetimes(
 ) -> Result<BTreeMap<(usize, String), (Option<f64>, u64)>> {
     use cxkpi_core::survival::{kaplan_meier, median};
     const MONTH: f64 = 30.4375 * 86_400_000_000.0;
-    let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
-    let frame = frame.select(vec![
-        segment.unwrap_or(lit("")).alias("segment"),
-        datafusion::prelude::cast(ident("acquired_at"), arrow::datatypes::DataType::Int64)
-            .alias("won"),
-        datafusion::prelude::cast(ident("churned_at"), arrow::datatypes::DataType::Int64)
-            .alias("lost"),
-    ])?;
-    let mut lives: BTreeMap<String, Vec<(i64, Option<i64>)>> = BTreeMap::new();
-    for batch in frame.collect().await? {
-        let c = Columns::new(&batch);
-        for row in 0..batch.num_rows() {
-            let won = c.opt_i64("won", row).expect("acquired_at is required");
-            lives
-                .entry(c.text("segment", row))
-                .or_default()
-                .push((won, c.opt_i64("lost", row)));
-        }
-    }
+    let lives = lives(ctx, snapshot, kpi, request).await?;
     let mut out = BTreeMap::new();
     for (segment, lives) in &lives {
         for (p, period) in periods.iter().enumerate() {
@@ -495,4 +477,35 @@ pub(crate) async fn compute(
         }
     }
     Ok(())
+}
+
+/// Every customer's (acquired_at, churned_at) in microseconds, by segment (the
+/// customer dimension of `request.by`; all in "" without one), filtered by
+/// `request.filters`.
+pub(crate) async fn lives(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    kpi: &KpiDef,
+    request: &Request,
+) -> Result<BTreeMap<String, Vec<(i64, Option<i64>)>>> {
+    let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
+    let frame = frame.select(vec![
+        segment.unwrap_or(lit("")).alias("segment"),
+        datafusion::prelude::cast(ident("acquired_at"), arrow::datatypes::DataType::Int64)
+            .alias("won"),
+        datafusion::prelude::cast(ident("churned_at"), arrow::datatypes::DataType::Int64)
+            .alias("lost"),
+    ])?;
+    let mut lives: BTreeMap<String, Vec<(i64, Option<i64>)>> = BTreeMap::new();
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch);
+        for row in 0..batch.num_rows() {
+            let won = c.opt_i64("won", row).expect("acquired_at is required");
+            lives
+                .entry(c.text("segment", row))
+                .or_default()
+                .push((won, c.opt_i64("lost", row)));
+        }
+    }
+    Ok(lives)
 }

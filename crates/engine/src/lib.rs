@@ -161,6 +161,18 @@ pub fn check_dimension(kpi: &'static KpiDef, dimension: &str, snapshot: &Snapsho
     }
 }
 
+/// Every customer's (acquired_at, churned_at) in microseconds since the epoch, by
+/// segment (`request.by`, a customer dimension; one segment "" without it), filtered
+/// by `request.filters`: the durations behind survival curves.
+pub async fn customer_lives(
+    snapshot: &Snapshot,
+    request: &Request,
+) -> Result<BTreeMap<String, Vec<(i64, Option<i64>)>>> {
+    let ctx = snapshot.context()?;
+    let kpi = cxkpi_core::kpi::lookup("median_lifetime").expect("in the catalogue");
+    customers::lives(&ctx, snapshot, kpi, request).await
+}
+
 /// The latest event instant in the store (orders, responses, tickets, sessions,
 /// activity, customers won), to choose default periods: `None` for an empty store.
 pub async fn data_end(snapshot: &Snapshot) -> Result<Option<jiff::Timestamp>> {
