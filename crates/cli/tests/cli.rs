@@ -19,6 +19,23 @@ fn run(command: &mut Command) -> Output {
     command.stdin(Stdio::null()).output().unwrap()
 }
 
+/// Runs `command` with `input` on its standard input.
+fn run_with_stdin(command: &mut Command, input: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -144,19 +161,10 @@ fn json_summary_exit_codes_and_strict() {
 #[test]
 fn stdin_import_and_export_round_trip_through_parquet_and_ndjson() {
     let ws = init();
-    let mut child = cxkpi(ws.path())
-        .args(["import", "orders", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(orders_csv(0, 500, "r").as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_with_stdin(
+        cxkpi(ws.path()).args(["import", "orders", "-"]),
+        &orders_csv(0, 500, "r"),
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let original = export(ws.path(), "orders");
     assert_eq!(original.lines().count(), 501);
@@ -575,19 +583,10 @@ fn repo_file(relative: &str) -> std::path::PathBuf {
 #[test]
 fn sentiment_scores_each_line_of_stdin_and_files() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = cxkpi(dir.path())
-        .args(["sentiment", "--format", "json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all("The book was good.\r\nPoor direction.\n".as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_with_stdin(
+        cxkpi(dir.path()).args(["sentiment", "--format", "json"]),
+        "The book was good.\r\nPoor direction.\n",
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let rows = json["rows"].as_array().unwrap();
