@@ -5,10 +5,12 @@
 //! - [`validate`]: checking one row against its entity's rules.
 //! - [`business`]: business time inside a business-hours calendar.
 //! - [`benchmark`]: benchmark bands and targets of a value.
+//! - [`clv`]: predictive CLV, BG/NBD and Gamma-Gamma by maximum likelihood.
 //! - [`config`]: the workspace configuration (`cxkpi.toml`), parsed and validated.
 //! - [`estimate`]: a KPI value's statistical shape: value, n, interval, change test.
 //! - [`health`]: the customer health score from facts as of an instant.
 //! - [`kpi`]: the KPI catalogue, one declared definition per KPI.
+//! - [`optimize`]: Nelder-Mead and finite-difference Hessians for the model fits.
 //! - [`period`]: reporting periods in the workspace time zone.
 //! - [`sentiment`]: VADER sentiment, as vaderSentiment 3.3.2 scores text.
 //! - [`survival`]: Kaplan-Meier survival and its median.
@@ -29,11 +31,13 @@
 
 pub mod benchmark;
 pub mod business;
+pub mod clv;
 pub mod config;
 pub mod entity;
 pub mod estimate;
 pub mod health;
 pub mod kpi;
+pub mod optimize;
 pub mod parse;
 pub mod period;
 pub mod sentiment;
