@@ -17,6 +17,7 @@ use cxkpi_store::{
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+mod clv;
 mod health;
 mod survival;
 mod views;
@@ -114,6 +115,9 @@ enum Command {
     /// Every active customer's health score (weighted components, bands) as of a
     /// date, worst first; `--backtest 90d` checks the score against later churn.
     Health(health::HealthArgs),
+    /// Predictive CLV (BG/NBD + Gamma-Gamma): `clv fit`, `clv predict`, `clv customer ID`.
+    #[command(subcommand)]
+    Clv(clv::ClvCommand),
     /// Customer survival (Kaplan-Meier): median lifetime with its interval, restricted
     /// mean, the curve with Greenwood intervals; `--by` adds the log-rank test.
     Survival(survival::SurvivalArgs),
@@ -247,6 +251,18 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            // The reader of our output went away (`cxkpi ... | head`): nothing to report.
+            let broken_pipe = e.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                    || cause
+                        .downcast_ref::<csv::Error>()
+                        .is_some_and(|c| matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("error: {e:#}");
             let usage = e
                 .downcast_ref::<StoreError>()
@@ -323,6 +339,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sentiment { input, format } => sentiment(&input, &format),
         Command::Health(args) => health::run(&cli.workspace, args),
         Command::Survival(args) => survival::run(&cli.workspace, args),
+        Command::Clv(command) => clv::run(&cli.workspace, command),
         Command::Compact { format } => {
             let store = Store::open(&cli.workspace)?;
             let report = store.compact()?;

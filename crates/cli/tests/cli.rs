@@ -733,3 +733,75 @@ fn survival_by_segment_with_log_rank() {
     assert_eq!(by["segments"][1]["segment"], "b");
     assert_eq!(by["segments"][1]["n"].as_u64(), Some(2));
 }
+
+/// `clv fit` end to end on the CDNOW sample imported as orders: the published BG/NBD
+/// and Gamma-Gamma parameters (see crates/core/tests/clv.rs), and customer 1's 1.226
+/// expected purchases in the 39-week holdout from `clv predict`.
+#[test]
+fn clv_fit_and_predict_on_cdnow() {
+    let dir = init();
+    let sample =
+        std::fs::read_to_string(repo_file("crates/core/tests/data/CDNOW_sample.txt")).unwrap();
+    let mut orders = String::from("order_id,customer_id,ordered_at,amount\n");
+    for (i, line) in sample.lines().enumerate() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let d = f[2];
+        orders.push_str(&format!(
+            "O{i},{},{}-{}-{},{}\n",
+            f[1],
+            &d[..4],
+            &d[4..6],
+            &d[6..],
+            f[4]
+        ));
+    }
+    let path = dir.path().join("orders.csv");
+    std::fs::write(&path, orders).unwrap();
+    let output = run(cxkpi(dir.path()).args(["import", "orders", path.to_str().unwrap()]));
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let output = run(cxkpi(dir.path()).args([
+        "clv",
+        "fit",
+        "--calibration-end",
+        "1997-09-30",
+        "--format",
+        "json",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let fit: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let round = |v: &serde_json::Value, digits: i32| {
+        let scale = 10f64.powi(digits);
+        (v.as_f64().unwrap() * scale).round() / scale
+    };
+    let bg = &fit["bgnbd"];
+    assert_eq!(
+        (
+            round(&bg["r"], 3),
+            round(&bg["alpha"], 3),
+            round(&bg["a"], 3),
+            round(&bg["b"], 3)
+        ),
+        (0.243, 4.414, 0.793, 2.426)
+    );
+    assert_eq!(round(&bg["log_likelihood"], 1), -9582.4);
+    let gg = &fit["gamma_gamma"];
+    assert_eq!(
+        (round(&gg["p"], 2), round(&gg["q"], 2), round(&gg["v"], 2)),
+        (6.25, 3.74, 15.44)
+    );
+    assert_eq!(
+        (fit["n_customers"].as_u64(), fit["n_repeat"].as_u64()),
+        (Some(2357), Some(946))
+    );
+
+    let output =
+        run(cxkpi(dir.path()).args(["clv", "predict", "--horizon", "39w", "--format", "json"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let predict: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let rows = predict["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2357);
+    let one = rows.iter().find(|r| r["customer_id"] == "0001").unwrap();
+    assert_eq!(one["frequency"].as_u64(), Some(2));
+    assert_eq!(round(&one["expected_purchases"], 3), 1.226);
+}

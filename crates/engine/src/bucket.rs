@@ -156,6 +156,62 @@ impl ScalarUDFImpl for PeriodBucket {
     }
 }
 
+/// `cx_local_day(ts)`: the day number (days since 1970-01-01) of the instant's local
+/// date in a time zone.
+#[derive(Debug)]
+struct LocalDayUdf {
+    signature: Signature,
+    tz: jiff::tz::TimeZone,
+}
+
+/// A UDF `cx_local_day(ts)` for `tz`.
+pub(crate) fn local_day(tz: &jiff::tz::TimeZone) -> ScalarUDF {
+    ScalarUDF::from(LocalDayUdf {
+        signature: instant_signature(),
+        tz: tz.clone(),
+    })
+}
+
+// Equal when the zones are: the function is the zone's date.
+impl PartialEq for LocalDayUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.tz == other.tz
+    }
+}
+
+impl Eq for LocalDayUdf {}
+
+impl std::hash::Hash for LocalDayUdf {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.tz.iana_name().hash(state);
+    }
+}
+
+impl ScalarUDFImpl for LocalDayUdf {
+    fn name(&self) -> &str {
+        "cx_local_day"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int32)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let epoch = jiff::civil::Date::constant(1970, 1, 1);
+        map_instants(self.name(), args, |t| {
+            let date = jiff::Timestamp::from_microsecond(t)
+                .ok()?
+                .to_zoned(self.tz.clone())
+                .date();
+            Some((date - epoch).get_days())
+        })
+    }
+}
+
 /// The signature of the UDFs here: one UTC microsecond timestamp.
 fn instant_signature() -> Signature {
     let timestamp = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));

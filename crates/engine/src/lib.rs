@@ -173,6 +173,47 @@ pub async fn customer_lives(
     customers::lives(&ctx, snapshot, kpi, request).await
 }
 
+/// Every ordering customer's purchases by local day (days since 1970-01-01 in the
+/// workspace time zone) with the day's total amount, sorted by day: the histories
+/// behind predictive CLV.
+pub async fn purchase_days(
+    snapshot: &Snapshot,
+    config: &Config,
+) -> Result<Vec<(String, Vec<(i32, f64)>)>> {
+    use datafusion::functions_aggregate::expr_fn::sum;
+    let ctx = snapshot.context()?;
+    let day = bucket::local_day(&config.time_zone);
+    let frame = ctx
+        .table(Entity::Orders.name())
+        .await?
+        .select(vec![
+            ident("customer_id"),
+            day.call(vec![ident("ordered_at")]).alias("day"),
+            ident("amount"),
+        ])?
+        .aggregate(
+            vec![ident("customer_id"), ident("day")],
+            vec![sum(ident("amount")).alias("amount")],
+        )?;
+    let mut by_customer: std::collections::HashMap<String, Vec<(i32, f64)>> =
+        std::collections::HashMap::new();
+    for batch in frame.collect().await? {
+        let c = results::Columns::new(&batch);
+        for row in 0..batch.num_rows() {
+            by_customer
+                .entry(c.text("customer_id", row))
+                .or_default()
+                .push((c.i32("day", row), c.opt_f64("amount", row).unwrap_or(0.0)));
+        }
+    }
+    let mut out: Vec<(String, Vec<(i32, f64)>)> = by_customer.into_iter().collect();
+    for (_, days) in &mut out {
+        days.sort_by_key(|(d, _)| *d);
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
 /// The latest event instant in the store (orders, responses, tickets, sessions,
 /// activity, customers won), to choose default periods: `None` for an empty store.
 pub async fn data_end(snapshot: &Snapshot) -> Result<Option<jiff::Timestamp>> {

@@ -1,0 +1,319 @@
+//! `cxkpi clv`: predictive CLV (BG/NBD + Gamma-Gamma) fitted on the store's orders,
+//! saved in the workspace (`models/clv.json`), and applied per customer.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use cxkpi_core::clv::{BgNbd, GammaGamma, Summary, clv, fit_bgnbd, fit_gamma_gamma, summarize};
+use cxkpi_store::{Store, StoreError};
+use serde_json::{Value, json};
+
+/// `cxkpi clv` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum ClvCommand {
+    /// Fit BG/NBD and Gamma-Gamma on every customer's orders up to the calibration end
+    /// and save the model in the workspace.
+    Fit {
+        /// Last day of calibration, inclusive (YYYY-MM-DD; default: the last day with
+        /// an order).
+        #[arg(long)]
+        calibration_end: Option<String>,
+        /// Time unit of the model: days or weeks.
+        #[arg(long, default_value = "weeks", value_parser = ["days", "weeks"])]
+        unit: String,
+        /// Output format.
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+    },
+    /// One row per customer with the saved model: frequency, recency, T, monetary
+    /// value, P(alive), expected purchases and average value over the horizon, and
+    /// discounted CLV.
+    Predict {
+        /// The horizon: weeks (`39w`), days (`90d`) or months (`12m`).
+        #[arg(long, default_value = "12m")]
+        horizon: String,
+        /// Output format.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+    },
+    /// Explain one customer's prediction.
+    Customer {
+        /// The customer id.
+        id: String,
+        /// The horizon, as for `predict`.
+        #[arg(long, default_value = "12m")]
+        horizon: String,
+    },
+}
+
+const MODEL_FILE: &str = "models/clv.json";
+const MONTH_DAYS: f64 = 30.4375;
+
+pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
+    let store = Store::open(workspace)?;
+    let snapshot = store.snapshot()?;
+    let config = store.config();
+    let runtime = crate::runtime()?;
+    let histories = runtime.block_on(cxkpi_engine::purchase_days(&snapshot, config))?;
+    let epoch = jiff::civil::Date::constant(1970, 1, 1);
+    match command {
+        ClvCommand::Fit {
+            calibration_end,
+            unit,
+            format,
+        } => {
+            let end = match calibration_end {
+                Some(text) => {
+                    let date = jiff::civil::Date::strptime("%Y-%m-%d", &text).map_err(|_| {
+                        StoreError::Usage(format!(
+                            "--calibration-end `{text}` is not a date YYYY-MM-DD"
+                        ))
+                    })?;
+                    (date - epoch).get_days()
+                }
+                None => histories
+                    .iter()
+                    .filter_map(|(_, days)| days.last().map(|d| d.0))
+                    .max()
+                    .context("the store has no orders")?,
+            };
+            let unit_days = if unit == "days" { 1.0 } else { 7.0 };
+            let summaries: Vec<Summary> = histories
+                .iter()
+                .filter_map(|(_, days)| summarize(days, end, unit_days))
+                .collect();
+            let started = std::time::Instant::now();
+            let bg = fit_bgnbd(&summaries).context("BG/NBD did not converge")?;
+            let gg = fit_gamma_gamma(&summaries).context("no repeat buyers for Gamma-Gamma")?;
+            let seconds = started.elapsed().as_secs_f64();
+            let calibration_end = epoch
+                .checked_add(jiff::Span::new().days(i64::from(end)))?
+                .to_string();
+            let model = json!({
+                "calibration_end": calibration_end, "unit": unit,
+                "n_customers": summaries.len(),
+                "n_repeat": summaries.iter().filter(|s| s.frequency > 0).count(),
+                "bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b,
+                          "log_likelihood": bg.log_likelihood,
+                          "se": {"r": bg.se[0], "alpha": bg.se[1], "a": bg.se[2], "b": bg.se[3]}},
+                "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v, "log_likelihood": gg.log_likelihood,
+                                "se": {"p": gg.se[0], "q": gg.se[1], "v": gg.se[2]}},
+            });
+            let path = workspace.join(MODEL_FILE);
+            std::fs::create_dir_all(path.parent().expect("has a parent"))?;
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(&tmp, serde_json::to_string_pretty(&model)?)
+                .with_context(|| format!("writing {}", tmp.display()))?;
+            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&model)?);
+            } else {
+                println!(
+                    "Fitted on {} customers ({} repeat buyers), calibration to {calibration_end} inclusive, time in {unit}, in {seconds:.2} s; saved to {}",
+                    model["n_customers"],
+                    model["n_repeat"],
+                    path.display()
+                );
+                println!(
+                    "BG/NBD: r {:.4} (se {:.4}), alpha {:.4} ({:.4}), a {:.4} ({:.4}), b {:.4} ({:.4}); log-likelihood {:.1}",
+                    bg.r,
+                    bg.se[0],
+                    bg.alpha,
+                    bg.se[1],
+                    bg.a,
+                    bg.se[2],
+                    bg.b,
+                    bg.se[3],
+                    bg.log_likelihood
+                );
+                println!(
+                    "Gamma-Gamma: p {:.4}, q {:.4}, v {:.4}; log-likelihood {:.1}",
+                    gg.p, gg.q, gg.v, gg.log_likelihood
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ClvCommand::Predict { horizon, format } => {
+            let model = Model::load(workspace)?;
+            let (t, months) = model.horizon(&horizon)?;
+            let rows = histories.iter().filter_map(|(id, days)| {
+                let s = summarize(days, model.end_day, model.unit_days)?;
+                Some((id, s, model.predict(&s, t, months, config)))
+            });
+            if format == "json" {
+                let rows: Vec<Value> = rows
+                    .map(|(id, s, p)| {
+                        json!({"customer_id": id, "frequency": s.frequency, "recency": s.recency,
+                               "T": s.t, "monetary_value": s.monetary_value, "p_alive": p.0,
+                               "expected_purchases": p.1, "expected_avg_value": p.2, "clv": p.3})
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string(&json!({"horizon": horizon, "rows": rows}))?
+                );
+            } else {
+                let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+                out.write_record([
+                    "customer_id",
+                    "frequency",
+                    "recency",
+                    "T",
+                    "monetary_value",
+                    "p_alive",
+                    "expected_purchases",
+                    "expected_avg_value",
+                    "clv",
+                ])?;
+                for (id, s, p) in rows {
+                    out.write_record([
+                        id.clone(),
+                        s.frequency.to_string(),
+                        s.recency.to_string(),
+                        s.t.to_string(),
+                        s.monetary_value.to_string(),
+                        p.0.to_string(),
+                        p.1.to_string(),
+                        p.2.to_string(),
+                        p.3.to_string(),
+                    ])?;
+                }
+                out.flush()?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ClvCommand::Customer { id, horizon } => {
+            let model = Model::load(workspace)?;
+            let (t, months) = model.horizon(&horizon)?;
+            let Some((_, days)) = histories.iter().find(|(c, _)| *c == id) else {
+                return Err(StoreError::Usage(format!("customer `{id}` has no orders")).into());
+            };
+            let Some(s) = summarize(days, model.end_day, model.unit_days) else {
+                return Err(StoreError::Usage(format!(
+                    "customer `{id}` has no order up to the calibration end"
+                ))
+                .into());
+            };
+            let (p_alive, purchases, value, total) = model.predict(&s, t, months, config);
+            println!(
+                "Customer {id}, as of the calibration end ({} inclusive; time in {}):",
+                model.calibration_end, model.unit
+            );
+            println!(
+                "  {} purchase days in calibration: {} repeat (frequency), the last {:.2} {} after the first (recency), the first {:.2} {} before the end (T)",
+                s.frequency + 1,
+                s.frequency,
+                s.recency,
+                model.unit,
+                s.t,
+                model.unit
+            );
+            println!(
+                "  mean repeat purchase value {:.2} -> expected average value {value:.2} (Gamma-Gamma shrinks it towards the population mean {:.2})",
+                s.monetary_value,
+                model.gg.p * model.gg.v / (model.gg.q - 1.0)
+            );
+            println!(
+                "  P(alive) {p_alive:.3}; expected purchases over {horizon}: {purchases:.3}; discounted CLV {total:.2} {}",
+                config.currency
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The saved model.
+struct Model {
+    bg: BgNbd,
+    gg: GammaGamma,
+    end_day: i32,
+    calibration_end: String,
+    unit: String,
+    unit_days: f64,
+}
+
+impl Model {
+    fn load(workspace: &Path) -> anyhow::Result<Model> {
+        let path = workspace.join(MODEL_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|_| {
+            StoreError::Usage(format!(
+                "no CLV model in {}: run `cxkpi clv fit` first",
+                path.display()
+            ))
+        })?;
+        let v: Value =
+            serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
+        let num = |p: &str| {
+            v.pointer(p)
+                .and_then(Value::as_f64)
+                .with_context(|| format!("{}: missing {p}", path.display()))
+        };
+        let calibration_end = v["calibration_end"]
+            .as_str()
+            .context("calibration_end")?
+            .to_string();
+        let date: jiff::civil::Date = calibration_end.parse()?;
+        let unit = v["unit"].as_str().unwrap_or("weeks").to_string();
+        Ok(Model {
+            bg: BgNbd {
+                r: num("/bgnbd/r")?,
+                alpha: num("/bgnbd/alpha")?,
+                a: num("/bgnbd/a")?,
+                b: num("/bgnbd/b")?,
+                log_likelihood: num("/bgnbd/log_likelihood")?,
+                se: [f64::NAN; 4],
+            },
+            gg: GammaGamma {
+                p: num("/gamma_gamma/p")?,
+                q: num("/gamma_gamma/q")?,
+                v: num("/gamma_gamma/v")?,
+                log_likelihood: num("/gamma_gamma/log_likelihood")?,
+                se: [f64::NAN; 3],
+            },
+            end_day: (date - jiff::civil::Date::constant(1970, 1, 1)).get_days(),
+            calibration_end,
+            unit_days: if unit == "days" { 1.0 } else { 7.0 },
+            unit,
+        })
+    }
+
+    /// The horizon in model time units, and in whole months for the CLV sum.
+    fn horizon(&self, text: &str) -> anyhow::Result<(f64, u32)> {
+        let bad = || StoreError::Usage(format!("--horizon `{text}` is not like 39w, 90d or 12m"));
+        let (number, unit) =
+            text.split_at(text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+        let n: f64 = number.parse().map_err(|_| bad())?;
+        let days = match unit {
+            "d" => n,
+            "w" => 7.0 * n,
+            "m" => MONTH_DAYS * n,
+            _ => return Err(bad().into()),
+        };
+        Ok((days / self.unit_days, (days / MONTH_DAYS).ceil() as u32))
+    }
+
+    /// (P(alive), expected purchases over t, expected average value, discounted CLV).
+    fn predict(
+        &self,
+        s: &Summary,
+        t: f64,
+        months: u32,
+        config: &cxkpi_core::config::Config,
+    ) -> (f64, f64, f64, f64) {
+        (
+            self.bg.p_alive(s),
+            self.bg.expected_purchases(s, t),
+            self.gg.expected_value(s),
+            clv(
+                &self.bg,
+                &self.gg,
+                s,
+                months,
+                MONTH_DAYS / self.unit_days,
+                config.monthly_discount_rate,
+                config.gross_margin,
+            ),
+        )
+    }
+}
