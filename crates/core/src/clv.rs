@@ -100,34 +100,49 @@ pub struct GammaGamma {
     pub se: [f64; 3],
 }
 
-/// Distinct (x, t_x, T) with their counts.
+/// Distinct (x, t_x, T) with their counts, t_x and T as indexes into tables of their
+/// distinct values (histories in days have few), so a likelihood evaluation takes
+/// the logarithms once per distinct value.
 struct Compressed {
-    rows: Vec<(u32, f64, f64, f64)>,
+    /// (x, index of t_x, index of T, count).
+    rows: Vec<(u32, u32, u32, f64)>,
+    recencies: Vec<f64>,
+    ages: Vec<f64>,
     distinct_x: Vec<u32>,
 }
 
 fn compress(customers: &[Summary]) -> Compressed {
-    let mut counts: HashMap<(u32, u64, u64), f64> = HashMap::new();
-    for s in customers {
-        *counts
-            .entry((s.frequency, s.recency.to_bits(), s.t.to_bits()))
-            .or_default() += 1.0;
+    fn index_of(values: &mut Vec<f64>, seen: &mut HashMap<u64, u32>, v: f64) -> u32 {
+        *seen.entry(v.to_bits()).or_insert_with(|| {
+            values.push(v);
+            (values.len() - 1) as u32
+        })
     }
-    let mut rows: Vec<(u32, f64, f64, f64)> = counts
+    let (mut recencies, mut ages) = (Vec::new(), Vec::new());
+    let (mut seen_r, mut seen_a) = (HashMap::new(), HashMap::new());
+    let mut counts: HashMap<(u32, u32, u32), f64> = HashMap::new();
+    for s in customers {
+        let r = index_of(&mut recencies, &mut seen_r, s.recency);
+        let a = index_of(&mut ages, &mut seen_a, s.t);
+        *counts.entry((s.frequency, r, a)).or_default() += 1.0;
+    }
+    let mut rows: Vec<(u32, u32, u32, f64)> = counts
         .into_iter()
-        .map(|((x, tx, t), n)| (x, f64::from_bits(tx), f64::from_bits(t), n))
+        .map(|((x, r, a), n)| (x, r, a, n))
         .collect();
-    rows.sort_by(|a, b| {
-        (a.0, a.1, a.2)
-            .partial_cmp(&(b.0, b.1, b.2))
-            .expect("finite")
-    });
+    rows.sort_by_key(|&(x, r, a, _)| (x, r, a));
     let mut distinct_x: Vec<u32> = rows.iter().map(|r| r.0).collect();
     distinct_x.dedup();
-    Compressed { rows, distinct_x }
+    Compressed {
+        rows,
+        recencies,
+        ages,
+        distinct_x,
+    }
 }
 
-/// The BG/NBD log-likelihood of (r, alpha, a, b) over compressed data.
+/// The BG/NBD log-likelihood of (r, alpha, a, b) over compressed data, summed on
+/// two threads.
 fn bgnbd_log_likelihood(params: [f64; 4], data: &Compressed) -> f64 {
     let [r, alpha, a, b] = params;
     if !(r > 0.0 && alpha > 0.0 && a > 0.0 && b > 0.0) {
@@ -135,29 +150,52 @@ fn bgnbd_log_likelihood(params: [f64; 4], data: &Compressed) -> f64 {
     }
     let max_x = data.distinct_x.last().copied().unwrap_or(0) as usize;
     // Terms that depend on x alone: ln Γ(r+x) - ln Γ(r) + ln Γ(b+x) - ln Γ(b)
-    // - ln Γ(a+b+x) + ln Γ(a+b).
-    let mut by_x = vec![0.0; max_x + 1];
+    // - ln Γ(a+b+x) + ln Γ(a+b) + r ln α, and ln a - ln(b+x-1).
+    let mut by_x = vec![(0.0, 0.0); max_x + 1];
     let (lg_r, lg_b, lg_ab) = (ln_gamma(r), ln_gamma(b), ln_gamma(a + b));
     for &x in &data.distinct_x {
         let xf = f64::from(x);
-        by_x[x as usize] =
-            ln_gamma(r + xf) - lg_r + ln_gamma(b + xf) - lg_b - ln_gamma(a + b + xf) + lg_ab;
-    }
-    let (r_ln_alpha, ln_a) = (r * alpha.ln(), a.ln());
-    let mut sum = 0.0;
-    for &(x, tx, t, n) in &data.rows {
-        let xf = f64::from(x);
-        let first = -(r + xf) * (alpha + t).ln();
-        let ll = if x > 0 {
-            let second = ln_a - (b + xf - 1.0).ln() - (r + xf) * (alpha + tx).ln();
-            let m = first.max(second);
-            m + ((first - m).exp() + (second - m).exp()).ln()
+        let constant = ln_gamma(r + xf) - lg_r + ln_gamma(b + xf) - lg_b - ln_gamma(a + b + xf)
+            + lg_ab
+            + r * alpha.ln();
+        let dropout = if x > 0 {
+            a.ln() - (b + xf - 1.0).ln()
         } else {
-            first
+            0.0
         };
-        sum += n * (by_x[x as usize] + r_ln_alpha + ll);
+        by_x[x as usize] = (constant, dropout);
     }
-    sum
+    let ln_ages: Vec<f64> = data.ages.iter().map(|t| (alpha + t).ln()).collect();
+    let ln_recencies: Vec<f64> = data.recencies.iter().map(|t| (alpha + t).ln()).collect();
+    let sum = |rows: &[(u32, u32, u32, f64)]| -> f64 {
+        let mut sum = 0.0;
+        for &(x, tx, t, n) in rows {
+            let xf = f64::from(x);
+            let (constant, dropout) = by_x[x as usize];
+            let first = -(r + xf) * ln_ages[t as usize];
+            let ll = if x > 0 {
+                let second = dropout - (r + xf) * ln_recencies[tx as usize];
+                let (hi, lo) = if first > second {
+                    (first, second)
+                } else {
+                    (second, first)
+                };
+                hi + (lo - hi).exp().ln_1p()
+            } else {
+                first
+            };
+            sum += n * (constant + ll);
+        }
+        sum
+    };
+    let (left, right) = data.rows.split_at(data.rows.len() / 2);
+    if left.len() < 10_000 {
+        return sum(&data.rows);
+    }
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| sum(right));
+        sum(left) + other.join().unwrap_or(f64::NAN)
+    })
 }
 
 /// Fits BG/NBD by maximum likelihood (Nelder-Mead on the log parameters, from 1);
@@ -246,34 +284,63 @@ impl BgNbd {
     }
 }
 
+/// Repeat buyers for Gamma-Gamma: (x, ln x, m, ln m), sorted by x.
+struct Buyers {
+    rows: Vec<(u32, f64, f64, f64)>,
+    distinct_x: Vec<u32>,
+}
+
 /// The Gamma-Gamma log-likelihood of (p, q, v) over repeat buyers.
-fn gamma_gamma_log_likelihood(params: [f64; 3], buyers: &[(f64, f64)]) -> f64 {
+fn gamma_gamma_log_likelihood(params: [f64; 3], buyers: &Buyers) -> f64 {
     let [p, q, v] = params;
     if !(p > 0.0 && q > 0.0 && v > 0.0) {
         return f64::NEG_INFINITY;
     }
+    let max_x = buyers.distinct_x.last().copied().unwrap_or(0) as usize;
+    // ln Γ(px + q) - ln Γ(px) - ln Γ(q) + q ln v per distinct x.
+    let mut by_x = vec![0.0; max_x + 1];
     let (lg_q, q_ln_v) = (ln_gamma(q), q * v.ln());
-    buyers
-        .iter()
-        .map(|&(x, m)| {
-            let px = p * x;
-            ln_gamma(px + q) - ln_gamma(px) - lg_q + q_ln_v + (px - 1.0) * m.ln() + px * x.ln()
-                - (px + q) * (x * m + v).ln()
-        })
-        .sum()
+    for &x in &buyers.distinct_x {
+        let px = p * f64::from(x);
+        by_x[x as usize] = ln_gamma(px + q) - ln_gamma(px) - lg_q + q_ln_v;
+    }
+    let sum = |rows: &[(u32, f64, f64, f64)]| -> f64 {
+        rows.iter()
+            .map(|&(x, ln_x, m, ln_m)| {
+                let xf = f64::from(x);
+                let px = p * xf;
+                by_x[x as usize] + (px - 1.0) * ln_m + px * ln_x - (px + q) * (xf * m + v).ln()
+            })
+            .sum()
+    };
+    let (left, right) = buyers.rows.split_at(buyers.rows.len() / 2);
+    if left.len() < 10_000 {
+        return sum(&buyers.rows);
+    }
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| sum(right));
+        sum(left) + other.join().unwrap_or(f64::NAN)
+    })
 }
 
 /// Fits Gamma-Gamma on the repeat buyers (frequency > 0, positive mean value);
 /// `None` without any.
 pub fn fit_gamma_gamma(customers: &[Summary]) -> Option<GammaGamma> {
-    let buyers: Vec<(f64, f64)> = customers
+    let mut rows: Vec<(u32, f64, f64, f64)> = customers
         .iter()
         .filter(|s| s.frequency > 0 && s.monetary_value > 0.0)
-        .map(|s| (f64::from(s.frequency), s.monetary_value))
+        .map(|s| {
+            let m = s.monetary_value;
+            (s.frequency, f64::from(s.frequency).ln(), m, m.ln())
+        })
         .collect();
-    if buyers.is_empty() {
+    if rows.is_empty() {
         return None;
     }
+    rows.sort_by_key(|r| r.0);
+    let mut distinct_x: Vec<u32> = rows.iter().map(|r| r.0).collect();
+    distinct_x.dedup();
+    let buyers = Buyers { rows, distinct_x };
     let nll =
         |p: &[f64]| -gamma_gamma_log_likelihood([p[0].exp(), p[1].exp(), p[2].exp()], &buyers);
     let (mut point, mut value) = nelder_mead(&nll, &[0.0; 3], 1.0, 1e-10, 20_000);
