@@ -1,5 +1,6 @@
 //! The cxkpi domain core: what the data is and what it means. No IO, nothing async.
 //!
+//! - [`drivers`]: key drivers (Shapley R²) and NPS change decomposition.
 //! - [`entity`]: the nine importable entities and their columns and rules, as data.
 //! - [`parse`]: the value grammars of the import contract (timestamps, numbers, booleans).
 //! - [`validate`]: checking one row against its entity's rules.
@@ -33,6 +34,7 @@ pub mod benchmark;
 pub mod business;
 pub mod clv;
 pub mod config;
+pub mod drivers;
 pub mod entity;
 pub mod estimate;
 pub mod health;
