@@ -18,6 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 mod clv;
+mod drivers;
 mod health;
 mod survival;
 mod views;
@@ -118,6 +119,9 @@ enum Command {
     /// Predictive CLV (BG/NBD + Gamma-Gamma): `clv fit`, `clv predict`, `clv customer ID`.
     #[command(subcommand)]
     Clv(clv::ClvCommand),
+    /// What drives NPS (Shapley shares of R²) and, with --by, its change split into
+    /// segment mix and rate effects.
+    Drivers(drivers::DriversArgs),
     /// Customer survival (Kaplan-Meier): median lifetime with its interval, restricted
     /// mean, the curve with Greenwood intervals; `--by` adds the log-rank test.
     Survival(survival::SurvivalArgs),
@@ -340,6 +344,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Health(args) => health::run(&cli.workspace, args),
         Command::Survival(args) => survival::run(&cli.workspace, args),
         Command::Clv(command) => clv::run(&cli.workspace, command),
+        Command::Drivers(args) => drivers::run(&cli.workspace, args),
         Command::Compact { format } => {
             let store = Store::open(&cli.workspace)?;
             let report = store.compact()?;

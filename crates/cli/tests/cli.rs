@@ -805,3 +805,61 @@ fn clv_fit_and_predict_on_cdnow() {
     assert_eq!(one["frequency"].as_u64(), Some(2));
     assert_eq!(round(&one["expected_purchases"], 3), 1.226);
 }
+
+/// Drivers of NPS in June 2024 (UTC): six customers answered NPS 10, 9, 3, 8, 2, 6 and
+/// CSAT 5, 5, 2, 4, 1, 3; no other predictor has data, so CSAT alone explains R² =
+/// r² = 0.97515625 (numpy's corrcoef squared). The change against May by region:
+/// May a = C1 10, C2 3 (NPS 0), b = C4 9 (100), overall 33.33; June a = 10, 9, 3
+/// (33.33), b = 8, 2, 6 (-66.67), overall -16.67. Change -50 = mix (0.5 - 2/3) * 0 +
+/// (0.5 - 1/3) * 100 = 16.67 plus rate 0.5 * 33.33 + 0.5 * (-166.67) = -66.67.
+#[test]
+fn drivers_of_nps_and_the_change_by_segment() {
+    let dir = init();
+    let write_import = |entity: &str, text: &str| {
+        let path = dir.path().join(format!("{entity}.csv"));
+        std::fs::write(&path, text).unwrap();
+        let output = run(cxkpi(dir.path()).args(["import", entity, path.to_str().unwrap()]));
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    write_import(
+        "customers",
+        "customer_id,acquired_at,region\nC1,2024-01-01,a\nC2,2024-01-01,a\nC3,2024-01-01,a\n\
+         C4,2024-01-01,b\nC5,2024-01-01,b\nC6,2024-01-01,b\n",
+    );
+    let mut responses = String::from("response_id,customer_id,survey,score,responded_at\n");
+    for (i, (c, nps, csat)) in [
+        ("C1", 10, 5),
+        ("C2", 9, 5),
+        ("C3", 3, 2),
+        ("C4", 8, 4),
+        ("C5", 2, 1),
+        ("C6", 6, 3),
+    ]
+    .iter()
+    .enumerate()
+    {
+        responses.push_str(&format!(
+            "N{i},{c},nps,{nps},2024-06-10\nS{i},{c},csat,{csat},2024-06-11\n"
+        ));
+    }
+    responses.push_str("M1,C1,nps,10,2024-05-10\nM2,C2,nps,3,2024-05-10\nM4,C4,nps,9,2024-05-10\n");
+    write_import("responses", &responses);
+
+    let output = run(cxkpi(dir.path()).args([
+        "drivers", "nps", "--period", "2024-06", "--by", "region", "--format", "json",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        (report["respondents"].as_u64(), report["n"].as_u64()),
+        (Some(6), Some(6))
+    );
+    assert!((report["r2"].as_f64().unwrap() - 0.97515625).abs() < 1e-9);
+    assert_eq!(report["drivers"].as_array().unwrap().len(), 1);
+    assert_eq!(report["drivers"][0]["predictor"], "csat");
+    let change = &report["change"];
+    let close = |v: &serde_json::Value, want: f64| (v.as_f64().unwrap() - want).abs() < 1e-9;
+    assert!(close(&change["total"], -50.0), "{change}");
+    assert!(close(&change["mix"], 50.0 / 3.0));
+    assert!(close(&change["rate"], -200.0 / 3.0));
+}

@@ -17,6 +17,7 @@ mod acquisition;
 mod bucket;
 mod business;
 mod customers;
+mod drivers;
 mod health;
 mod orders;
 mod results;
@@ -40,6 +41,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{Expr, JoinType, ident, lit};
 use datafusion::prelude::SessionContext;
 
+pub use drivers::{DriverRow, PREDICTORS, nps_driver_table};
 pub use health::{CustomerHealth, customer_health};
 pub use segment::NONE_SEGMENT;
 
