@@ -116,7 +116,7 @@ pub fn run(workspace: &Path, args: DriversArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             let segments: Vec<_> = segments.into_iter().collect();
-            nps_change(&segments).map(|(mix, rate, parts)| (previous, mix, rate, parts))
+            nps_change(&segments).map(|c| (previous, c.mix, c.rate, c.segments))
         }
         None => None,
     };

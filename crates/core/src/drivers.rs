@@ -148,14 +148,23 @@ pub fn shapley_r2(names: &[&str], x: &[Vec<f64>], y: &[f64]) -> Option<Drivers> 
 /// and after.
 pub type SegmentCounts = ((u64, u64, u64), (u64, u64, u64));
 
+/// An NPS change split into mix and rate effects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpsChange {
+    /// The effect of segment weights changing (at the first period's NPS).
+    pub mix: f64,
+    /// The effect of segment NPS changing (at the second period's weights).
+    pub rate: f64,
+    /// Per segment: (segment, mix, rate).
+    pub segments: Vec<(String, f64, f64)>,
+}
+
 /// The change of NPS between two periods split exactly into a mix effect (segment
 /// weights changing, at the first period's NPS) and a rate effect (segment NPS
 /// changing, at the second period's weights): change = mix + rate. Per segment:
 /// (mix, rate); segments absent from a period have weight 0 there (and contribute
 /// their rate only where they have answers in both).
-pub fn nps_change(
-    segments: &[(String, SegmentCounts)],
-) -> Option<(f64, f64, Vec<(String, f64, f64)>)> {
+pub fn nps_change(segments: &[(String, SegmentCounts)]) -> Option<NpsChange> {
     let total = |f: fn(&SegmentCounts) -> u64| segments.iter().map(|(_, c)| f(c)).sum::<u64>();
     let (n1, n2) = (total(|c| c.0.2), total(|c| c.1.2));
     if n1 == 0 || n2 == 0 {
@@ -188,7 +197,11 @@ pub fn nps_change(
         rate += r;
         parts.push((name.clone(), m, r));
     }
-    Some((mix, rate, parts))
+    Some(NpsChange {
+        mix,
+        rate,
+        segments: parts,
+    })
 }
 
 #[cfg(test)]
@@ -233,7 +246,11 @@ mod tests {
             ("a".to_string(), ((60, 20, 100), (30, 10, 50))),
             ("b".to_string(), ((10, 30, 100), (75, 25, 150))),
         ];
-        let (mix, rate, parts) = nps_change(&segments).unwrap();
+        let NpsChange {
+            mix,
+            rate,
+            segments: parts,
+        } = nps_change(&segments).unwrap();
         // Before: 100 * (70 - 50) / 200 = 10; after: 100 * (105 - 35) / 200 = 35.
         assert!((mix + rate - 25.0).abs() < 1e-9);
         // Mix: (0.25 - 0.5) * 40 + (0.75 - 0.5) * (-20) = -15; rate: 0.75 * 53.33 = 40.
