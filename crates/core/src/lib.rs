@@ -6,6 +6,7 @@
 //! - [`validate`]: checking one row against its entity's rules.
 //! - [`business`]: business time inside a business-hours calendar.
 //! - [`benchmark`]: benchmark bands and targets of a value.
+//! - [`churn`]: churn risk, regularised logistic regression and its evaluation.
 //! - [`clv`]: predictive CLV, BG/NBD and Gamma-Gamma by maximum likelihood.
 //! - [`config`]: the workspace configuration (`cxkpi.toml`), parsed and validated.
 //! - [`estimate`]: a KPI value's statistical shape: value, n, interval, change test.
@@ -32,6 +33,7 @@
 
 pub mod benchmark;
 pub mod business;
+pub mod churn;
 pub mod clv;
 pub mod config;
 pub mod drivers;

@@ -1,0 +1,233 @@
+//! Churn risk: L2-regularised logistic regression on standardised features, fitted by
+//! Newton's method (iteratively reweighted least squares), with the evaluation a
+//! time-based validation reports: AUC, Brier score and a calibration table.
+//!
+//! Why logistic regression: its probabilities are calibrated by construction, each
+//! factor's contribution to a customer's risk is its coefficient times the customer's
+//! standardised value (so "top factors" are exact, not approximations), a fit on a
+//! million customers and a few dozen features takes a handful of Newton steps, and it
+//! needs no dependency beyond a small linear solve.
+
+/// A fitted model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logistic {
+    /// Feature names, in column order.
+    pub names: Vec<String>,
+    /// Per feature: mean and standard deviation used to standardise it.
+    pub scale: Vec<(f64, f64)>,
+    /// Intercept.
+    pub intercept: f64,
+    /// Coefficients on the standardised features.
+    pub coefficients: Vec<f64>,
+    /// The L2 penalty used.
+    pub l2: f64,
+}
+
+/// Fits `P(y = 1 | x)` on rows `x` (equal length, finite) and labels `y`. `l2` is the
+/// ridge penalty on the standardised coefficients (not on the intercept). `None`
+/// without both classes.
+pub fn fit(names: &[String], x: &[Vec<f64>], y: &[bool], l2: f64) -> Option<Logistic> {
+    let n = x.len();
+    let k = names.len();
+    let positives = y.iter().filter(|v| **v).count();
+    if n == 0 || positives == 0 || positives == n {
+        return None;
+    }
+    let scale: Vec<(f64, f64)> = (0..k)
+        .map(|j| {
+            let mean = x.iter().map(|r| r[j]).sum::<f64>() / n as f64;
+            let var = x.iter().map(|r| (r[j] - mean).powi(2)).sum::<f64>() / n as f64;
+            (mean, if var > 0.0 { var.sqrt() } else { 1.0 })
+        })
+        .collect();
+    let standardised = |r: &Vec<f64>| -> Vec<f64> {
+        r.iter()
+            .zip(&scale)
+            .map(|(v, (m, s))| (v - m) / s)
+            .collect()
+    };
+    let z: Vec<Vec<f64>> = x.iter().map(standardised).collect();
+    // Parameters: intercept first, then coefficients.
+    let base = positives as f64 / n as f64;
+    let mut beta = vec![0.0; k + 1];
+    beta[0] = (base / (1.0 - base)).ln();
+    for _ in 0..50 {
+        let mut gradient = vec![0.0; k + 1];
+        let mut hessian = vec![vec![0.0; k + 1]; k + 1];
+        for (row, &label) in z.iter().zip(y) {
+            let eta = beta[0] + row.iter().zip(&beta[1..]).map(|(a, b)| a * b).sum::<f64>();
+            let p = 1.0 / (1.0 + (-eta).exp());
+            let w = (p * (1.0 - p)).max(1e-12);
+            let residual = f64::from(u8::from(label)) - p;
+            gradient[0] += residual;
+            hessian[0][0] += w;
+            for i in 0..k {
+                gradient[i + 1] += residual * row[i];
+                hessian[0][i + 1] += w * row[i];
+                for j in i..k {
+                    hessian[i + 1][j + 1] += w * row[i] * row[j];
+                }
+            }
+        }
+        for i in 0..=k {
+            for j in 0..i {
+                hessian[i][j] = hessian[j][i];
+            }
+        }
+        for i in 1..=k {
+            gradient[i] -= l2 * beta[i];
+            hessian[i][i] += l2;
+        }
+        let step = crate::optimize::invert(&hessian)?;
+        let delta: Vec<f64> = step
+            .iter()
+            .map(|row| row.iter().zip(&gradient).map(|(a, b)| a * b).sum())
+            .collect();
+        for (b, d) in beta.iter_mut().zip(&delta) {
+            *b += d;
+        }
+        if delta.iter().map(|d| d.abs()).fold(0.0, f64::max) < 1e-8 {
+            break;
+        }
+    }
+    Some(Logistic {
+        names: names.to_vec(),
+        scale,
+        intercept: beta[0],
+        coefficients: beta[1..].to_vec(),
+        l2,
+    })
+}
+
+impl Logistic {
+    /// Each feature's contribution to the log-odds for one row.
+    pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
+        row.iter()
+            .zip(&self.scale)
+            .zip(&self.coefficients)
+            .map(|((v, (m, s)), c)| c * (v - m) / s)
+            .collect()
+    }
+
+    /// The probability of churning for one row.
+    pub fn probability(&self, row: &[f64]) -> f64 {
+        let eta = self.intercept + self.contributions(row).iter().sum::<f64>();
+        1.0 / (1.0 + (-eta).exp())
+    }
+
+    /// The `top` features raising the risk most for one row (positive contributions,
+    /// largest first).
+    pub fn top_factors(&self, row: &[f64], top: usize) -> Vec<(String, f64)> {
+        let mut factors: Vec<(String, f64)> = self
+            .names
+            .iter()
+            .cloned()
+            .zip(self.contributions(row))
+            .filter(|(_, c)| *c > 0.0)
+            .collect();
+        factors.sort_by(|a, b| b.1.total_cmp(&a.1));
+        factors.truncate(top);
+        factors
+    }
+}
+
+/// How well probabilities fit outcomes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Rows.
+    pub n: usize,
+    /// Positive outcomes.
+    pub positives: usize,
+    /// Area under the ROC curve with its 95% interval.
+    pub auc: Option<(f64, crate::stats::Interval)>,
+    /// Mean squared difference between probability and outcome.
+    pub brier: f64,
+    /// Ten bins of equal size by predicted probability: (n, mean predicted, observed
+    /// rate).
+    pub calibration: Vec<(usize, f64, f64)>,
+}
+
+/// Evaluates probabilities against outcomes.
+pub fn evaluate(probabilities: &[f64], outcomes: &[bool]) -> Evaluation {
+    let n = probabilities.len();
+    let (mut pos, mut neg) = (Vec::new(), Vec::new());
+    let mut brier = 0.0;
+    for (&p, &o) in probabilities.iter().zip(outcomes) {
+        if o {
+            pos.push(p);
+        } else {
+            neg.push(p);
+        }
+        brier += (p - f64::from(u8::from(o))).powi(2);
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b]));
+    let bins = 10.min(n);
+    let calibration = (0..bins)
+        .map(|b| {
+            let rows = &order[b * n / bins..(b + 1) * n / bins];
+            let m = rows.len() as f64;
+            let predicted = rows.iter().map(|&i| probabilities[i]).sum::<f64>() / m;
+            let observed = rows.iter().filter(|&&i| outcomes[i]).count() as f64 / m;
+            (rows.len(), predicted, observed)
+        })
+        .collect();
+    Evaluation {
+        n,
+        positives: pos.len(),
+        auc: crate::stats::auc(&pos, &neg),
+        brier: if n > 0 { brier / n as f64 } else { f64::NAN },
+        calibration,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovers_known_coefficients() {
+        // Data from a known model: logit = -1 + 2 x1 - 1 x2 on a grid, with each
+        // outcome's count set to its exact expected share (weights by repetition),
+        // so the maximum likelihood estimate is the generating model.
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for i in 0..21 {
+            for j in 0..21 {
+                let (a, b) = (f64::from(i) / 10.0 - 1.0, f64::from(j) / 10.0 - 1.0);
+                let p = 1.0 / (1.0 + (1.0 - 2.0 * a + b).exp());
+                let ones = (p * 100.0).round() as usize;
+                for r in 0..100 {
+                    x.push(vec![a, b]);
+                    y.push(r < ones);
+                }
+            }
+        }
+        let names = vec!["x1".to_string(), "x2".to_string()];
+        let m = fit(&names, &x, &y, 0.0).unwrap();
+        // Back on the raw scale: coefficient / sd.
+        let raw: Vec<f64> = m
+            .coefficients
+            .iter()
+            .zip(&m.scale)
+            .map(|(c, (_, s))| c / s)
+            .collect();
+        assert!(
+            (raw[0] - 2.0).abs() < 0.02 && (raw[1] + 1.0).abs() < 0.02,
+            "{raw:?}"
+        );
+        assert!((m.probability(&[0.0, 0.0]) - 1.0 / (1.0 + 1f64.exp())).abs() < 0.005);
+        let top = m.top_factors(&[1.0, -1.0], 2);
+        assert_eq!(top[0].0, "x1");
+        assert_eq!(top.len(), 2);
+    }
+
+    #[test]
+    fn evaluation_by_hand() {
+        let e = evaluate(&[0.9, 0.2, 0.6, 0.1], &[true, false, false, false]);
+        // Brier: (0.01 + 0.04 + 0.36 + 0.01) / 4 = 0.105; AUC 1 (0.9 above all).
+        assert!((e.brier - 0.105).abs() < 1e-12);
+        assert_eq!(e.auc.unwrap().0, 1.0);
+        assert_eq!(e.calibration.len(), 4);
+        assert_eq!(e.calibration[3], (1, 0.9, 1.0));
+    }
+}
