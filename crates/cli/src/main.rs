@@ -17,6 +17,7 @@ use cxkpi_store::{
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+mod churn;
 mod clv;
 mod drivers;
 mod health;
@@ -116,6 +117,9 @@ enum Command {
     /// Every active customer's health score (weighted components, bands) as of a
     /// date, worst first; `--backtest 90d` checks the score against later churn.
     Health(health::HealthArgs),
+    /// Churn risk: `churn train`, `churn score`, `churn explain ID`.
+    #[command(subcommand)]
+    Churn(churn::ChurnCommand),
     /// Predictive CLV (BG/NBD + Gamma-Gamma): `clv fit`, `clv predict`, `clv customer ID`.
     #[command(subcommand)]
     Clv(clv::ClvCommand),
@@ -344,6 +348,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Health(args) => health::run(&cli.workspace, args),
         Command::Survival(args) => survival::run(&cli.workspace, args),
         Command::Clv(command) => clv::run(&cli.workspace, command),
+        Command::Churn(command) => churn::run(&cli.workspace, command),
         Command::Drivers(args) => drivers::run(&cli.workspace, args),
         Command::Compact { format } => {
             let store = Store::open(&cli.workspace)?;

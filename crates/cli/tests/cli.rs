@@ -863,3 +863,90 @@ fn drivers_of_nps_and_the_change_by_segment() {
     assert!(close(&change["mix"], 50.0 / 3.0));
     assert!(close(&change["rate"], -200.0 / 3.0));
 }
+
+/// Churn on a synthetic base: 200 customers won 2023-01-01; even ones use the product
+/// every 10 days throughout, odd ones stopped in June 2023. Customers i % 4 == 1 churn
+/// on 2024-02-15, i % 4 == 3 on 2024-05-15. As of 2024-07-01 with a 90-day horizon the
+/// model trains at 2024-04-02 (labels: the i % 4 == 3 churn) and validates by
+/// training at 2024-01-03 (labels: the i % 4 == 1 churn) and testing at 2024-04-02:
+/// every churner tested is inactive and every inactive one churns, so AUC = 1. At
+/// 2024-04-02 the odd customers' last login (2023-05-21, their 15th) is 317 days old.
+#[test]
+fn churn_train_validates_in_time_and_scores() {
+    let dir = init();
+    let write_import = |entity: &str, text: &str| {
+        let path = dir.path().join(format!("{entity}.csv"));
+        std::fs::write(&path, text).unwrap();
+        let output = run(cxkpi(dir.path()).args(["import", entity, path.to_str().unwrap()]));
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    let mut customers = String::from("customer_id,acquired_at,churned_at,plan\n");
+    let mut activity = String::from("event_id,customer_id,occurred_at,event\n");
+    let start = jiff::civil::Date::constant(2023, 1, 1);
+    for i in 0..200 {
+        let churned = match i % 4 {
+            1 => "2024-02-15",
+            3 => "2024-05-15",
+            _ => "",
+        };
+        customers.push_str(&format!(
+            "K{i:03},2023-01-01,{churned},{}\n",
+            ["a", "b"][i % 2]
+        ));
+        let last = if i % 2 == 0 { 54 } else { 15 };
+        for k in 0..last {
+            let day = start.checked_add(jiff::Span::new().days(10 * k)).unwrap();
+            activity.push_str(&format!("E{i}-{k},K{i:03},{day},login\n"));
+        }
+    }
+    write_import("customers", &customers);
+    write_import("activity", &activity);
+    let output = run(cxkpi(dir.path()).args([
+        "churn",
+        "train",
+        "--as-of",
+        "2024-07-01",
+        "--horizon",
+        "90d",
+        "--format",
+        "json",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    // Active at 2024-04-02: all but the 50 who churned in February.
+    assert_eq!(report["train"]["n"].as_u64(), Some(150));
+    assert_eq!(report["train"]["churned"].as_u64(), Some(50));
+    let validation = &report["validation"];
+    assert_eq!(
+        (validation["n"].as_u64(), validation["churned"].as_u64()),
+        (Some(150), Some(50))
+    );
+    assert_eq!(validation["auc"].as_f64(), Some(1.0));
+
+    // Scoring at 2024-04-02: the inactive (odd) customers are the riskiest.
+    let output = run(cxkpi(dir.path()).args([
+        "churn",
+        "score",
+        "--as-of",
+        "2024-04-02",
+        "--top",
+        "50",
+        "--format",
+        "json",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let scores: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let rows = scores["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 50);
+    for row in rows {
+        let id = row["customer_id"].as_str().unwrap();
+        let i: usize = id[1..].parse().unwrap();
+        assert_eq!(i % 4, 3, "{id}");
+    }
+    // Inactivity raises their risk (plan b, which only odd customers have, shares it).
+    let factors = rows[0]["top_factors"].as_array().unwrap();
+    assert!(
+        factors.iter().any(|f| f == "days_since_activity = 317.0"),
+        "{factors:?}"
+    );
+}

@@ -54,29 +54,31 @@ pub fn fit(names: &[String], x: &[Vec<f64>], y: &[bool], l2: f64) -> Option<Logi
     for _ in 0..50 {
         let mut gradient = vec![0.0; k + 1];
         let mut hessian = vec![vec![0.0; k + 1]; k + 1];
+        // The row with a leading 1 for the intercept.
+        let mut xrow = vec![1.0; k + 1];
         for (row, &label) in z.iter().zip(y) {
-            let eta = beta[0] + row.iter().zip(&beta[1..]).map(|(a, b)| a * b).sum::<f64>();
+            xrow[1..].copy_from_slice(row);
+            let eta: f64 = xrow.iter().zip(&beta).map(|(a, b)| a * b).sum();
             let p = 1.0 / (1.0 + (-eta).exp());
             let w = (p * (1.0 - p)).max(1e-12);
             let residual = f64::from(u8::from(label)) - p;
-            gradient[0] += residual;
-            hessian[0][0] += w;
-            for i in 0..k {
-                gradient[i + 1] += residual * row[i];
-                hessian[0][i + 1] += w * row[i];
-                for j in i..k {
-                    hessian[i + 1][j + 1] += w * row[i] * row[j];
+            for (i, xi) in xrow.iter().enumerate() {
+                gradient[i] += residual * xi;
+                for (h, xj) in hessian[i][i..].iter_mut().zip(&xrow[i..]) {
+                    *h += w * xi * xj;
                 }
             }
         }
-        for i in 0..=k {
-            for j in 0..i {
-                hessian[i][j] = hessian[j][i];
+        // Mirror the upper triangle; the ridge penalty spares the intercept.
+        let upper = hessian.clone();
+        for (i, row) in hessian.iter_mut().enumerate() {
+            for (j, v) in row.iter_mut().enumerate().take(i) {
+                *v = upper[j][i];
             }
-        }
-        for i in 1..=k {
-            gradient[i] -= l2 * beta[i];
-            hessian[i][i] += l2;
+            if i > 0 {
+                row[i] += l2;
+                gradient[i] -= l2 * beta[i];
+            }
         }
         let step = crate::optimize::invert(&hessian)?;
         let delta: Vec<f64> = step
@@ -128,6 +130,114 @@ impl Logistic {
         factors.sort_by(|a, b| b.1.total_cmp(&a.1));
         factors.truncate(top);
         factors
+    }
+}
+
+/// One customer's raw features: numbers (missing as `None`) and categories.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawFeatures {
+    /// Numeric features, in the encoder's `numeric` order.
+    pub numeric: Vec<Option<f64>>,
+    /// Categorical features, in the encoder's `categorical` order.
+    pub categorical: Vec<Option<String>>,
+}
+
+/// Turns raw features into model columns: each number as is (a missing one as the
+/// training median) plus a `missing` indicator when the training data had missing
+/// values; each category one-hot over its most frequent training levels (at most
+/// `max_levels`; rarer and unseen values fall in no column, i.e. the baseline).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encoder {
+    /// Numeric feature names, each with the value that stands in for a missing one
+    /// and whether it has a missing indicator.
+    pub numeric: Vec<(String, f64, bool)>,
+    /// Categorical feature names with their levels.
+    pub categorical: Vec<(String, Vec<String>)>,
+}
+
+impl Encoder {
+    /// Learns the encoding from training rows.
+    pub fn learn(
+        numeric_names: &[String],
+        categorical_names: &[String],
+        rows: &[RawFeatures],
+        max_levels: usize,
+    ) -> Encoder {
+        let numeric = numeric_names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let mut known: Vec<f64> = rows.iter().filter_map(|r| r.numeric[i]).collect();
+                known.sort_by(f64::total_cmp);
+                let median = crate::stats::percentile_sorted(&known, 50.0).unwrap_or(0.0);
+                (name.clone(), median, known.len() < rows.len())
+            })
+            .collect();
+        let categorical = categorical_names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let mut counts: std::collections::HashMap<&str, usize> = Default::default();
+                for r in rows {
+                    if let Some(v) = r.categorical[i].as_deref() {
+                        *counts.entry(v).or_default() += 1;
+                    }
+                }
+                let mut levels: Vec<(&str, usize)> = counts.into_iter().collect();
+                levels.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+                // The most frequent level is the baseline (no column), so the columns
+                // are not collinear with the intercept.
+                let levels = levels
+                    .iter()
+                    .skip(1)
+                    .take(max_levels)
+                    .map(|(v, _)| v.to_string())
+                    .collect();
+                (name.clone(), levels)
+            })
+            .collect();
+        Encoder {
+            numeric,
+            categorical,
+        }
+    }
+
+    /// The model column names.
+    pub fn names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for (name, _, indicator) in &self.numeric {
+            names.push(name.clone());
+            if *indicator {
+                names.push(format!("{name} missing"));
+            }
+        }
+        for (name, levels) in &self.categorical {
+            names.extend(levels.iter().map(|l| format!("{name}={l}")));
+        }
+        names
+    }
+
+    /// One row's model columns.
+    pub fn encode(&self, raw: &RawFeatures) -> Vec<f64> {
+        let mut out = Vec::new();
+        for (i, (_, fill, indicator)) in self.numeric.iter().enumerate() {
+            let value = raw.numeric.get(i).copied().flatten();
+            out.push(value.unwrap_or(*fill));
+            if *indicator {
+                out.push(if value.is_none() { 1.0 } else { 0.0 });
+            }
+        }
+        for (i, (_, levels)) in self.categorical.iter().enumerate() {
+            let value = raw.categorical.get(i).cloned().flatten();
+            out.extend(levels.iter().map(|l| {
+                if value.as_deref() == Some(l) {
+                    1.0
+                } else {
+                    0.0
+                }
+            }));
+        }
+        out
     }
 }
 
@@ -219,6 +329,32 @@ mod tests {
         let top = m.top_factors(&[1.0, -1.0], 2);
         assert_eq!(top[0].0, "x1");
         assert_eq!(top.len(), 2);
+    }
+
+    #[test]
+    fn encoder_fills_flags_and_one_hot_encodes() {
+        let raw = |n: Option<f64>, c: Option<&str>| RawFeatures {
+            numeric: vec![n],
+            categorical: vec![c.map(String::from)],
+        };
+        let rows = [
+            raw(Some(1.0), Some("pro")),
+            raw(Some(3.0), Some("basic")),
+            raw(None, Some("basic")),
+            raw(Some(2.0), Some("team")),
+        ];
+        let e = Encoder::learn(&["tenure".into()], &["plan".into()], &rows, 5);
+        // Median of 1, 2, 3 is 2; basic is the most frequent plan (the baseline).
+        assert_eq!(
+            e.names(),
+            ["tenure", "tenure missing", "plan=pro", "plan=team"]
+        );
+        assert_eq!(e.encode(&rows[2]), [2.0, 1.0, 0.0, 0.0]);
+        assert_eq!(
+            e.encode(&raw(Some(5.0), Some("team"))),
+            [5.0, 0.0, 0.0, 1.0]
+        );
+        assert_eq!(e.encode(&raw(Some(5.0), Some("new"))), [5.0, 0.0, 0.0, 0.0]);
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub struct CustomerHealth {
     pub facts: HealthFacts,
     /// The score; `None` without any component.
     pub health: Option<Health>,
+    /// When the customer was won.
+    pub acquired_at: jiff::Timestamp,
     /// When the customer churned, if they have (after the instant, as they were
     /// active at it): what a backtest checks the score against.
     pub churned_at: Option<jiff::Timestamp>,
@@ -120,6 +122,8 @@ pub async fn customer_health(
             segment: customer.segment.clone(),
             facts: *facts,
             health: health.copied(),
+            acquired_at: jiff::Timestamp::from_microsecond(customer.acquired)
+                .unwrap_or(jiff::Timestamp::MIN),
             churned_at: customer
                 .churned
                 .and_then(|t| jiff::Timestamp::from_microsecond(t).ok()),

@@ -16,6 +16,7 @@
 mod acquisition;
 mod bucket;
 mod business;
+mod churn;
 mod customers;
 mod drivers;
 mod health;
@@ -41,6 +42,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{Expr, JoinType, ident, lit};
 use datafusion::prelude::SessionContext;
 
+pub use churn::{CHURN_NUMERIC, ChurnCase, churn_cases};
 pub use drivers::{DriverRow, PREDICTORS, nps_driver_table};
 pub use health::{CustomerHealth, customer_health};
 pub use segment::NONE_SEGMENT;

@@ -1,0 +1,348 @@
+//! `cxkpi churn`: train the churn-risk model on the store as of a date, with a
+//! time-based validation; score the active customers; explain one customer.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use cxkpi_core::churn::{Encoder, Evaluation, Logistic, evaluate, fit};
+use cxkpi_engine::{CHURN_NUMERIC, ChurnCase};
+use cxkpi_store::{Store, StoreError};
+use serde_json::{Value, json};
+
+const MODEL_FILE: &str = "models/churn.json";
+/// The ridge penalty on standardised coefficients.
+const L2: f64 = 1.0;
+/// Levels per category at most.
+const MAX_LEVELS: usize = 12;
+
+/// `cxkpi churn` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum ChurnCommand {
+    /// Train on the customers active at as-of minus the horizon, labelled by whether
+    /// they churned within it; validate by training one horizon earlier and testing on
+    /// this one (AUC, Brier score, calibration); save the model in the workspace.
+    Train {
+        /// Midnight starting this date (default: the end of the last complete month).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// The horizon (`90d`, `12w`, `3mo`).
+        #[arg(long, default_value = "90d")]
+        horizon: String,
+        /// Output format.
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+    },
+    /// Score the customers active at as-of with the saved model, riskiest first.
+    Score {
+        /// Midnight starting this date (default: the end of the last complete month).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Only the N riskiest customers.
+        #[arg(long)]
+        top: Option<usize>,
+        /// Output format.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+    },
+    /// Every factor of one customer's score.
+    Explain {
+        /// The customer id.
+        id: String,
+        /// Midnight starting this date (default: the end of the last complete month).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+}
+
+pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> {
+    let store = Store::open(workspace)?;
+    let snapshot = store.snapshot()?;
+    let config = store.config();
+    let runtime = crate::runtime()?;
+    let tz = &config.time_zone;
+    match command {
+        ChurnCommand::Train {
+            as_of,
+            horizon,
+            format,
+        } => {
+            let at = crate::health::as_of(as_of.as_deref(), &snapshot, config, &runtime)?;
+            let span: jiff::Span = horizon.parse().map_err(|_| {
+                StoreError::Usage(format!(
+                    "--horizon `{horizon}` is not a duration such as 90d"
+                ))
+            })?;
+            let back = |t: jiff::Timestamp| -> anyhow::Result<jiff::Timestamp> {
+                Ok(t.to_zoned(tz.clone()).checked_sub(span)?.timestamp())
+            };
+            let t1 = back(at)?;
+            let t0 = back(t1)?;
+            let (categories, earlier) =
+                runtime.block_on(cxkpi_engine::churn_cases(&snapshot, config, t0))?;
+            let (_, later) = runtime.block_on(cxkpi_engine::churn_cases(&snapshot, config, t1))?;
+            let labels = |cases: &[ChurnCase], until: jiff::Timestamp| -> Vec<bool> {
+                cases
+                    .iter()
+                    .map(|c| c.churned_at.is_some_and(|t| t <= until))
+                    .collect()
+            };
+            let (y0, y1) = (labels(&earlier, t1), labels(&later, at));
+            // Validation: fit one horizon earlier, test on the later customers.
+            let started = std::time::Instant::now();
+            let validation = train(&categories, &earlier, &y0).map(|(encoder, model)| {
+                let p: Vec<f64> = later
+                    .iter()
+                    .map(|c| model.probability(&encoder.encode(&c.features)))
+                    .collect();
+                evaluate(&p, &y1)
+            });
+            let (encoder, model) = train(&categories, &later, &y1)
+                .context("no churn (or no survivors) to learn from in the training window")?;
+            let seconds = started.elapsed().as_secs_f64();
+            let report = json!({
+                "as_of": at.to_string(), "horizon": horizon,
+                "train": {"features_at": t1.to_string(), "n": later.len(),
+                          "churned": y1.iter().filter(|v| **v).count()},
+                "validation": validation.as_ref().map(|v| evaluation_json(v, t0, t1, at)),
+            });
+            let saved = json!({
+                "report": report,
+                "numeric": encoder.numeric.iter().map(|(n, fill, ind)| json!([n, fill, ind])).collect::<Vec<_>>(),
+                "categorical": encoder.categorical.iter().map(|(n, levels)| json!([n, levels])).collect::<Vec<_>>(),
+                "names": model.names, "scale": model.scale, "intercept": model.intercept,
+                "coefficients": model.coefficients, "l2": model.l2,
+            });
+            let path = workspace.join(MODEL_FILE);
+            std::fs::create_dir_all(path.parent().expect("has a parent"))?;
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(&tmp, serde_json::to_string_pretty(&saved)?)?;
+            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "Trained on {} customers active at {t1} ({} churned by {at}); {} features; fits {seconds:.1} s; saved to {}",
+                later.len(),
+                y1.iter().filter(|v| **v).count(),
+                model.names.len(),
+                path.display()
+            );
+            match &validation {
+                Some(v) => print_evaluation(v, t0, t1, at),
+                None => println!("validation: no churn in the earlier window to learn from"),
+            }
+            println!("\nlargest effects (per standard deviation, on the log-odds):");
+            let mut effects: Vec<(&String, f64)> = model
+                .names
+                .iter()
+                .zip(model.coefficients.iter().copied())
+                .collect();
+            effects.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+            for (name, c) in effects.iter().take(10) {
+                println!("  {name:<36} {c:+.3}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ChurnCommand::Score { as_of, top, format } => {
+            let (encoder, model) = load(workspace)?;
+            let at = crate::health::as_of(as_of.as_deref(), &snapshot, config, &runtime)?;
+            let (_, cases) = runtime.block_on(cxkpi_engine::churn_cases(&snapshot, config, at))?;
+            let mut scored: Vec<Scored> = cases
+                .iter()
+                .map(|c| {
+                    let row = encoder.encode(&c.features);
+                    let factors = model
+                        .top_factors(&row, 3)
+                        .into_iter()
+                        .map(|(name, contribution)| {
+                            (factor_label(&model, &row, &name), contribution)
+                        })
+                        .collect();
+                    (c, model.probability(&row), factors)
+                })
+                .collect();
+            scored.sort_by(|a, b| {
+                b.1.total_cmp(&a.1)
+                    .then(a.0.customer_id.cmp(&b.0.customer_id))
+            });
+            if let Some(top) = top {
+                scored.truncate(top);
+            }
+            if format == "json" {
+                let rows: Vec<Value> = scored
+                    .iter()
+                    .map(|(c, p, f)| {
+                        json!({"customer_id": c.customer_id, "probability": p,
+                        "top_factors": f.iter().map(|(n, _)| n).collect::<Vec<_>>()})
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string(&json!({"as_of": at.to_string(), "rows": rows}))?
+                );
+            } else {
+                let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+                out.write_record(["customer_id", "probability", "top_factors"])?;
+                for (c, p, f) in &scored {
+                    let factors: Vec<&str> = f.iter().map(|(n, _)| n.as_str()).collect();
+                    out.write_record([
+                        c.customer_id.as_str(),
+                        &p.to_string(),
+                        &factors.join("; "),
+                    ])?;
+                }
+                out.flush()?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ChurnCommand::Explain { id, as_of } => {
+            let (encoder, model) = load(workspace)?;
+            let at = crate::health::as_of(as_of.as_deref(), &snapshot, config, &runtime)?;
+            let (_, cases) = runtime.block_on(cxkpi_engine::churn_cases(&snapshot, config, at))?;
+            let Some(case) = cases.iter().find(|c| c.customer_id == id) else {
+                return Err(
+                    StoreError::Usage(format!("customer `{id}` is not active at {at}")).into(),
+                );
+            };
+            let row = encoder.encode(&case.features);
+            println!(
+                "Customer {id} at {at}: churn probability {:.3}",
+                model.probability(&row)
+            );
+            let mut parts: Vec<(&String, f64, f64)> = model
+                .names
+                .iter()
+                .zip(&row)
+                .zip(model.contributions(&row))
+                .map(|((n, v), c)| (n, *v, c))
+                .collect();
+            parts.sort_by(|a, b| b.2.abs().total_cmp(&a.2.abs()));
+            println!("{:<36} {:>12} {:>14}", "factor", "value", "log-odds");
+            for (name, value, c) in parts.iter().filter(|p| p.2 != 0.0) {
+                println!("{name:<36} {value:>12.2} {c:>+14.3}");
+            }
+            println!("{:<36} {:>12} {:>+14.3}", "(baseline)", "", model.intercept);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// A scored customer: the case, its probability and its top factors.
+type Scored<'a> = (&'a ChurnCase, f64, Vec<(String, f64)>);
+
+/// A factor as a person reads it: `plan=basic` or `not plan=pro` for categories and
+/// flags, `days_since_activity = 41.5` for numbers.
+fn factor_label(model: &Logistic, row: &[f64], name: &str) -> String {
+    let value = model
+        .names
+        .iter()
+        .position(|n| n == name)
+        .map_or(f64::NAN, |i| row[i]);
+    if name.contains('=') || name.ends_with(" missing") {
+        if value == 0.0 {
+            format!("not {name}")
+        } else {
+            name.to_string()
+        }
+    } else {
+        format!("{name} = {value:.1}")
+    }
+}
+
+fn train(categories: &[String], cases: &[ChurnCase], y: &[bool]) -> Option<(Encoder, Logistic)> {
+    let numeric: Vec<String> = CHURN_NUMERIC.iter().map(|s| s.to_string()).collect();
+    let raw: Vec<_> = cases.iter().map(|c| c.features.clone()).collect();
+    let encoder = Encoder::learn(&numeric, categories, &raw, MAX_LEVELS);
+    let x: Vec<Vec<f64>> = raw.iter().map(|r| encoder.encode(r)).collect();
+    let model = fit(&encoder.names(), &x, y, L2)?;
+    Some((encoder, model))
+}
+
+fn evaluation_json(
+    v: &Evaluation,
+    t0: jiff::Timestamp,
+    t1: jiff::Timestamp,
+    at: jiff::Timestamp,
+) -> Value {
+    json!({
+        "trained_at": t0.to_string(), "tested_at": t1.to_string(), "outcomes_until": at.to_string(),
+        "n": v.n, "churned": v.positives,
+        "auc": v.auc.map(|a| a.0), "auc_ci_low": v.auc.map(|a| a.1.low), "auc_ci_high": v.auc.map(|a| a.1.high),
+        "brier": v.brier,
+        "calibration": v.calibration.iter().map(|(n, p, o)| json!({"n": n, "predicted": p, "observed": o})).collect::<Vec<_>>(),
+    })
+}
+
+fn print_evaluation(v: &Evaluation, t0: jiff::Timestamp, t1: jiff::Timestamp, at: jiff::Timestamp) {
+    println!(
+        "validation: trained at {t0}, tested on the {} customers active at {t1} ({} churned by {at})",
+        v.n, v.positives
+    );
+    if let Some((auc, ci)) = v.auc {
+        println!(
+            "  AUC {auc:.3} (95% {:.3} .. {:.3}); Brier {:.4}",
+            ci.low, ci.high, v.brier
+        );
+    }
+    println!("  calibration (tenths by predicted risk): predicted -> observed");
+    for (n, p, o) in &v.calibration {
+        println!("    n {n:>8}  {:>6.1}% -> {:>6.1}%", 100.0 * p, 100.0 * o);
+    }
+}
+
+fn load(workspace: &Path) -> anyhow::Result<(Encoder, Logistic)> {
+    let path = workspace.join(MODEL_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        StoreError::Usage(format!(
+            "no churn model in {}: run `cxkpi churn train` first",
+            path.display()
+        ))
+    })?;
+    let v: Value =
+        serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
+    let bad = || anyhow::anyhow!("{}: not a churn model", path.display());
+    let strings = |v: &Value| -> Option<Vec<String>> {
+        v.as_array()?
+            .iter()
+            .map(|s| s.as_str().map(String::from))
+            .collect()
+    };
+    let floats =
+        |v: &Value| -> Option<Vec<f64>> { v.as_array()?.iter().map(Value::as_f64).collect() };
+    let numeric = v["numeric"]
+        .as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|e| Some((e[0].as_str()?.to_string(), e[1].as_f64()?, e[2].as_bool()?)))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(bad)?;
+    let categorical = v["categorical"]
+        .as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|e| Some((e[0].as_str()?.to_string(), strings(&e[1])?)))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(bad)?;
+    let scale = v["scale"]
+        .as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|e| Some((e[0].as_f64()?, e[1].as_f64()?)))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(bad)?;
+    Ok((
+        Encoder {
+            numeric,
+            categorical,
+        },
+        Logistic {
+            names: strings(&v["names"]).ok_or_else(bad)?,
+            scale,
+            intercept: v["intercept"].as_f64().ok_or_else(bad)?,
+            coefficients: floats(&v["coefficients"]).ok_or_else(bad)?,
+            l2: v["l2"].as_f64().unwrap_or(L2),
+        },
+    ))
+}
