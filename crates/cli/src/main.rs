@@ -22,6 +22,7 @@ mod clv;
 mod drivers;
 mod health;
 mod survival;
+mod themes;
 mod views;
 
 /// cxkpi: customer KPIs from your own data, on your own machine.
@@ -129,6 +130,9 @@ enum Command {
     /// Customer survival (Kaplan-Meier): median lifetime with its interval, restricted
     /// mean, the curve with Greenwood intervals; `--by` adds the log-rank test.
     Survival(survival::SurvivalArgs),
+    /// What negative comments are about: their most frequent and most distinctive
+    /// words and two-word phrases against positive comments, by segment.
+    Themes(themes::ThemesArgs),
     /// VADER sentiment of text, one text per input line (as vaderSentiment 3.3.2 scores
     /// it): neg, neu, pos (rounded to 3 decimals) and compound (4 decimals).
     Sentiment {
@@ -347,6 +351,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sentiment { input, format } => sentiment(&input, &format),
         Command::Health(args) => health::run(&cli.workspace, args),
         Command::Survival(args) => survival::run(&cli.workspace, args),
+        Command::Themes(args) => themes::run(&cli.workspace, args),
         Command::Clv(command) => clv::run(&cli.workspace, command),
         Command::Churn(command) => churn::run(&cli.workspace, command),
         Command::Drivers(args) => drivers::run(&cli.workspace, args),

@@ -950,3 +950,62 @@ fn churn_train_validates_in_time_and_scores() {
         "{factors:?}"
     );
 }
+
+/// Themes in June 2024: two negative comments mention the price (VADER compound
+/// -0.4585 for "Price went up again, not happy."), one positive praises support
+/// (0.7644); "price" is the most frequent and most distinctive negative term.
+#[test]
+fn themes_of_negative_comments() {
+    let dir = init();
+    let path = dir.path().join("responses.csv");
+    std::fs::write(
+        &path,
+        "response_id,customer_id,survey,score,responded_at,touchpoint,comment\n\
+         R1,C1,nps,2,2024-06-03,relationship,\"Price went up again, not happy.\"\n\
+         R2,C2,nps,3,2024-06-04,relationship,\"Price went up again, not happy.\"\n\
+         R3,C3,nps,10,2024-06-05,relationship,\"Support answered within minutes, fantastic!\"\n\
+         R4,C4,nps,9,2024-05-05,relationship,\"Price went up again, not happy.\"\n",
+    )
+    .unwrap();
+    let output = run(cxkpi(dir.path()).args(["import", "responses", path.to_str().unwrap()]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run(cxkpi(dir.path()).args([
+        "themes",
+        "--period",
+        "2024-06",
+        "--by",
+        "touchpoint",
+        "--format",
+        "json",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let row = &json["rows"][0];
+    assert_eq!(row["segment"], "relationship");
+    // May's comment is outside the period.
+    assert_eq!(
+        (
+            row["negative_comments"].as_u64(),
+            row["positive_comments"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    // Terms of "price went up again, not happy" ("up" and "again" are stop words):
+    // price, went, not, happy, "price went", "went not", "not happy", each in both
+    // negative comments.
+    let frequent: Vec<&str> = row["frequent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["term"].as_str().unwrap())
+        .collect();
+    assert!(frequent.contains(&"price"), "{frequent:?}");
+    assert!(
+        row["frequent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["negative"] == 2)
+    );
+    assert!(!frequent.contains(&"support"));
+}

@@ -16,6 +16,7 @@
 //! - [`period`]: reporting periods in the workspace time zone.
 //! - [`sentiment`]: VADER sentiment, as vaderSentiment 3.3.2 scores text.
 //! - [`survival`]: Kaplan-Meier survival and its median.
+//! - [`themes`]: frequent and distinctive words and phrases of negative feedback.
 //! - [`stats`]: intervals, tests of change, Benjamini-Hochberg, percentiles.
 //!
 //! ```
@@ -47,4 +48,5 @@ pub mod period;
 pub mod sentiment;
 pub mod stats;
 pub mod survival;
+pub mod themes;
 pub mod validate;

@@ -46,6 +46,7 @@ pub use churn::{CHURN_NUMERIC, ChurnCase, churn_cases};
 pub use drivers::{DriverRow, PREDICTORS, nps_driver_table};
 pub use health::{CustomerHealth, customer_health};
 pub use segment::NONE_SEGMENT;
+pub use sentiment::scored_comments;
 
 /// What to compute.
 #[derive(Debug, Clone)]

@@ -138,3 +138,39 @@ impl ScalarUDFImpl for SentimentUdf {
         Ok(ColumnarValue::Array(Arc::new(out)))
     }
 }
+
+/// The non-empty comments answered in `period` with their VADER compound score, by
+/// segment (`request.by`; "" without one) and filtered by `request.filters`.
+pub async fn scored_comments(
+    snapshot: &Snapshot,
+    request: &Request,
+    period: &Period,
+) -> Result<Vec<(String, String, f64)>> {
+    let ctx = snapshot.context()?;
+    let kpi = cxkpi_core::kpi::lookup("sentiment").expect("in the catalogue");
+    let (frame, segment) = prepare(&ctx, snapshot, kpi, Entity::Responses, request).await?;
+    let bucket = bucket::period_bucket(std::slice::from_ref(period));
+    let frame = frame
+        .filter(
+            ident("comment")
+                .is_not_null()
+                .and(bucket.call(vec![ident("responded_at")]).is_not_null()),
+        )?
+        .select(vec![
+            segment.unwrap_or(lit("")).alias("segment"),
+            cast(ident("comment"), DataType::Utf8).alias("comment"),
+        ])?;
+    let vader = vader();
+    let mut out = Vec::new();
+    for batch in frame.collect().await? {
+        let c = Columns::new(&batch);
+        for row in 0..batch.num_rows() {
+            let Some(text) = c.text_opt("comment", row).filter(|t| !t.trim().is_empty()) else {
+                continue;
+            };
+            let compound = vader.polarity_scores(&text).compound;
+            out.push((c.text("segment", row), text, compound));
+        }
+    }
+    Ok(out)
+}
