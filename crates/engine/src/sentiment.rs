@@ -1,7 +1,8 @@
 //! The `sentiment` KPI: VADER scores of survey comments.
 //!
-//! One scan of `responses`: `cx_sentiment(comment)` scores each non-empty comment
-//! with the core's VADER (null for an empty or white-space comment), and DataFusion
+//! One scan of `responses`: each non-empty comment's VADER score, stored on import
+//! (`comment_sentiment`; `cx_sentiment(comment)` scores comments stored without one),
+//! and DataFusion
 //! counts positive and negative comments and the compound's mean per period and
 //! segment. Net sentiment has the shape of NPS (positive less negative shares), so it
 //! gets the NPS interval and test.
@@ -20,7 +21,8 @@ use cxkpi_store::Snapshot;
 use datafusion::common::exec_err;
 use datafusion::functions_aggregate::expr_fn::{avg, count};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, ident, lit,
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ident, lit,
 };
 use datafusion::prelude::{SessionContext, cast};
 
@@ -50,9 +52,19 @@ pub(crate) async fn compute(
         .select(vec![
             bucket.call(vec![ident("responded_at")]).alias("period"),
             segment.unwrap_or(lit("")).alias("segment"),
-            score
-                .call(vec![cast(ident("comment"), DataType::Utf8)])
-                .alias("compound"),
+            // The score stored on import; comments of parts written before scoring
+            // on import existed are scored here.
+            Expr::Case(datafusion::logical_expr::Case::new(
+                None,
+                vec![(
+                    Box::new(ident("comment_sentiment").is_not_null()),
+                    Box::new(ident("comment_sentiment")),
+                )],
+                Some(Box::new(
+                    score.call(vec![cast(ident("comment"), DataType::Utf8)]),
+                )),
+            ))
+            .alias("compound"),
         ])?
         .filter(
             ident("period")

@@ -109,6 +109,8 @@ const MAX_CONTRACT_COLUMNS: usize = 16;
 enum Target {
     Contract(usize),
     Dimension(usize),
+    /// A column the store derives itself (`comment_sentiment`): its values are ignored.
+    Ignored,
     /// A column that cannot be stored (no name, a reserved name); the index is into
     /// `Importer::invalid_reasons`. A whole CSV or Parquet input with one is refused;
     /// an NDJSON line that has a value for it is rejected.
@@ -224,6 +226,9 @@ impl Importer<'_> {
             } else {
                 match self.entity.column_index(key) {
                     Some(c) => Target::Contract(c),
+                    None if crate::schema::derived_columns(self.entity).contains(&key.as_str()) => {
+                        Target::Ignored
+                    }
                     None => match self.dimensions.iter().position(|d| d == key) {
                         Some(d) => Target::Dimension(d),
                         None => {
@@ -333,7 +338,7 @@ impl Importer<'_> {
                     Target::Contract(c) => cells[c] = cell,
                     Target::Dimension(d) => dims[d] = cell,
                     Target::Invalid(r) if cell.is_some() => invalid = Some(r),
-                    Target::Invalid(_) => {}
+                    Target::Invalid(_) | Target::Ignored => {}
                 }
             }
             if let Some(r) = invalid {

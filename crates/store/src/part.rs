@@ -93,6 +93,9 @@ pub(crate) struct BatchBuilder {
     entity: Entity,
     schema: SchemaRef,
     columns: Vec<ColumnBuilder>,
+    /// The derived columns' builders (responses: the comment's sentiment) and the
+    /// contract column each is computed from.
+    derived: Vec<(usize, Float64Builder)>,
     dimensions: Vec<StringBuilder>,
     hashes: UInt64Builder,
     len: usize,
@@ -107,6 +110,15 @@ impl BatchBuilder {
                 .columns()
                 .iter()
                 .map(|c| ColumnBuilder::new(c.ty))
+                .collect(),
+            derived: schema::derived_columns(entity)
+                .iter()
+                .map(|_| {
+                    let comment = entity
+                        .column_index("comment")
+                        .expect("responses have comments");
+                    (comment, Float64Builder::new())
+                })
                 .collect(),
             dimensions: dimensions.iter().map(|_| StringBuilder::new()).collect(),
             hashes: UInt64Builder::new(),
@@ -129,6 +141,11 @@ impl BatchBuilder {
         for ((builder, value), cell) in self.columns.iter_mut().zip(values).zip(cells) {
             builder.append(*value, *cell);
         }
+        for (source, builder) in &mut self.derived {
+            // The only derived column: VADER's compound score of the comment.
+            let text = cells[*source].filter(|t| !t.trim().is_empty());
+            builder.append_option(text.map(|t| cxkpi_core::sentiment::polarity(t).compound));
+        }
         for (builder, cell) in self.dimensions.iter_mut().zip(dims) {
             builder.append_option(*cell);
         }
@@ -140,6 +157,11 @@ impl BatchBuilder {
     pub fn finish(&mut self) -> Result<RecordBatch> {
         let mut arrays: Vec<ArrayRef> =
             self.columns.iter_mut().map(ColumnBuilder::finish).collect();
+        arrays.extend(
+            self.derived
+                .iter_mut()
+                .map(|(_, b)| Arc::new(b.finish()) as ArrayRef),
+        );
         arrays.extend(
             self.dimensions
                 .iter_mut()

@@ -1,7 +1,8 @@
 //! Arrow schemas of the stored tables.
 //!
 //! A stored table has the contract columns of its entity (in the contract's order), then
-//! its dimension columns (text), then the hidden row hash. Every column is nullable, so
+//! the columns the store derives on import ([`derived_columns`]), then its dimension
+//! columns (text), then the hidden row hash. Every column is nullable, so
 //! that parts written with different dimension sets read as one table.
 
 use std::sync::Arc;
@@ -15,6 +16,19 @@ pub const ROW_HASH: &str = "_cxkpi_hash";
 
 /// The time zone of every stored timestamp.
 pub const UTC: &str = "UTC";
+
+/// The VADER compound score of a response's comment, computed on import (null without
+/// a comment or for one of white space only).
+pub const COMMENT_SENTIMENT: &str = "comment_sentiment";
+
+/// Columns the store computes from a row on import, stored after the contract
+/// columns; an input column of the same name is ignored.
+pub fn derived_columns(entity: Entity) -> &'static [&'static str] {
+    match entity {
+        Entity::Responses => &[COMMENT_SENTIMENT],
+        _ => &[],
+    }
+}
 
 /// The Arrow type a contract column is stored as.
 pub fn data_type(ty: ColumnType) -> DataType {
@@ -45,6 +59,11 @@ fn visible_fields(entity: Entity, dimensions: &[String]) -> Vec<Field> {
         .columns()
         .iter()
         .map(|c| Field::new(c.name, data_type(c.ty), true))
+        .chain(
+            derived_columns(entity)
+                .iter()
+                .map(|d| Field::new(*d, DataType::Float64, true)),
+        )
         .chain(
             dimensions
                 .iter()

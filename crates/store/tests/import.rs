@@ -464,3 +464,44 @@ fn a_line_of_bad_utf8_rejects_only_that_line() {
     assert!(rejects[0].4.starts_with("not valid JSON"), "{rejects:?}");
     assert_eq!(summary.new, 2);
 }
+
+/// Comments are scored on import (VADER compound, as vaderSentiment 3.3.2 gives it:
+/// "The book was good." 0.4404, "Poor direction." -0.4767); no comment or white space
+/// only leaves the score empty; an input column of the same name is ignored, so an
+/// export imports back unchanged.
+#[test]
+fn comments_are_scored_on_import() {
+    let ws = common::workspace("UTC");
+    let file = ws.file(
+        "responses.csv",
+        "response_id,customer_id,survey,score,responded_at,comment,comment_sentiment\n\
+         R1,C1,nps,9,2024-03-01,The book was good.,-1\n\
+         R2,C1,nps,2,2024-03-02,Poor direction.,\n\
+         R3,C2,nps,7,2024-03-03,\"  \",0.5\n\
+         R4,C2,nps,7,2024-03-04,,\n",
+    );
+    let summary = ws.import(Entity::Responses, &[&file]);
+    assert_eq!((summary.new, summary.rejected), (4, 0));
+    let exported = ws.export(Entity::Responses);
+    let lines: Vec<&str> = exported.lines().collect();
+    assert_eq!(
+        lines[0],
+        "response_id,customer_id,survey,score,responded_at,touchpoint,comment,comment_sentiment"
+    );
+    assert!(
+        lines[1].ends_with(",The book was good.,0.4404"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].ends_with(",Poor direction.,-0.4767"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[3].ends_with(",  ,"), "{}", lines[3]);
+    assert!(lines[4].ends_with(",,"), "{}", lines[4]);
+    // Importing the export again changes nothing.
+    let again = ws.file("again.csv", &exported);
+    let summary = ws.import(Entity::Responses, &[&again]);
+    assert_eq!((summary.new, summary.unchanged), (0, 4));
+}
