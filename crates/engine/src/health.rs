@@ -267,36 +267,53 @@ async fn gather(
     let cell = |time: &str| grid.call(vec![ident(time)]);
     let micros = |time: &str| cast(ident(time), arrow::datatypes::DataType::Int64);
 
-    // Latest event per (customer, grid cell) of activity and orders.
+    // Latest event per (customer, grid cell) of activity and orders: the rows stream
+    // through a table of customers x cells here (a DataFusion group by the string id
+    // took twice as long), keyed by the customer index found with the borrowed id.
+    let cells = ends.len();
     for (entity, time, out) in [
         (Entity::Activity, "occurred_at", &mut g.activity),
         (Entity::Orders, "ordered_at", &mut g.purchases),
     ] {
+        use arrow::array::AsArray;
+        use futures::StreamExt;
         let mut frame = ctx.table(entity.name()).await?;
         if entity == Entity::Activity {
             frame = frame.filter(ident("kind").eq(lit("usage")))?;
         }
-        let frame = frame
+        let mut stream = frame
             .select(vec![
-                ident("customer_id"),
+                cast(ident("customer_id"), arrow::datatypes::DataType::Utf8).alias("customer_id"),
                 cell(time).alias("cell"),
                 micros(time).alias("t"),
             ])?
             .filter(ident("cell").lt(lit(n_ends)))?
-            .aggregate(
-                vec![ident("customer_id"), ident("cell")],
-                vec![max(ident("t")).alias("t")],
-            )?;
-        for batch in frame.collect().await? {
-            let c = Columns::new(&batch);
+            .execute_stream()
+            .await?;
+        let mut latest = vec![i64::MIN; g.customers.len() * cells];
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            let ids = batch.column(0).as_string::<i32>();
+            let cell = batch
+                .column(1)
+                .as_primitive::<arrow::datatypes::Int32Type>();
+            let t = batch
+                .column(2)
+                .as_primitive::<arrow::datatypes::Int64Type>();
             for row in 0..batch.num_rows() {
-                if let Some(&i) = index.get(&c.text("customer_id", row)) {
-                    let t = c.opt_i64("t", row).expect("max of a required column");
-                    out.push((i, c.i32("cell", row) as u32, t));
+                if let Some(&i) = index.get(ids.value(row)) {
+                    let slot = &mut latest[i as usize * cells + cell.value(row) as usize];
+                    *slot = (*slot).max(t.value(row));
                 }
             }
         }
-        out.sort_unstable();
+        for (i, row) in latest.chunks(cells).enumerate() {
+            for (k, &t) in row.iter().enumerate() {
+                if t != i64::MIN {
+                    out.push((i as u32, k as u32, t));
+                }
+            }
+        }
     }
 
     // The latest NPS or CSAT answer per (customer, cell); NPS wins a tie.
