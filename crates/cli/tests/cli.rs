@@ -19,6 +19,15 @@ fn run(command: &mut Command) -> Output {
     command.stdin(Stdio::null()).output().unwrap()
 }
 
+/// Writes `text` as `ENTITY.csv` in the workspace and imports it; every row must be
+/// stored.
+fn import_csv(workspace: &Path, entity: &str, text: &str) {
+    let path = workspace.join(format!("{entity}.csv"));
+    std::fs::write(&path, text).unwrap();
+    let output = run(cxkpi(workspace).args(["import", entity, path.to_str().unwrap()]));
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
 /// Runs `command` with `input` on its standard input.
 fn run_with_stdin(command: &mut Command, input: &str) -> Output {
     let mut child = command
@@ -815,12 +824,7 @@ fn clv_fit_and_predict_on_cdnow() {
 #[test]
 fn drivers_of_nps_and_the_change_by_segment() {
     let dir = init();
-    let write_import = |entity: &str, text: &str| {
-        let path = dir.path().join(format!("{entity}.csv"));
-        std::fs::write(&path, text).unwrap();
-        let output = run(cxkpi(dir.path()).args(["import", entity, path.to_str().unwrap()]));
-        assert!(output.status.success(), "{}", stderr(&output));
-    };
+    let write_import = |entity: &str, text: &str| import_csv(dir.path(), entity, text);
     write_import(
         "customers",
         "customer_id,acquired_at,region\nC1,2024-01-01,a\nC2,2024-01-01,a\nC3,2024-01-01,a\n\
@@ -874,12 +878,7 @@ fn drivers_of_nps_and_the_change_by_segment() {
 #[test]
 fn churn_train_validates_in_time_and_scores() {
     let dir = init();
-    let write_import = |entity: &str, text: &str| {
-        let path = dir.path().join(format!("{entity}.csv"));
-        std::fs::write(&path, text).unwrap();
-        let output = run(cxkpi(dir.path()).args(["import", entity, path.to_str().unwrap()]));
-        assert!(output.status.success(), "{}", stderr(&output));
-    };
+    let write_import = |entity: &str, text: &str| import_csv(dir.path(), entity, text);
     let mut customers = String::from("customer_id,acquired_at,churned_at,plan\n");
     let mut activity = String::from("event_id,customer_id,occurred_at,event\n");
     let start = jiff::civil::Date::constant(2023, 1, 1);

@@ -207,16 +207,7 @@ pub fn fit_bgnbd(customers: &[Summary]) -> Option<BgNbd> {
     let data = compress(customers);
     let nll =
         |p: &[f64]| -bgnbd_log_likelihood([p[0].exp(), p[1].exp(), p[2].exp(), p[3].exp()], &data);
-    let (mut point, mut value) = nelder_mead(&nll, &[0.0; 4], 1.0, 1e-10, 20_000);
-    // A restart from the optimum guards against a collapsed simplex.
-    let (p2, v2) = nelder_mead(&nll, &point, 0.1, 1e-12, 20_000);
-    if v2 <= value {
-        (point, value) = (p2, v2);
-    }
-    if !value.is_finite() {
-        return None;
-    }
-    let params: Vec<f64> = point.iter().map(|v| v.exp()).collect();
+    let (params, value) = minimise_on_log_scale(&nll, 4)?;
     let raw_nll = |p: &[f64]| -bgnbd_log_likelihood([p[0], p[1], p[2], p[3]], &data);
     let se = standard_errors::<4>(&raw_nll, &params);
     Some(BgNbd {
@@ -227,6 +218,20 @@ pub fn fit_bgnbd(customers: &[Summary]) -> Option<BgNbd> {
         log_likelihood: -value,
         se,
     })
+}
+
+/// Minimises a negative log-likelihood of log parameters from all parameters 1,
+/// with a restart from the optimum (against a collapsed simplex); the parameters
+/// (exponentiated) and the minimum, `None` when it is not finite.
+fn minimise_on_log_scale(nll: &dyn Fn(&[f64]) -> f64, dims: usize) -> Option<(Vec<f64>, f64)> {
+    let (mut point, mut value) = nelder_mead(nll, &vec![0.0; dims], 1.0, 1e-10, 20_000);
+    let (p2, v2) = nelder_mead(nll, &point, 0.1, 1e-12, 20_000);
+    if v2 <= value {
+        (point, value) = (p2, v2);
+    }
+    value
+        .is_finite()
+        .then(|| (point.iter().map(|v| v.exp()).collect(), value))
 }
 
 fn standard_errors<const N: usize>(nll: &dyn Fn(&[f64]) -> f64, at: &[f64]) -> [f64; N] {
@@ -343,15 +348,7 @@ pub fn fit_gamma_gamma(customers: &[Summary]) -> Option<GammaGamma> {
     let buyers = Buyers { rows, distinct_x };
     let nll =
         |p: &[f64]| -gamma_gamma_log_likelihood([p[0].exp(), p[1].exp(), p[2].exp()], &buyers);
-    let (mut point, mut value) = nelder_mead(&nll, &[0.0; 3], 1.0, 1e-10, 20_000);
-    let (p2, v2) = nelder_mead(&nll, &point, 0.1, 1e-12, 20_000);
-    if v2 <= value {
-        (point, value) = (p2, v2);
-    }
-    if !value.is_finite() {
-        return None;
-    }
-    let params: Vec<f64> = point.iter().map(|v| v.exp()).collect();
+    let (params, value) = minimise_on_log_scale(&nll, 3)?;
     let raw_nll = |p: &[f64]| -gamma_gamma_log_likelihood([p[0], p[1], p[2]], &buyers);
     Some(GammaGamma {
         p: params[0],

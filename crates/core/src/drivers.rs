@@ -42,27 +42,10 @@ fn r2(cov: &[Vec<f64>], subset: &[usize]) -> f64 {
             row
         })
         .collect();
-    let m = subset.len();
-    for col in 0..m {
-        let Some(pivot) = (col..m).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
-        else {
-            return f64::NAN;
-        };
-        if a[pivot][col].abs() < 1e-12 {
-            return f64::NAN;
-        }
-        a.swap(col, pivot);
-        let pivot_row = a[col].clone();
-        for (r, row) in a.iter_mut().enumerate() {
-            if r != col {
-                let f = row[col] / pivot_row[col];
-                for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
-                    *x -= f * p;
-                }
-            }
-        }
-    }
-    let explained: f64 = (0..m).map(|i| cov[subset[i]][k] * a[i][m] / a[i][i]).sum();
+    let Some(beta) = crate::optimize::solve(&mut a) else {
+        return f64::NAN;
+    };
+    let explained: f64 = subset.iter().zip(&beta).map(|(&i, b)| cov[i][k] * b).sum();
     explained / cov[k][k]
 }
 

@@ -165,34 +165,11 @@ pub fn log_rank(groups: &[Vec<(f64, bool)>]) -> Option<(f64, usize, f64)> {
             row
         })
         .collect();
-    let x = solve(&mut a)?;
+    let x = crate::optimize::solve(&mut a)?;
     let chi2: f64 = (0..m).map(|g| observed_minus_expected[g] * x[g]).sum();
     let dist = statrs::distribution::ChiSquared::new(m as f64).ok()?;
     use statrs::distribution::ContinuousCDF;
     Some((chi2, m, dist.sf(chi2)))
-}
-
-/// Gaussian elimination with partial pivoting on an augmented matrix; `None` when
-/// singular.
-fn solve(a: &mut [Vec<f64>]) -> Option<Vec<f64>> {
-    let m = a.len();
-    for col in 0..m {
-        let pivot = (col..m).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[pivot][col].abs() < 1e-12 {
-            return None;
-        }
-        a.swap(col, pivot);
-        let pivot_row = a[col].clone();
-        for (r, row) in a.iter_mut().enumerate() {
-            if r != col {
-                let f = row[col] / pivot_row[col];
-                for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
-                    *x -= f * p;
-                }
-            }
-        }
-    }
-    Some((0..m).map(|i| a[i][m] / a[i][i]).collect())
 }
 
 #[cfg(test)]
