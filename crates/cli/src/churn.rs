@@ -10,7 +10,8 @@ use cxkpi_engine::{CHURN_NUMERIC, ChurnCase};
 use cxkpi_store::{Store, StoreError};
 use serde_json::{Value, json};
 
-const MODEL_FILE: &str = "models/churn.json";
+/// The name the model is saved under (`models/churn.json`).
+const MODEL: &str = "churn";
 /// The ridge penalty on standardised coefficients.
 const L2: f64 = 1.0;
 /// Levels per category at most.
@@ -67,7 +68,7 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
             horizon,
             format,
         } => {
-            let at = crate::health::as_of(as_of.as_deref(), &snapshot, config, &runtime)?;
+            let at = crate::views::as_of(as_of.as_deref(), &snapshot, config, &runtime)?;
             let span: jiff::Span = horizon.parse().map_err(|_| {
                 StoreError::Usage(format!(
                     "--horizon `{horizon}` is not a duration such as 90d"
@@ -78,9 +79,11 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
             };
             let t1 = back(at)?;
             let t0 = back(t1)?;
-            let (categories, earlier) =
-                runtime.block_on(cxkpi_engine::churn_cases(&snapshot, config, t0))?;
-            let (_, later) = runtime.block_on(cxkpi_engine::churn_cases(&snapshot, config, t1))?;
+            let attributes = runtime.block_on(cxkpi_engine::customer_attributes(&snapshot))?;
+            let cases = |t| cxkpi_engine::churn_cases(&snapshot, config, &attributes, t);
+            let earlier = runtime.block_on(cases(t0))?;
+            let later = runtime.block_on(cases(t1))?;
+            let categories = &attributes.names;
             let labels = |cases: &[ChurnCase], until: jiff::Timestamp| -> Vec<bool> {
                 cases
                     .iter()
@@ -90,14 +93,14 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
             let (y0, y1) = (labels(&earlier, t1), labels(&later, at));
             // Validation: fit one horizon earlier, test on the later customers.
             let started = std::time::Instant::now();
-            let validation = train(&categories, &earlier, &y0).map(|(encoder, model)| {
+            let validation = train(categories, &earlier, &y0).map(|(encoder, model)| {
                 let p: Vec<f64> = later
                     .iter()
                     .map(|c| model.probability(&encoder.encode(&c.features)))
                     .collect();
                 evaluate(&p, &y1)
             });
-            let (encoder, model) = train(&categories, &later, &y1)
+            let (encoder, model) = train(categories, &later, &y1)
                 .context("no churn (or no survivors) to learn from in the training window")?;
             let seconds = started.elapsed().as_secs_f64();
             let report = json!({
@@ -113,11 +116,7 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
                 "names": model.names, "scale": model.scale, "intercept": model.intercept,
                 "coefficients": model.coefficients, "l2": model.l2,
             });
-            let path = workspace.join(MODEL_FILE);
-            std::fs::create_dir_all(path.parent().expect("has a parent"))?;
-            let tmp = path.with_extension("json.tmp");
-            std::fs::write(&tmp, serde_json::to_string_pretty(&saved)?)?;
-            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+            let path = store.save_model(MODEL, &serde_json::to_string_pretty(&saved)?)?;
             if format == "json" {
                 println!("{}", serde_json::to_string_pretty(&report)?);
                 return Ok(ExitCode::SUCCESS);
@@ -146,9 +145,7 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
             Ok(ExitCode::SUCCESS)
         }
         ChurnCommand::Score { as_of, top, format } => {
-            let (encoder, model) = load(workspace)?;
-            let at = crate::health::as_of(as_of.as_deref(), &snapshot, config, &runtime)?;
-            let (_, cases) = runtime.block_on(cxkpi_engine::churn_cases(&snapshot, config, at))?;
+            let (encoder, model, at, cases) = scoring(&store, as_of.as_deref(), &runtime)?;
             let mut scored: Vec<Scored> = cases
                 .iter()
                 .map(|c| {
@@ -198,9 +195,7 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
             Ok(ExitCode::SUCCESS)
         }
         ChurnCommand::Explain { id, as_of } => {
-            let (encoder, model) = load(workspace)?;
-            let at = crate::health::as_of(as_of.as_deref(), &snapshot, config, &runtime)?;
-            let (_, cases) = runtime.block_on(cxkpi_engine::churn_cases(&snapshot, config, at))?;
+            let (encoder, model, at, cases) = scoring(&store, as_of.as_deref(), &runtime)?;
             let Some(case) = cases.iter().find(|c| c.customer_id == id) else {
                 return Err(
                     StoreError::Usage(format!("customer `{id}` is not active at {at}")).into(),
@@ -251,6 +246,26 @@ fn factor_label(model: &Logistic, row: &[f64], name: &str) -> String {
     }
 }
 
+/// The saved model, the instant of `--as-of` and the customers active at it with their
+/// features: what `score` and `explain` start from.
+fn scoring(
+    store: &Store,
+    as_of: Option<&str>,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<(Encoder, Logistic, jiff::Timestamp, Vec<ChurnCase>)> {
+    let (encoder, model) = load(store)?;
+    let (snapshot, config) = (store.snapshot()?, store.config());
+    let at = crate::views::as_of(as_of, &snapshot, config, runtime)?;
+    let attributes = runtime.block_on(cxkpi_engine::customer_attributes(&snapshot))?;
+    let cases = runtime.block_on(cxkpi_engine::churn_cases(
+        &snapshot,
+        config,
+        &attributes,
+        at,
+    ))?;
+    Ok((encoder, model, at, cases))
+}
+
 fn train(categories: &[String], cases: &[ChurnCase], y: &[bool]) -> Option<(Encoder, Logistic)> {
     let numeric: Vec<String> = CHURN_NUMERIC.iter().map(|s| s.to_string()).collect();
     let raw: Vec<_> = cases.iter().map(|c| c.features.clone()).collect();
@@ -292,13 +307,9 @@ fn print_evaluation(v: &Evaluation, t0: jiff::Timestamp, t1: jiff::Timestamp, at
     }
 }
 
-fn load(workspace: &Path) -> anyhow::Result<(Encoder, Logistic)> {
-    let path = workspace.join(MODEL_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|_| {
-        StoreError::Usage(format!(
-            "no churn model in {}: run `cxkpi churn train` first",
-            path.display()
-        ))
+fn load(store: &Store) -> anyhow::Result<(Encoder, Logistic)> {
+    let (text, path) = store.load_model(MODEL)?.ok_or_else(|| {
+        StoreError::Usage("no churn model in the workspace: run `cxkpi churn train` first".into())
     })?;
     let v: Value =
         serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;

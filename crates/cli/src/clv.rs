@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use cxkpi_core::clv::{BgNbd, GammaGamma, Summary, clv, fit_bgnbd, fit_gamma_gamma, summarize};
+use cxkpi_core::period::MONTH_DAYS;
 use cxkpi_store::{Store, StoreError};
 use serde_json::{Value, json};
 
@@ -47,8 +48,8 @@ pub enum ClvCommand {
     },
 }
 
-const MODEL_FILE: &str = "models/clv.json";
-const MONTH_DAYS: f64 = 30.4375;
+/// The name the model is saved under (`models/clv.json`).
+const MODEL: &str = "clv";
 
 pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
     let store = Store::open(workspace)?;
@@ -64,14 +65,7 @@ pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
             format,
         } => {
             let end = match calibration_end {
-                Some(text) => {
-                    let date = jiff::civil::Date::strptime("%Y-%m-%d", &text).map_err(|_| {
-                        StoreError::Usage(format!(
-                            "--calibration-end `{text}` is not a date YYYY-MM-DD"
-                        ))
-                    })?;
-                    (date - epoch).get_days()
-                }
+                Some(text) => (crate::views::date(&text, "--calibration-end")? - epoch).get_days(),
                 None => histories
                     .iter()
                     .filter_map(|(_, days)| days.last().map(|d| d.0))
@@ -100,12 +94,7 @@ pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
                 "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v, "log_likelihood": gg.log_likelihood,
                                 "se": {"p": gg.se[0], "q": gg.se[1], "v": gg.se[2]}},
             });
-            let path = workspace.join(MODEL_FILE);
-            std::fs::create_dir_all(path.parent().expect("has a parent"))?;
-            let tmp = path.with_extension("json.tmp");
-            std::fs::write(&tmp, serde_json::to_string_pretty(&model)?)
-                .with_context(|| format!("writing {}", tmp.display()))?;
-            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+            let path = store.save_model(MODEL, &serde_json::to_string_pretty(&model)?)?;
             if format == "json" {
                 println!("{}", serde_json::to_string_pretty(&model)?);
             } else {
@@ -135,7 +124,7 @@ pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ClvCommand::Predict { horizon, format } => {
-            let model = Model::load(workspace)?;
+            let model = Model::load(&store)?;
             let (t, months) = model.horizon(&horizon)?;
             let rows = histories.iter().filter_map(|(id, days)| {
                 let s = summarize(days, model.end_day, model.unit_days)?;
@@ -184,7 +173,7 @@ pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ClvCommand::Customer { id, horizon } => {
-            let model = Model::load(workspace)?;
+            let model = Model::load(&store)?;
             let (t, months) = model.horizon(&horizon)?;
             let Some((_, days)) = histories.iter().find(|(c, _)| *c == id) else {
                 return Err(StoreError::Usage(format!("customer `{id}` has no orders")).into());
@@ -234,13 +223,9 @@ struct Model {
 }
 
 impl Model {
-    fn load(workspace: &Path) -> anyhow::Result<Model> {
-        let path = workspace.join(MODEL_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|_| {
-            StoreError::Usage(format!(
-                "no CLV model in {}: run `cxkpi clv fit` first",
-                path.display()
-            ))
+    fn load(store: &Store) -> anyhow::Result<Model> {
+        let (text, path) = store.load_model(MODEL)?.ok_or_else(|| {
+            StoreError::Usage("no CLV model in the workspace: run `cxkpi clv fit` first".into())
         })?;
         let v: Value =
             serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;

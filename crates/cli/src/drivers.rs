@@ -53,10 +53,7 @@ pub fn run(workspace: &Path, args: DriversArgs) -> anyhow::Result<ExitCode> {
         return Err(StoreError::Usage("drivers take one period (no --grain)".into()).into());
     };
     let nps = cxkpi_core::kpi::lookup("nps").expect("in the catalogue");
-    if let Some(by) = &args.by {
-        cxkpi_engine::check_dimension(nps, by, &snapshot)
-            .map_err(|e| StoreError::Usage(e.to_string()))?;
-    }
+    crate::views::check_by(nps, args.by.as_deref(), &snapshot)?;
 
     let table = runtime.block_on(cxkpi_engine::nps_driver_table(&snapshot, period))?;
     let respondents = table.len();

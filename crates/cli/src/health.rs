@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use cxkpi_core::health::{COMPONENTS, HealthBand};
 use cxkpi_core::stats;
-use cxkpi_engine::{CustomerHealth, Request};
+use cxkpi_engine::CustomerHealth;
 use cxkpi_store::{Store, StoreError};
 use serde_json::json;
 
@@ -41,19 +41,9 @@ pub fn run(workspace: &Path, args: HealthArgs) -> anyhow::Result<ExitCode> {
     let config = store.config();
     let tz = &config.time_zone;
     let runtime = crate::runtime()?;
-    let at = as_of(args.as_of.as_deref(), &snapshot, config, &runtime)?;
+    let at = crate::views::as_of(args.as_of.as_deref(), &snapshot, config, &runtime)?;
     let kpi = cxkpi_core::kpi::lookup("health_score").expect("in the catalogue");
-    if let Some(by) = &args.slice.by {
-        cxkpi_engine::check_dimension(kpi, by, &snapshot)
-            .map_err(|e| StoreError::Usage(e.to_string()))?;
-    }
-    let request = Request {
-        kpis: vec![kpi],
-        periods: Vec::new(),
-        by: args.slice.by.clone(),
-        filters: args.slice.filters()?,
-        compare: false,
-    };
+    let request = args.slice.request(kpi, &snapshot)?;
     let mut customers = runtime.block_on(cxkpi_engine::customer_health(
         &snapshot, config, &request, at,
     ))?;
@@ -161,29 +151,6 @@ fn print(
         }
     }
     Ok(())
-}
-
-/// The instant of `--as-of DATE` (midnight starting it in the workspace time zone),
-/// or by default the end of the data's last complete month.
-pub fn as_of(
-    text: Option<&str>,
-    snapshot: &cxkpi_store::Snapshot,
-    config: &cxkpi_core::config::Config,
-    runtime: &tokio::runtime::Runtime,
-) -> anyhow::Result<jiff::Timestamp> {
-    Ok(match text {
-        Some(text) => jiff::civil::Date::strptime("%Y-%m-%d", text)
-            .map_err(|_| StoreError::Usage(format!("--as-of `{text}` is not a date YYYY-MM-DD")))?
-            .to_zoned(config.time_zone.clone())?
-            .timestamp(),
-        None => {
-            let end = runtime.block_on(cxkpi_engine::data_end(snapshot))?;
-            match crate::views::last_complete_months(end, 1, config).first() {
-                Some(month) => month.end,
-                None => anyhow::bail!("the store has no data"),
-            }
-        }
-    })
 }
 
 /// AUC of (100 - score) for churn within the horizon, and churn by band.

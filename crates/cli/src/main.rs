@@ -420,16 +420,10 @@ fn kpi_view(workspace: &Path, args: KpiArgs) -> anyhow::Result<ExitCode> {
         .into());
     };
     let kpi = cxkpi_core::kpi::lookup(id).map_err(|e| StoreError::Usage(e.to_string()))?;
-    if !cxkpi_engine::computes(kpi) {
-        anyhow::bail!("`{id}` is not computed by this version of cxkpi yet");
-    }
     let store = Store::open(workspace)?;
     let snapshot = store.snapshot()?;
     let config = store.config();
-    if let Some(by) = &args.slice.by {
-        cxkpi_engine::check_dimension(kpi, by, &snapshot)
-            .map_err(|e| StoreError::Usage(e.to_string()))?;
-    }
+    views::check_by(kpi, args.slice.by.as_deref(), &snapshot)?;
     let runtime = runtime()?;
     let end = runtime.block_on(cxkpi_engine::data_end(&snapshot))?;
     let periods = args
@@ -503,12 +497,7 @@ fn scorecard(
     let mut left_out = Vec::new();
     let mut kpis = Vec::new();
     for kpi in cxkpi_core::kpi::CATALOGUE {
-        if !cxkpi_engine::computes(kpi) {
-            left_out.push((
-                kpi.id.to_string(),
-                "not computed by this version yet".to_string(),
-            ));
-        } else if dimensions
+        if dimensions
             .iter()
             .any(|d| cxkpi_engine::check_dimension(kpi, d, snapshot).is_err())
         {

@@ -5,9 +5,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use cxkpi_core::survival::{kaplan_meier, log_rank, median, median_interval, restricted_mean};
-use cxkpi_engine::Request;
-use cxkpi_store::{Store, StoreError};
+use cxkpi_core::period::{DAY_MICROS, MONTH_DAYS};
+use cxkpi_core::survival::{
+    kaplan_meier, lifetimes_at, log_rank, median, median_interval, restricted_mean,
+};
+use cxkpi_store::Store;
 use serde_json::json;
 
 /// Arguments of `cxkpi survival`.
@@ -18,12 +20,9 @@ pub struct SurvivalArgs {
     /// the data's last complete month).
     #[arg(long)]
     as_of: Option<String>,
-    /// Segment by a customer dimension (adds the log-rank test between segments).
-    #[arg(long)]
-    by: Option<String>,
-    /// Keep only customers with DIM=VALUE (repeatable).
-    #[arg(long = "where", value_name = "DIM=VALUE")]
-    filters: Vec<String>,
+    /// Segments (customer dimensions; `--by` adds the log-rank test between them).
+    #[command(flatten)]
+    slice: crate::views::SliceArgs,
     /// Unit of durations: days, weeks or months (30.4375 days).
     #[arg(long, default_value = "months", value_parser = ["days", "weeks", "months"])]
     unit: String,
@@ -37,44 +36,21 @@ pub fn run(workspace: &Path, args: SurvivalArgs) -> anyhow::Result<ExitCode> {
     let snapshot = store.snapshot()?;
     let config = store.config();
     let runtime = crate::runtime()?;
-    let at = crate::health::as_of(args.as_of.as_deref(), &snapshot, config, &runtime)?;
+    let at = crate::views::as_of(args.as_of.as_deref(), &snapshot, config, &runtime)?;
     let kpi = cxkpi_core::kpi::lookup("median_lifetime").expect("in the catalogue");
-    if let Some(by) = &args.by {
-        cxkpi_engine::check_dimension(kpi, by, &snapshot)
-            .map_err(|e| StoreError::Usage(e.to_string()))?;
-    }
-    let slice = crate::views::SliceArgs {
-        by: args.by.clone(),
-        filters: args.filters.clone(),
-    };
-    let request = Request {
-        kpis: vec![kpi],
-        periods: Vec::new(),
-        by: args.by.clone(),
-        filters: slice.filters()?,
-        compare: false,
-    };
+    let request = args.slice.request(kpi, &snapshot)?;
     let lives = runtime.block_on(cxkpi_engine::customer_lives(&snapshot, &request))?;
-    let unit = match args.unit.as_str() {
-        "days" => 86_400_000_000.0,
-        "weeks" => 7.0 * 86_400_000_000.0,
-        _ => 30.4375 * 86_400_000_000.0,
-    };
+    let unit = DAY_MICROS
+        * match args.unit.as_str() {
+            "days" => 1.0,
+            "weeks" => 7.0,
+            _ => MONTH_DAYS,
+        };
     let end = at.as_microsecond();
     // Churned before the instant is an event; the others are censored at it.
     let groups: Vec<(&String, Vec<(f64, bool)>)> = lives
         .iter()
-        .map(|(segment, lives)| {
-            let observations = lives
-                .iter()
-                .filter(|(won, _)| *won < end)
-                .map(|(won, lost)| match lost {
-                    Some(lost) if *lost < end => ((lost - won) as f64 / unit, true),
-                    _ => ((end - won) as f64 / unit, false),
-                })
-                .collect::<Vec<_>>();
-            (segment, observations)
-        })
+        .map(|(segment, lives)| (segment, lifetimes_at(lives, end, unit)))
         .filter(|(_, o)| !o.is_empty())
         .collect();
     // One horizon for every segment's restricted mean, so they compare: the shortest
@@ -98,7 +74,7 @@ pub fn run(workspace: &Path, args: SurvivalArgs) -> anyhow::Result<ExitCode> {
             })
             .collect();
         segments.push(json!({
-            "segment": args.by.as_ref().map(|_| segment),
+            "segment": args.slice.by.as_ref().map(|_| segment),
             "n": n, "events": events,
             "median": median(&steps), "median_ci_low": low, "median_ci_high": high,
             "rmst": restricted_mean(&steps, tau), "rmst_tau": tau,
@@ -107,6 +83,7 @@ pub fn run(workspace: &Path, args: SurvivalArgs) -> anyhow::Result<ExitCode> {
     }
     let groups: Vec<Vec<(f64, bool)>> = groups.into_iter().map(|(_, o)| o).collect();
     let logrank = args
+        .slice
         .by
         .as_ref()
         .and_then(|_| log_rank(&groups))

@@ -4,10 +4,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use cxkpi_core::sentiment::{Polarity, SentimentClass};
+use cxkpi_core::sentiment::SentimentClass;
 use cxkpi_core::themes::compare;
-use cxkpi_engine::Request;
-use cxkpi_store::{Store, StoreError};
+use cxkpi_store::Store;
 use serde_json::json;
 
 use crate::views::{PeriodArgs, SliceArgs};
@@ -33,30 +32,11 @@ pub fn run(workspace: &Path, args: ThemesArgs) -> anyhow::Result<ExitCode> {
     let config = store.config();
     let runtime = crate::runtime()?;
     let kpi = cxkpi_core::kpi::lookup("sentiment").expect("in the catalogue");
-    if let Some(by) = &args.slice.by {
-        cxkpi_engine::check_dimension(kpi, by, &snapshot)
-            .map_err(|e| StoreError::Usage(e.to_string()))?;
-    }
     let end = runtime.block_on(cxkpi_engine::data_end(&snapshot))?;
     let periods = args
         .periods
         .resolve(config, crate::views::last_complete_months(end, 1, config))?;
-    let request = Request {
-        kpis: vec![kpi],
-        periods: Vec::new(),
-        by: args.slice.by.clone(),
-        filters: args.slice.filters()?,
-        compare: false,
-    };
-    let class = |compound: f64| {
-        Polarity {
-            neg: 0.0,
-            neu: 0.0,
-            pos: 0.0,
-            compound,
-        }
-        .class()
-    };
+    let request = args.slice.request(kpi, &snapshot)?;
     let mut out = Vec::new();
     for period in &periods {
         let comments =
@@ -68,7 +48,7 @@ pub fn run(workspace: &Path, args: ThemesArgs) -> anyhow::Result<ExitCode> {
             let of = |wanted: SentimentClass| {
                 comments
                     .iter()
-                    .filter(move |(s, _, c)| s == segment && class(*c) == wanted)
+                    .filter(move |(s, _, c)| s == segment && SentimentClass::of(*c) == wanted)
                     .map(|(_, text, _)| text.as_str())
             };
             let (negative, positive) = (

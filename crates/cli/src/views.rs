@@ -46,7 +46,8 @@ pub struct SliceArgs {
     pub filters: Vec<String>,
 }
 
-fn date(text: &str, flag: &str) -> anyhow::Result<Date> {
+/// A `YYYY-MM-DD` argument; a usage error naming `flag` otherwise.
+pub fn date(text: &str, flag: &str) -> anyhow::Result<Date> {
     Date::strptime("%Y-%m-%d", text).map_err(|_| {
         cxkpi_store::StoreError::Usage(format!("{flag} `{text}` is not a date YYYY-MM-DD")).into()
     })
@@ -116,7 +117,60 @@ impl PeriodArgs {
     }
 }
 
+/// The instant of `--as-of DATE` (midnight starting it in the workspace time zone),
+/// or by default the end of the data's last complete month.
+pub fn as_of(
+    text: Option<&str>,
+    snapshot: &cxkpi_store::Snapshot,
+    config: &Config,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<jiff::Timestamp> {
+    Ok(match text {
+        Some(text) => date(text, "--as-of")?
+            .to_zoned(config.time_zone.clone())?
+            .timestamp(),
+        None => {
+            let end = runtime.block_on(cxkpi_engine::data_end(snapshot))?;
+            match last_complete_months(end, 1, config).first() {
+                Some(month) => month.end,
+                None => anyhow::bail!("the store has no data"),
+            }
+        }
+    })
+}
+
+/// Checks `--by` for `kpi`: a usage error naming the dimensions it can be segmented
+/// by.
+pub fn check_by(
+    kpi: &'static KpiDef,
+    by: Option<&str>,
+    snapshot: &cxkpi_store::Snapshot,
+) -> anyhow::Result<()> {
+    if let Some(by) = by {
+        cxkpi_engine::check_dimension(kpi, by, snapshot)
+            .map_err(|e| cxkpi_store::StoreError::Usage(e.to_string()))?;
+    }
+    Ok(())
+}
+
 impl SliceArgs {
+    /// A request for `kpi` with these segments and filters (no periods: for the
+    /// per-customer views), after checking `--by`.
+    pub fn request(
+        &self,
+        kpi: &'static KpiDef,
+        snapshot: &cxkpi_store::Snapshot,
+    ) -> anyhow::Result<cxkpi_engine::Request> {
+        check_by(kpi, self.by.as_deref(), snapshot)?;
+        Ok(cxkpi_engine::Request {
+            kpis: vec![kpi],
+            periods: Vec::new(),
+            by: self.by.clone(),
+            filters: self.filters()?,
+            compare: false,
+        })
+    }
+
     /// The `--where` filters as (dimension, value).
     pub fn filters(&self) -> anyhow::Result<Vec<(String, String)>> {
         self.filters

@@ -35,15 +35,9 @@ pub struct BusinessClock {
 impl BusinessClock {
     /// A clock whose fast path covers the days `first..=last` (local to the calendar).
     pub fn new(calendar: &BusinessHours, first: Date, last: Date) -> BusinessClock {
-        let mut openings = Vec::new();
-        let mut day = first;
-        while day <= last {
-            openings.extend(opening(calendar, day));
-            day = day.tomorrow().unwrap_or(day);
-            if day == Date::MAX {
-                break;
-            }
-        }
+        let openings: Vec<(i64, i64)> = days(first, last)
+            .filter_map(|day| opening(calendar, day))
+            .collect();
         let mut total = Vec::with_capacity(openings.len() + 1);
         total.push(0);
         for (open, close) in &openings {
@@ -98,19 +92,16 @@ pub fn business_micros(calendar: &BusinessHours, start: i64, end: i64) -> i64 {
             .unwrap_or(Date::MIN)
     };
     // A day's opening can begin on the day before in UTC terms, so start a day early.
-    let mut day = local_date(start).yesterday().unwrap_or(Date::MIN);
-    let last = local_date(end);
-    let mut sum = 0;
-    while day <= last {
-        if let Some((open, close)) = opening(calendar, day) {
-            sum += (close.min(end) - open.max(start)).max(0);
-        }
-        match day.tomorrow() {
-            Ok(next) => day = next,
-            Err(_) => break,
-        }
-    }
-    sum
+    let first = local_date(start).yesterday().unwrap_or(Date::MIN);
+    days(first, local_date(end))
+        .filter_map(|day| opening(calendar, day))
+        .map(|(open, close)| (close.min(end) - open.max(start)).max(0))
+        .sum()
+}
+
+/// The local days `first..=last`.
+fn days(first: Date, last: Date) -> impl Iterator<Item = Date> {
+    first.series(1.day()).take_while(move |day| *day <= last)
 }
 
 /// The opening `[open, close)` of one local day in microseconds, if the business is

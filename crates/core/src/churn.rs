@@ -80,11 +80,11 @@ pub fn fit(names: &[String], x: &[Vec<f64>], y: &[bool], l2: f64) -> Option<Logi
                 gradient[i] -= l2 * beta[i];
             }
         }
-        let step = crate::optimize::invert(&hessian)?;
-        let delta: Vec<f64> = step
-            .iter()
-            .map(|row| row.iter().zip(&gradient).map(|(a, b)| a * b).sum())
-            .collect();
+        // The Newton step solves H delta = gradient.
+        for (row, g) in hessian.iter_mut().zip(&gradient) {
+            row.push(*g);
+        }
+        let delta = crate::optimize::solve(&mut hessian)?;
         for (b, d) in beta.iter_mut().zip(&delta) {
             *b += d;
         }

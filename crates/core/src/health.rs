@@ -7,8 +7,7 @@
 
 use crate::config::HealthConfig;
 
-/// Microseconds in a day.
-pub const DAY_MICROS: f64 = 86_400_000_000.0;
+pub use crate::period::DAY_MICROS;
 
 /// What is known about one customer as of the instant the score is for.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -114,49 +114,18 @@ pub fn hessian(f: &dyn Fn(&[f64]) -> f64, x: &[f64]) -> Vec<Vec<f64>> {
     out
 }
 
-/// The inverse of a small symmetric positive-definite matrix (Gauss-Jordan); `None`
-/// when singular.
-pub fn invert(matrix: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
-    let n = matrix.len();
-    let mut a: Vec<Vec<f64>> = matrix
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let mut r = row.clone();
-            r.extend((0..n).map(|j| if i == j { 1.0 } else { 0.0 }));
-            r
-        })
-        .collect();
-    for col in 0..n {
-        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[pivot][col].abs() < 1e-300 {
-            return None;
-        }
-        a.swap(col, pivot);
-        let p = a[col][col];
-        for v in a[col].iter_mut() {
-            *v /= p;
-        }
-        let pivot_row = a[col].clone();
-        for (r, row) in a.iter_mut().enumerate() {
-            if r != col {
-                let f = row[col];
-                for (x, p) in row.iter_mut().zip(&pivot_row) {
-                    *x -= f * p;
-                }
-            }
-        }
-    }
-    Some(a.into_iter().map(|row| row[n..].to_vec()).collect())
-}
-
-/// Gaussian elimination with partial pivoting on an augmented matrix; `None` when
-/// singular.
-pub fn solve(a: &mut [Vec<f64>]) -> Option<Vec<f64>> {
+/// Gauss-Jordan elimination with partial pivoting on an augmented matrix `[A | B]`
+/// (A square, B any number of columns): the solution X of A X = B, by columns of B
+/// per row of A. `None` when A is singular (a pivot below 1e-12 of A's largest entry).
+fn eliminate(a: &mut [Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let m = a.len();
+    let scale = a
+        .iter()
+        .flat_map(|row| row[..m].iter())
+        .fold(0.0f64, |s, v| s.max(v.abs()));
     for col in 0..m {
         let pivot = (col..m).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[pivot][col].abs() < 1e-12 {
+        if a[pivot][col].abs() <= 1e-12 * scale {
             return None;
         }
         a.swap(col, pivot);
@@ -170,7 +139,32 @@ pub fn solve(a: &mut [Vec<f64>]) -> Option<Vec<f64>> {
             }
         }
     }
-    Some((0..m).map(|i| a[i][m] / a[i][i]).collect())
+    Some(
+        a.iter()
+            .enumerate()
+            .map(|(i, row)| row[m..].iter().map(|v| v / row[i]).collect())
+            .collect(),
+    )
+}
+
+/// Solves A x = b given the augmented matrix `[A | b]`; `None` when A is singular.
+pub fn solve(a: &mut [Vec<f64>]) -> Option<Vec<f64>> {
+    Some(eliminate(a)?.into_iter().map(|row| row[0]).collect())
+}
+
+/// The inverse of a small square matrix; `None` when singular.
+pub fn invert(matrix: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = matrix.len();
+    let mut a: Vec<Vec<f64>> = matrix
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut r = row.clone();
+            r.extend((0..n).map(|j| if i == j { 1.0 } else { 0.0 }));
+            r
+        })
+        .collect();
+    eliminate(&mut a)
 }
 
 #[cfg(test)]

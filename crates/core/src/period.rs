@@ -12,6 +12,13 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 
+/// Microseconds in a (24-hour) day.
+pub const DAY_MICROS: f64 = 86_400_000_000.0;
+
+/// Days in the average Gregorian month, the month of durations in months (lifetimes,
+/// payback, CLV horizons).
+pub const MONTH_DAYS: f64 = 30.4375;
+
 /// A period length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Grain {

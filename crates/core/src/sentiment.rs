@@ -203,19 +203,19 @@ pub struct Polarity {
 }
 
 impl Polarity {
-    /// The class kpis.md uses: positive at compound >= 0.05, negative at <= -0.05.
+    /// The class kpis.md uses for this text.
     pub fn class(&self) -> SentimentClass {
-        if self.compound >= 0.05 {
-            SentimentClass::Positive
-        } else if self.compound <= -0.05 {
-            SentimentClass::Negative
-        } else {
-            SentimentClass::Neutral
-        }
+        SentimentClass::of(self.compound)
     }
 }
 
-/// Positive, neutral or negative (compound thresholds +-0.05).
+/// A compound score at or above this is positive (kpis.md).
+pub const POSITIVE_AT: f64 = 0.05;
+/// A compound score at or below this is negative (kpis.md).
+pub const NEGATIVE_AT: f64 = -0.05;
+
+/// Positive, neutral or negative (compound thresholds [`POSITIVE_AT`],
+/// [`NEGATIVE_AT`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SentimentClass {
     /// compound >= 0.05
@@ -224,6 +224,19 @@ pub enum SentimentClass {
     Neutral,
     /// compound <= -0.05
     Negative,
+}
+
+impl SentimentClass {
+    /// The class of a compound score.
+    pub fn of(compound: f64) -> SentimentClass {
+        if compound >= POSITIVE_AT {
+            SentimentClass::Positive
+        } else if compound <= NEGATIVE_AT {
+            SentimentClass::Negative
+        } else {
+            SentimentClass::Neutral
+        }
+    }
 }
 
 /// The VADER analyzer: lexicons loaded once per process.
@@ -273,11 +286,6 @@ impl Vader {
             emoji,
             boosters,
         }
-    }
-
-    /// Number of lexicon entries (for tests and docs).
-    pub fn lexicon_len(&self) -> usize {
-        self.lexicon.len()
     }
 
     /// VADER's `polarity_scores`.

@@ -39,6 +39,20 @@ impl Step {
     }
 }
 
+/// Customer lifetimes as survival observations at the instant `end` (microseconds):
+/// of the customers won before it, (churned - won, event) for those churned before it
+/// and (end - won, censored) for the others, in `unit` microseconds.
+pub fn lifetimes_at(lives: &[(i64, Option<i64>)], end: i64, unit: f64) -> Vec<(f64, bool)> {
+    lives
+        .iter()
+        .filter(|(won, _)| *won < end)
+        .map(|(won, lost)| match lost {
+            Some(lost) if *lost < end => ((lost - won) as f64 / unit, true),
+            _ => ((end - won) as f64 / unit, false),
+        })
+        .collect()
+}
+
 /// The Kaplan-Meier curve of `(duration, event)` observations (`event` false means
 /// censored at `duration`); one step per distinct event time, in order.
 pub fn kaplan_meier(observations: &mut [(f64, bool)]) -> Vec<Step> {

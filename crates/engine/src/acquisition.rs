@@ -254,8 +254,9 @@ pub(crate) async fn compute(
                         vec![("retention_spend", retention)],
                     ),
                     "cac_payback_months" => {
-                        let per_month =
-                            arpu.map(|a| a / (f64::from(period.days()) / 30.4375) * margin);
+                        let per_month = arpu.map(|a| {
+                            a / (f64::from(period.days()) / cxkpi_core::period::MONTH_DAYS) * margin
+                        });
                         let value = cac
                             .zip(per_month)
                             .and_then(|(c, m)| (m > 0.0).then(|| c / m));

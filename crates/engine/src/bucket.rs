@@ -212,10 +212,14 @@ impl ScalarUDFImpl for LocalDayUdf {
     }
 }
 
-/// The signature of the UDFs here: one UTC microsecond timestamp.
+/// The type of stored instants: UTC microsecond timestamps.
+pub(crate) fn instant_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+/// The signature of the UDFs here: one instant.
 fn instant_signature() -> Signature {
-    let timestamp = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-    Signature::exact(vec![timestamp], Volatility::Immutable)
+    Signature::exact(vec![instant_type()], Volatility::Immutable)
 }
 
 /// Applies `f` to every instant of the UDF's argument (nulls stay null).

@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arrow::array::{Array, Float64Array, TimestampMicrosecondArray};
-use arrow::datatypes::{DataType, TimeUnit};
+use arrow::datatypes::DataType;
 use cxkpi_core::business::BusinessClock;
 use cxkpi_core::config::BusinessHours;
 use cxkpi_core::period::Period;
@@ -32,9 +32,9 @@ pub(crate) fn business_hours(calendar: &BusinessHours, periods: &[Period]) -> Sc
     };
     let first = first.checked_sub(31.days()).unwrap_or(first);
     let last = last.checked_add(1.year()).unwrap_or(last);
-    let timestamp = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let instant = crate::bucket::instant_type();
     ScalarUDF::from(BusinessHoursUdf {
-        signature: Signature::exact(vec![timestamp.clone(), timestamp], Volatility::Immutable),
+        signature: Signature::exact(vec![instant.clone(), instant], Volatility::Immutable),
         clock: Arc::new(BusinessClock::new(calendar, first, last)),
     })
 }

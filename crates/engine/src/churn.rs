@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use cxkpi_core::churn::RawFeatures;
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
-use cxkpi_core::health::DAY_MICROS;
+use cxkpi_core::period::DAY_MICROS;
 use cxkpi_store::Snapshot;
 use datafusion::logical_expr::ident;
 
@@ -35,16 +35,20 @@ pub struct ChurnCase {
     pub features: RawFeatures,
 }
 
-/// The categorical feature names (the customers table's text columns but the id) and
-/// every customer active at `at` with their features.
-pub async fn churn_cases(
-    snapshot: &Snapshot,
-    config: &Config,
-    at: jiff::Timestamp,
-) -> Result<(Vec<String>, Vec<ChurnCase>)> {
+/// Every customer's text attributes (the customers table's text columns but the id):
+/// the categorical features, the same at every instant, so read once per model.
+#[derive(Debug, Clone)]
+pub struct Attributes {
+    /// The attribute names.
+    pub names: Vec<String>,
+    by_customer: HashMap<String, Vec<Option<String>>>,
+}
+
+/// Reads the customers' text attributes.
+pub async fn customer_attributes(snapshot: &Snapshot) -> Result<Attributes> {
     let ctx = snapshot.context()?;
     let frame = ctx.table(Entity::Customers.name()).await?;
-    let categorical: Vec<String> = frame
+    let names: Vec<String> = frame
         .schema()
         .fields()
         .iter()
@@ -57,18 +61,28 @@ pub async fn churn_cases(
         .map(|f| f.name().clone())
         .collect();
     let mut columns = vec![ident("customer_id")];
-    columns.extend(categorical.iter().map(ident));
-    let mut attributes: HashMap<String, Vec<Option<String>>> = HashMap::new();
+    columns.extend(names.iter().map(ident));
+    let mut by_customer = HashMap::new();
     for batch in frame.select(columns)?.collect().await? {
         let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
-            let values = categorical
+            let values = names
                 .iter()
                 .map(|name| c.text_opt(name, row).filter(|v| !v.is_empty()))
                 .collect();
-            attributes.insert(c.text("customer_id", row), values);
+            by_customer.insert(c.text("customer_id", row), values);
         }
     }
+    Ok(Attributes { names, by_customer })
+}
+
+/// Every customer active at `at` with their features, sorted by customer.
+pub async fn churn_cases(
+    snapshot: &Snapshot,
+    config: &Config,
+    attributes: &Attributes,
+    at: jiff::Timestamp,
+) -> Result<Vec<ChurnCase>> {
     let request = Request {
         kpis: Vec::new(),
         periods: Vec::new(),
@@ -92,9 +106,10 @@ pub async fn churn_cases(
                         f.days_since_purchase,
                     ],
                     categorical: attributes
+                        .by_customer
                         .get(&h.customer_id)
                         .cloned()
-                        .unwrap_or_else(|| vec![None; categorical.len()]),
+                        .unwrap_or_else(|| vec![None; attributes.names.len()]),
                 },
                 churned_at: h.churned_at,
                 customer_id: h.customer_id,
@@ -102,5 +117,5 @@ pub async fn churn_cases(
         })
         .collect();
     cases.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
-    Ok((categorical, cases))
+    Ok(cases)
 }

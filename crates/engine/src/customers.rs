@@ -295,21 +295,14 @@ async fn median_lifetimes(
     request: &Request,
     periods: &[Period],
 ) -> Result<BTreeMap<(usize, String), (Option<f64>, u64)>> {
-    use cxkpi_core::survival::{kaplan_meier, median};
-    const MONTH: f64 = 30.4375 * 86_400_000_000.0;
+    use cxkpi_core::period::{DAY_MICROS, MONTH_DAYS};
+    use cxkpi_core::survival::{kaplan_meier, lifetimes_at, median};
     let lives = lives(ctx, snapshot, kpi, request).await?;
     let mut out = BTreeMap::new();
     for (segment, lives) in &lives {
         for (p, period) in periods.iter().enumerate() {
             let end = period.end.as_microsecond();
-            let mut observations: Vec<(f64, bool)> = lives
-                .iter()
-                .filter(|(won, _)| *won < end)
-                .map(|(won, lost)| match lost {
-                    Some(lost) if *lost < end => ((lost - won) as f64 / MONTH, true),
-                    _ => ((end - won) as f64 / MONTH, false),
-                })
-                .collect();
+            let mut observations = lifetimes_at(lives, end, MONTH_DAYS * DAY_MICROS);
             let n = observations.len() as u64;
             out.insert(
                 (p, segment.clone()),

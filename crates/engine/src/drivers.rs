@@ -38,16 +38,18 @@ pub struct DriverRow {
     pub x: [f64; 6],
 }
 
-/// Per-customer means of `value` over `entity` rows whose `time` is in `period`
-/// (and which pass `filter`).
+/// Per-customer means of each of `values` over the `entity` rows whose `time` is in
+/// `period` (and which pass `filter`), also by the text column `key` when given
+/// (the key is "" otherwise): one scan for all of them.
 async fn means(
     ctx: &SessionContext,
     entity: Entity,
     time: &str,
     period: &Period,
     filter: Option<Expr>,
-    value: Expr,
-) -> Result<HashMap<String, f64>> {
+    key: Option<&str>,
+    values: Vec<Expr>,
+) -> Result<HashMap<(String, String), Vec<Option<f64>>>> {
     let bucket = bucket::period_bucket(std::slice::from_ref(period));
     let mut frame = ctx
         .table(entity.name())
@@ -56,107 +58,102 @@ async fn means(
     if let Some(filter) = filter {
         frame = frame.filter(filter)?;
     }
+    let n = values.len();
     let frame = frame.aggregate(
-        vec![ident("customer_id")],
-        vec![avg(cast(value, arrow::datatypes::DataType::Float64)).alias("mean")],
+        vec![
+            ident("customer_id"),
+            key.map_or(lit(""), ident).alias("key"),
+        ],
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| avg(cast(v, arrow::datatypes::DataType::Float64)).alias(format!("m{i}")))
+            .collect(),
     )?;
     let mut out = HashMap::new();
     for batch in frame.collect().await? {
         let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
-            if let (Some(id), Some(mean)) = (c.text_opt("customer_id", row), c.opt_f64("mean", row))
-            {
-                out.insert(id, mean);
+            if let Some(id) = c.text_opt("customer_id", row) {
+                let means = (0..n).map(|i| c.opt_f64(&format!("m{i}"), row)).collect();
+                out.insert((id, c.text("key", row)), means);
             }
         }
     }
     Ok(out)
 }
 
-/// The driver table of `period` (see the module docs), sorted by customer.
+/// The driver table of `period` (see the module docs), sorted by customer: one scan
+/// each of responses, tickets and orders.
 pub async fn nps_driver_table(snapshot: &Snapshot, period: &Period) -> Result<Vec<DriverRow>> {
     let ctx = snapshot.context()?;
-    let survey = |name: &str| Some(ident("survey").eq(lit(name.to_string())));
-    let nps = means(
+    let surveys = ["nps", "csat", "ces"];
+    let answers = means(
         &ctx,
         Entity::Responses,
         "responded_at",
         period,
-        survey("nps"),
-        ident("score"),
+        Some(ident("survey").in_list(surveys.iter().map(|s| lit(*s)).collect(), false)),
+        Some("survey"),
+        vec![ident("score")],
     )
     .await?;
-    let predictors = [
-        means(
-            &ctx,
-            Entity::Responses,
-            "responded_at",
-            period,
-            survey("csat"),
-            ident("score"),
-        )
-        .await?,
-        means(
-            &ctx,
-            Entity::Responses,
-            "responded_at",
-            period,
-            survey("ces"),
-            ident("score"),
-        )
-        .await?,
-        means(
-            &ctx,
-            Entity::Tickets,
-            "created_at",
-            period,
-            None,
+    let tickets = means(
+        &ctx,
+        Entity::Tickets,
+        "created_at",
+        period,
+        None,
+        None,
+        vec![
             micros_between_hours("created_at", "first_response_at"),
-        )
-        .await?,
-        means(
-            &ctx,
-            Entity::Tickets,
-            "created_at",
-            period,
-            None,
             micros_between_hours("created_at", "resolved_at"),
-        )
-        .await?,
-        means(
-            &ctx,
-            Entity::Tickets,
-            "created_at",
-            period,
-            None,
             ident("reopens"),
-        )
-        .await?,
-        means(
-            &ctx,
-            Entity::Orders,
-            "ordered_at",
-            period,
-            Some(
-                ident("promised_at")
-                    .is_not_null()
-                    .and(ident("delivered_at").is_not_null()),
-            ),
-            ident("delivered_at").lt_eq(ident("promised_at")),
-        )
-        .await?,
-    ];
-    let mut rows: Vec<DriverRow> = nps
-        .into_iter()
-        .map(|(customer_id, score)| {
-            let x = std::array::from_fn(|i| {
-                predictors[i].get(&customer_id).copied().unwrap_or(f64::NAN)
-            });
-            DriverRow {
-                customer_id,
-                nps: score,
+        ],
+    )
+    .await?;
+    let deliveries = means(
+        &ctx,
+        Entity::Orders,
+        "ordered_at",
+        period,
+        Some(
+            ident("promised_at")
+                .is_not_null()
+                .and(ident("delivered_at").is_not_null()),
+        ),
+        None,
+        vec![ident("delivered_at").lt_eq(ident("promised_at"))],
+    )
+    .await?;
+    let mut rows: Vec<DriverRow> = answers
+        .iter()
+        .filter(|((_, survey), _)| survey == "nps")
+        .filter_map(|((customer_id, _), nps)| {
+            let answer = |survey: &str| {
+                answers
+                    .get(&(customer_id.clone(), survey.to_string()))
+                    .and_then(|m| m[0])
+            };
+            let ticket = tickets.get(&(customer_id.clone(), String::new()));
+            let ticket = |i: usize| ticket.and_then(|m| m[i]);
+            let delivery = deliveries
+                .get(&(customer_id.clone(), String::new()))
+                .and_then(|m| m[0]);
+            let x = [
+                answer("csat"),
+                answer("ces"),
+                ticket(0),
+                ticket(1),
+                ticket(2),
+                delivery,
+            ]
+            .map(|v| v.unwrap_or(f64::NAN));
+            Some(DriverRow {
+                customer_id: customer_id.clone(),
+                nps: nps[0]?,
                 x,
-            }
+            })
         })
         .collect();
     rows.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));

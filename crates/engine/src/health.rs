@@ -4,9 +4,10 @@
 //!
 //! Only events before an instant count. With the instants E_0 < E_1 < ... sorted,
 //! `cx_grid_le(t)` is the number of instants at or before t, so an event at t is
-//! before E_k exactly when `cx_grid_le(t) <= k`. DataFusion groups each source by
-//! (customer, grid index) down to the latest event; a running maximum over the grid
-//! then gives the latest event before every instant in one pass per customer:
+//! before E_k exactly when `cx_grid_le(t) <= k`. Each source is reduced to the latest
+//! event per (customer, grid cell) (activity and orders streamed into a customers x
+//! cells table, answers by DataFusion), and a running maximum over the cells gives
+//! the latest event before every instant in one pass per customer:
 //! - `activity` (kind `usage`): the latest occurrence;
 //! - `orders`: the latest order;
 //! - `responses` (`nps`, `csat`): the latest answer, NPS winning a tie;
@@ -21,8 +22,9 @@ use std::collections::{BTreeMap, HashMap};
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
 use cxkpi_core::estimate::Estimate;
-use cxkpi_core::health::{DAY_MICROS, Health, HealthBand, HealthFacts, health, satisfaction};
+use cxkpi_core::health::{Health, HealthBand, HealthFacts, health, satisfaction};
 use cxkpi_core::kpi::KpiDef;
+use cxkpi_core::period::DAY_MICROS;
 use cxkpi_core::period::Period;
 use cxkpi_core::stats::Moments;
 use cxkpi_store::Snapshot;
@@ -145,9 +147,13 @@ type Answer = (i64, bool, f64);
 #[derive(Default)]
 struct Gathered {
     customers: Vec<Customer>,
-    /// Per source, rows (customer, grid index, value) sorted by customer and index.
-    activity: Vec<(u32, u32, i64)>,
-    purchases: Vec<(u32, u32, i64)>,
+    /// Grid cells per customer in `activity` and `purchases`.
+    cells: usize,
+    /// The latest usage event and order per (customer, cell): `cells` slots per
+    /// customer, `i64::MIN` where there is none.
+    activity: Vec<i64>,
+    purchases: Vec<i64>,
+    /// (customer, cell, latest answer), sorted by customer and cell.
     answers: Vec<(u32, u32, Answer)>,
     /// Per customer, the grid index of the first ticket's creation (none: `u32::MAX`).
     first_ticket: Vec<u32>,
@@ -165,18 +171,11 @@ impl Gathered {
         config: &Config,
         mut f: impl FnMut(usize, &Customer, &HealthFacts, Option<&Health>),
     ) {
-        let (mut a, mut p, mut s, mut o) = (0, 0, 0, 0);
+        let (mut s, mut o) = (0, 0);
         for (c, customer) in self.customers.iter().enumerate() {
+            let cells = c * self.cells..(c + 1) * self.cells;
+            let (activity, purchases) = (&self.activity[cells.clone()], &self.purchases[cells]);
             let c = c as u32;
-            let rows = |v: &[(u32, u32, i64)], i: &mut usize| {
-                let start = *i;
-                while *i < v.len() && v[*i].0 == c {
-                    *i += 1;
-                }
-                start..*i
-            };
-            let activity = &self.activity[rows(&self.activity, &mut a)];
-            let purchases = &self.purchases[rows(&self.purchases, &mut p)];
             let start = s;
             while s < self.answers.len() && self.answers[s].0 == c {
                 s += 1;
@@ -188,19 +187,14 @@ impl Gathered {
             }
             let old_open = &self.old_open[start..o];
 
-            let (mut ai, mut pi, mut si) = (0, 0, 0);
+            let mut si = 0;
             let (mut last_activity, mut last_purchase) = (None::<i64>, None::<i64>);
+            let known = |t: i64| (t != i64::MIN).then_some(t);
             let mut last_answer: Option<Answer> = None;
             for (k, &end) in ends.iter().enumerate() {
                 let k32 = k as u32;
-                while ai < activity.len() && activity[ai].1 <= k32 {
-                    last_activity = last_activity.max(Some(activity[ai].2));
-                    ai += 1;
-                }
-                while pi < purchases.len() && purchases[pi].1 <= k32 {
-                    last_purchase = last_purchase.max(Some(purchases[pi].2));
-                    pi += 1;
-                }
+                last_activity = last_activity.max(known(activity[k]));
+                last_purchase = last_purchase.max(known(purchases[k]));
                 while si < answers.len() && answers[si].1 <= k32 {
                     let (t, nps, _) = answers[si].2;
                     if last_answer.is_none_or(|(lt, lnps, _)| (t, nps) > (lt, lnps)) {
@@ -271,6 +265,7 @@ async fn gather(
     // through a table of customers x cells here (a DataFusion group by the string id
     // took twice as long), keyed by the customer index found with the borrowed id.
     let cells = ends.len();
+    g.cells = cells;
     for (entity, time, out) in [
         (Entity::Activity, "occurred_at", &mut g.activity),
         (Entity::Orders, "ordered_at", &mut g.purchases),
@@ -290,7 +285,8 @@ async fn gather(
             .filter(ident("cell").lt(lit(n_ends)))?
             .execute_stream()
             .await?;
-        let mut latest = vec![i64::MIN; g.customers.len() * cells];
+        let latest = out;
+        *latest = vec![i64::MIN; g.customers.len() * cells];
         while let Some(batch) = stream.next().await {
             let batch = batch?;
             let ids = batch.column(0).as_string::<i32>();
@@ -304,13 +300,6 @@ async fn gather(
                 if let Some(&i) = index.get(ids.value(row)) {
                     let slot = &mut latest[i as usize * cells + cell.value(row) as usize];
                     *slot = (*slot).max(t.value(row));
-                }
-            }
-        }
-        for (i, row) in latest.chunks(cells).enumerate() {
-            for (k, &t) in row.iter().enumerate() {
-                if t != i64::MIN {
-                    out.push((i as u32, k as u32, t));
                 }
             }
         }

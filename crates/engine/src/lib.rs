@@ -42,7 +42,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{Expr, JoinType, ident, lit};
 use datafusion::prelude::SessionContext;
 
-pub use churn::{CHURN_NUMERIC, ChurnCase, churn_cases};
+pub use churn::{Attributes, CHURN_NUMERIC, ChurnCase, churn_cases, customer_attributes};
 pub use drivers::{DriverRow, PREDICTORS, nps_driver_table};
 pub use health::{CustomerHealth, customer_health};
 pub use segment::NONE_SEGMENT;
@@ -116,9 +116,6 @@ pub enum EngineError {
         /// The dimensions it can be segmented by.
         valid: Vec<String>,
     },
-    /// A KPI this version does not compute yet.
-    #[error("`{0}` is not computed by this version of the engine yet")]
-    NotComputed(&'static str),
     /// A configuration the computation cannot work with.
     #[error("configuration: {0}")]
     Config(String),
@@ -134,11 +131,6 @@ pub enum EngineError {
     /// Arrow failed reading a result.
     #[error("query result: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
-}
-
-/// Whether this version of the engine computes a KPI.
-pub fn computes(kpi: &KpiDef) -> bool {
-    FAMILIES.iter().any(|f| f.contains(&kpi.id))
 }
 
 /// Checks that `kpi` can be segmented and filtered by `dimension` in this snapshot;
@@ -253,19 +245,6 @@ pub async fn data_end(snapshot: &Snapshot) -> Result<Option<jiff::Timestamp>> {
 
 /// The engine's result type.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
-
-/// The KPIs of every family the engine computes.
-const FAMILIES: [&[&str]; 9] = [
-    &acquisition::KPIS,
-    &health::KPIS,
-    &sentiment::KPIS,
-    &subscriptions::KPIS,
-    &satisfaction::KPIS,
-    &support::KPIS,
-    &orders::KPIS,
-    &sessions::KPIS,
-    &customers::KPIS,
-];
 
 /// A family's per-(period, segment) results, before changes are attached.
 pub(crate) type FamilyResult =
@@ -383,9 +362,6 @@ pub async fn compute(
             .filter(|k| ids.contains(&k.id))
             .collect()
     };
-    if let Some(k) = request.kpis.iter().find(|k| !computes(k)) {
-        return Err(EngineError::NotComputed(k.id));
-    }
     // Each family scans its entity once for all its requested KPIs.
     macro_rules! run {
         ($($family:ident),*) => {$(
@@ -524,5 +500,33 @@ fn reason(estimate: &Estimate) -> String {
         "no data in the period".into()
     } else {
         "no value: the denominator is empty".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `compute` runs each family on the requested KPIs of its list: every KPI of the
+    /// catalogue must be in exactly one list, or it would be computed never or twice.
+    #[test]
+    fn every_kpi_belongs_to_exactly_one_family() {
+        let families: [&[&str]; 9] = [
+            &acquisition::KPIS,
+            &health::KPIS,
+            &sentiment::KPIS,
+            &subscriptions::KPIS,
+            &satisfaction::KPIS,
+            &support::KPIS,
+            &orders::KPIS,
+            &sessions::KPIS,
+            &customers::KPIS,
+        ];
+        for kpi in cxkpi_core::kpi::CATALOGUE {
+            let homes = families.iter().filter(|f| f.contains(&kpi.id)).count();
+            assert_eq!(homes, 1, "{} is in {homes} families", kpi.id);
+        }
+        let listed: usize = families.iter().map(|f| f.len()).sum();
+        assert_eq!(listed, cxkpi_core::kpi::CATALOGUE.len());
     }
 }

@@ -2,10 +2,9 @@
 //!
 //! One scan of `responses`: each non-empty comment's VADER score, stored on import
 //! (`comment_sentiment`; `cx_sentiment(comment)` scores comments stored without one),
-//! and DataFusion
-//! counts positive and negative comments and the compound's mean per period and
-//! segment. Net sentiment has the shape of NPS (positive less negative shares), so it
-//! gets the NPS interval and test.
+//! and DataFusion counts positive and negative comments and the compound's mean per
+//! period and segment. Net sentiment has the shape of NPS (positive less negative
+//! shares), so it gets the NPS interval and test.
 
 use std::sync::Arc;
 
@@ -16,7 +15,7 @@ use cxkpi_core::entity::Entity;
 use cxkpi_core::estimate::Estimate;
 use cxkpi_core::kpi::KpiDef;
 use cxkpi_core::period::Period;
-use cxkpi_core::sentiment::vader;
+use cxkpi_core::sentiment::{NEGATIVE_AT, POSITIVE_AT, vader};
 use cxkpi_store::Snapshot;
 use datafusion::common::exec_err;
 use datafusion::functions_aggregate::expr_fn::{avg, count};
@@ -44,27 +43,12 @@ pub(crate) async fn compute(
     let kpi = kpis[0];
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Responses, request).await?;
     let bucket = bucket::period_bucket(periods);
-    let score = ScalarUDF::from(SentimentUdf {
-        signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
-    });
     let frame = frame
         .filter(ident("comment").is_not_null())?
         .select(vec![
             bucket.call(vec![ident("responded_at")]).alias("period"),
             segment.unwrap_or(lit("")).alias("segment"),
-            // The score stored on import; comments of parts written before scoring
-            // on import existed are scored here.
-            Expr::Case(datafusion::logical_expr::Case::new(
-                None,
-                vec![(
-                    Box::new(ident("comment_sentiment").is_not_null()),
-                    Box::new(ident("comment_sentiment")),
-                )],
-                Some(Box::new(
-                    score.call(vec![cast(ident("comment"), DataType::Utf8)]),
-                )),
-            ))
-            .alias("compound"),
+            compound().alias("compound"),
         ])?
         .filter(
             ident("period")
@@ -75,8 +59,8 @@ pub(crate) async fn compute(
             vec![ident("period"), ident("segment")],
             vec![
                 count(lit(1)).alias("n"),
-                count_if(ident("compound").gt_eq(lit(0.05))).alias("positive"),
-                count_if(ident("compound").lt_eq(lit(-0.05))).alias("negative"),
+                count_if(ident("compound").gt_eq(lit(POSITIVE_AT))).alias("positive"),
+                count_if(ident("compound").lt_eq(lit(NEGATIVE_AT))).alias("negative"),
                 avg(ident("compound")).alias("mean"),
             ],
         )?;
@@ -109,6 +93,24 @@ pub(crate) async fn compute(
         }
     }
     Ok(())
+}
+
+/// A response's compound score: the one stored on import, or for comments stored
+/// before scoring on import existed, `cx_sentiment(comment)` (null without a comment).
+fn compound() -> Expr {
+    let score = ScalarUDF::from(SentimentUdf {
+        signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+    });
+    Expr::Case(datafusion::logical_expr::Case::new(
+        None,
+        vec![(
+            Box::new(ident("comment_sentiment").is_not_null()),
+            Box::new(ident("comment_sentiment")),
+        )],
+        Some(Box::new(
+            score.call(vec![cast(ident("comment"), DataType::Utf8)]),
+        )),
+    ))
 }
 
 /// `cx_sentiment(text)`: VADER's compound score; null for a null, empty or
@@ -171,17 +173,15 @@ pub async fn scored_comments(
         .select(vec![
             segment.unwrap_or(lit("")).alias("segment"),
             cast(ident("comment"), DataType::Utf8).alias("comment"),
-        ])?;
-    let vader = vader();
+            compound().alias("compound"),
+        ])?
+        .filter(ident("compound").is_not_null())?;
     let mut out = Vec::new();
     for batch in frame.collect().await? {
         let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
-            let Some(text) = c.text_opt("comment", row).filter(|t| !t.trim().is_empty()) else {
-                continue;
-            };
-            let compound = vader.polarity_scores(&text).compound;
-            out.push((c.text("segment", row), text, compound));
+            let compound = c.opt_f64("compound", row).expect("filtered on");
+            out.push((c.text("segment", row), c.text("comment", row), compound));
         }
     }
     Ok(out)

@@ -56,6 +56,9 @@ use error::IoContext;
 /// The configuration file of a workspace.
 pub const CONFIG_FILE: &str = "cxkpi.toml";
 
+/// The directory of a workspace where fitted models are saved.
+pub const MODELS_DIR: &str = "models";
+
 /// How long a file replaced by a change is kept for readers of the previous snapshot.
 const RETIRED_GRACE_SECS: u64 = 600;
 
@@ -116,6 +119,33 @@ impl Store {
     /// The workspace configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Saves a fitted model (its JSON text) as `models/NAME.json` in the workspace,
+    /// atomically and durably, as the manifest is written; returns the path.
+    pub fn save_model(&self, name: &str, json: &str) -> Result<PathBuf> {
+        let dir = self.root.join(MODELS_DIR);
+        fs::create_dir_all(&dir).context(|| format!("creating {}", dir.display()))?;
+        let file = format!("{name}.json");
+        manifest::write_durably(
+            &dir,
+            &file,
+            &format!("{file}.tmp"),
+            json.as_bytes(),
+            "before-model-rename",
+        )?;
+        Ok(dir.join(file))
+    }
+
+    /// The JSON text of the model saved as NAME, and its path; `None` when there is
+    /// none yet.
+    pub fn load_model(&self, name: &str) -> Result<Option<(String, PathBuf)>> {
+        let path = self.root.join(MODELS_DIR).join(format!("{name}.json"));
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(Some((text, path))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).context(|| format!("reading {}", path.display())),
+        }
     }
 
     /// Imports `inputs` into `entity`'s table as one atomic change: every valid row of

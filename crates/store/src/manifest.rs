@@ -94,18 +94,37 @@ pub(crate) fn load(store_dir: &Path) -> Result<Manifest> {
 /// Makes `manifest` the current one, atomically and durably. The caller holds the
 /// write lock and has synced every part file the manifest names.
 pub(crate) fn commit(store_dir: &Path, manifest: &Manifest) -> Result<()> {
-    let tmp = store_dir.join(MANIFEST_TMP);
     let text = serde_json::to_string_pretty(manifest)
         .map_err(|e| StoreError::Internal(format!("serialising the manifest: {e}")))?;
+    write_durably(
+        store_dir,
+        MANIFEST,
+        MANIFEST_TMP,
+        text.as_bytes(),
+        "before-manifest-rename",
+    )
+}
+
+/// Replaces `dir/name` with `bytes` atomically and durably: written and synced as
+/// `dir/tmp_name`, renamed over `name`, and the directory synced. Readers see the old
+/// file or the new one, never a part of either; `fail_point` names the crash test
+/// point between the write and the rename.
+pub(crate) fn write_durably(
+    dir: &Path,
+    name: &str,
+    tmp_name: &str,
+    bytes: &[u8],
+    fail_point: &str,
+) -> Result<()> {
+    let tmp = dir.join(tmp_name);
     let mut file = File::create(&tmp).context(|| format!("creating {}", tmp.display()))?;
-    file.write_all(text.as_bytes())
+    file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .context(|| format!("writing {}", tmp.display()))?;
     drop(file);
-    crate::fail_point("before-manifest-rename");
-    fs::rename(&tmp, store_dir.join(MANIFEST))
-        .context(|| format!("renaming {} to {MANIFEST}", tmp.display()))?;
-    sync_dir(store_dir)
+    crate::fail_point(fail_point);
+    fs::rename(&tmp, dir.join(name)).context(|| format!("renaming {} to {name}", tmp.display()))?;
+    sync_dir(dir)
 }
 
 /// Makes a directory's entries (created or renamed files) durable.
