@@ -5,17 +5,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use cxkpi_core::churn::{Encoder, Evaluation, Logistic, evaluate, fit};
-use cxkpi_engine::{CHURN_NUMERIC, ChurnCase};
+use cxkpi_core::churn::{Encoder, Evaluation, L2, Logistic, RawFeatures, evaluate};
+use cxkpi_engine::{Attributes, ChurnCase};
 use cxkpi_store::{Store, StoreError};
 use serde_json::{Value, json};
 
 /// The name the model is saved under (`models/churn.json`).
 const MODEL: &str = "churn";
-/// The ridge penalty on standardised coefficients.
-const L2: f64 = 1.0;
-/// Levels per category at most.
-const MAX_LEVELS: usize = 12;
 
 /// `cxkpi churn` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -46,6 +42,30 @@ pub enum ChurnCommand {
         #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
         format: String,
     },
+    /// Cross-validate the model on a plain customer table (a CSV file with a header,
+    /// one customer per row, attribute columns and a churned flag), without a
+    /// workspace: row i is held out in fold i % folds. Columns whose non-blank values
+    /// are all numbers are numeric (a blank as missing); the others are categories.
+    Table {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// The churned-flag column: a boolean of the data model (yes/no, true/false,
+        /// 1/0, y/n, t/f; any case).
+        #[arg(long)]
+        label: String,
+        /// An id column, left out of the features (and written with --scores).
+        #[arg(long)]
+        id: Option<String>,
+        /// Folds (at least 2).
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Output format.
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+        /// Also write every row's out-of-fold probability and top factors to this CSV.
+        #[arg(long)]
+        scores: Option<std::path::PathBuf>,
+    },
     /// Every factor of one customer's score.
     Explain {
         /// The customer id.
@@ -57,6 +77,17 @@ pub enum ChurnCommand {
 }
 
 pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> {
+    if let ChurnCommand::Table {
+        file,
+        label,
+        id,
+        folds,
+        format,
+        scores,
+    } = command
+    {
+        return crate::churn_table::run(&file, &label, id.as_deref(), folds, &format, scores);
+    }
     let store = Store::open(workspace)?;
     let snapshot = store.snapshot()?;
     let config = store.config();
@@ -83,7 +114,6 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
             let cases = |t| cxkpi_engine::churn_cases(&snapshot, config, &attributes, t);
             let earlier = runtime.block_on(cases(t0))?;
             let later = runtime.block_on(cases(t1))?;
-            let categories = &attributes.names;
             let labels = |cases: &[ChurnCase], until: jiff::Timestamp| -> Vec<bool> {
                 cases
                     .iter()
@@ -93,14 +123,14 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
             let (y0, y1) = (labels(&earlier, t1), labels(&later, at));
             // Validation: fit one horizon earlier, test on the later customers.
             let started = std::time::Instant::now();
-            let validation = train(categories, &earlier, &y0).map(|(encoder, model)| {
+            let validation = train(&attributes, &earlier, &y0).map(|(encoder, model)| {
                 let p: Vec<f64> = later
                     .iter()
                     .map(|c| model.probability(&encoder.encode(&c.features)))
                     .collect();
                 evaluate(&p, &y1)
             });
-            let (encoder, model) = train(categories, &later, &y1)
+            let (encoder, model) = train(&attributes, &later, &y1)
                 .context("no churn (or no survivors) to learn from in the training window")?;
             let seconds = started.elapsed().as_secs_f64();
             let report = json!({
@@ -132,16 +162,7 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
                 Some(v) => print_evaluation(v, t0, t1, at),
                 None => println!("validation: no churn in the earlier window to learn from"),
             }
-            println!("\nlargest effects (per standard deviation, on the log-odds):");
-            let mut effects: Vec<(&String, f64)> = model
-                .names
-                .iter()
-                .zip(model.coefficients.iter().copied())
-                .collect();
-            effects.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
-            for (name, c) in effects.iter().take(10) {
-                println!("  {name:<36} {c:+.3}");
-            }
+            print_effects(&model);
             Ok(ExitCode::SUCCESS)
         }
         ChurnCommand::Score { as_of, top, format } => {
@@ -194,6 +215,7 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
             }
             Ok(ExitCode::SUCCESS)
         }
+        ChurnCommand::Table { .. } => unreachable!("handled without a workspace above"),
         ChurnCommand::Explain { id, as_of } => {
             let (encoder, model, at, cases) = scoring(&store, as_of.as_deref(), &runtime)?;
             let Some(case) = cases.iter().find(|c| c.customer_id == id) else {
@@ -224,12 +246,26 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
     }
 }
 
+/// Prints the model's ten largest coefficients.
+pub(crate) fn print_effects(model: &Logistic) {
+    println!("\nlargest effects (per standard deviation, on the log-odds):");
+    let mut effects: Vec<(&String, f64)> = model
+        .names
+        .iter()
+        .zip(model.coefficients.iter().copied())
+        .collect();
+    effects.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    for (name, c) in effects.iter().take(10) {
+        println!("  {name:<36} {c:+.3}");
+    }
+}
+
 /// A scored customer: the case, its probability and its top factors.
 type Scored<'a> = (&'a ChurnCase, f64, Vec<(String, f64)>);
 
 /// A factor as a person reads it: `plan=basic` or `not plan=pro` for categories and
 /// flags, `days_since_activity = 41.5` for numbers.
-fn factor_label(model: &Logistic, row: &[f64], name: &str) -> String {
+pub(crate) fn factor_label(model: &Logistic, row: &[f64], name: &str) -> String {
     let value = model
         .names
         .iter()
@@ -257,6 +293,22 @@ fn scoring(
     let (snapshot, config) = (store.snapshot()?, store.config());
     let at = crate::views::as_of(as_of, &snapshot, config, runtime)?;
     let attributes = runtime.block_on(cxkpi_engine::customer_attributes(&snapshot))?;
+    let features = |names: Vec<&String>| names.into_iter().cloned().collect::<Vec<_>>();
+    let trained = (
+        features(encoder.numeric.iter().map(|(n, _, _)| n).collect()),
+        features(encoder.categorical.iter().map(|(n, _)| n).collect()),
+    );
+    if trained
+        != (
+            attributes.numeric_features(),
+            attributes.categorical.clone(),
+        )
+    {
+        return Err(StoreError::Usage(
+            "the features have changed since the churn model was trained (customer columns added, or a column now holds text): run `cxkpi churn train` again".into(),
+        )
+        .into());
+    }
     let cases = runtime.block_on(cxkpi_engine::churn_cases(
         &snapshot,
         config,
@@ -266,13 +318,14 @@ fn scoring(
     Ok((encoder, model, at, cases))
 }
 
-fn train(categories: &[String], cases: &[ChurnCase], y: &[bool]) -> Option<(Encoder, Logistic)> {
-    let numeric: Vec<String> = CHURN_NUMERIC.iter().map(|s| s.to_string()).collect();
-    let raw: Vec<_> = cases.iter().map(|c| c.features.clone()).collect();
-    let encoder = Encoder::learn(&numeric, categories, &raw, MAX_LEVELS);
-    let x: Vec<Vec<f64>> = raw.iter().map(|r| encoder.encode(r)).collect();
-    let model = fit(&encoder.names(), &x, y, L2)?;
-    Some((encoder, model))
+fn train(attributes: &Attributes, cases: &[ChurnCase], y: &[bool]) -> Option<(Encoder, Logistic)> {
+    let raw: Vec<&RawFeatures> = cases.iter().map(|c| &c.features).collect();
+    cxkpi_core::churn::train(
+        &attributes.numeric_features(),
+        &attributes.categorical,
+        &raw,
+        y,
+    )
 }
 
 fn evaluation_json(
@@ -281,13 +334,31 @@ fn evaluation_json(
     t1: jiff::Timestamp,
     at: jiff::Timestamp,
 ) -> Value {
-    json!({
+    let mut out = json!({
         "trained_at": t0.to_string(), "tested_at": t1.to_string(), "outcomes_until": at.to_string(),
+    });
+    if let (Value::Object(out), Value::Object(scores)) = (&mut out, scores_json(v)) {
+        out.extend(scores);
+    }
+    out
+}
+
+/// An evaluation's numbers: `n`, `churned`, `auc` with its interval, `brier`,
+/// `calibration`.
+pub(crate) fn scores_json(v: &Evaluation) -> Value {
+    json!({
         "n": v.n, "churned": v.positives,
         "auc": v.auc.map(|a| a.0), "auc_ci_low": v.auc.map(|a| a.1.low), "auc_ci_high": v.auc.map(|a| a.1.high),
         "brier": v.brier,
         "calibration": v.calibration.iter().map(|(n, p, o)| json!({"n": n, "predicted": p, "observed": o})).collect::<Vec<_>>(),
     })
+}
+
+pub(crate) fn print_calibration(v: &Evaluation) {
+    println!("  calibration (tenths by predicted risk): predicted -> observed");
+    for (n, p, o) in &v.calibration {
+        println!("    n {n:>8}  {:>6.1}% -> {:>6.1}%", 100.0 * p, 100.0 * o);
+    }
 }
 
 fn print_evaluation(v: &Evaluation, t0: jiff::Timestamp, t1: jiff::Timestamp, at: jiff::Timestamp) {
@@ -301,10 +372,7 @@ fn print_evaluation(v: &Evaluation, t0: jiff::Timestamp, t1: jiff::Timestamp, at
             ci.low, ci.high, v.brier
         );
     }
-    println!("  calibration (tenths by predicted risk): predicted -> observed");
-    for (n, p, o) in &v.calibration {
-        println!("    n {n:>8}  {:>6.1}% -> {:>6.1}%", 100.0 * p, 100.0 * o);
-    }
+    print_calibration(v);
 }
 
 fn load(store: &Store) -> anyhow::Result<(Encoder, Logistic)> {

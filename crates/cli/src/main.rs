@@ -18,6 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 mod churn;
+mod churn_table;
 mod clv;
 mod drivers;
 mod health;
@@ -118,7 +119,7 @@ enum Command {
     /// Every active customer's health score (weighted components, bands) as of a
     /// date, worst first; `--backtest 90d` checks the score against later churn.
     Health(health::HealthArgs),
-    /// Churn risk: `churn train`, `churn score`, `churn explain ID`.
+    /// Churn risk: `churn train`, `churn score`, `churn explain ID`, `churn table FILE`.
     #[command(subcommand)]
     Churn(churn::ChurnCommand),
     /// Predictive CLV (BG/NBD + Gamma-Gamma): `clv fit`, `clv predict`, `clv customer ID`.

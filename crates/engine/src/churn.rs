@@ -1,28 +1,60 @@
-//! The raw features of the churn model for the customers active at an instant: tenure
-//! and the health facts (days since the last usage event and order, the latest
-//! NPS/CSAT answer on 0..100, old open tickets), and every text attribute of the
-//! customer (plan, region, acquisition channel, dimensions) as a category.
+//! The raw features of the churn model for the customers active at an instant.
+//!
+//! Numbers ([`CHURN_NUMERIC`], then the numeric-looking customer dimensions):
+//! - tenure, and the health facts: days since the last usage event and order, the
+//!   latest NPS/CSAT answer on 0..100, tickets open for more than 72 hours;
+//! - activity: usage events in the last 30 days, self-service events in the last 90;
+//! - support: tickets opened in the last 90 days; over the tickets of the last 365
+//!   days resolved by the instant, the mean resolution time in hours and the reopens;
+//! - orders: orders and the mean order value in the last 365 days (recency is
+//!   `days_since_purchase`);
+//! - subscriptions: MRR running at the instant and its change over 90 days.
+//!
+//! Counts and MRR are 0 where a customer has no rows; a mean without rows, like a
+//! missing health fact, is missing (the model's encoder fills and flags it).
+//!
+//! Categories: every text attribute of the customer (plan, region, acquisition
+//! channel, dimensions) whose values are not all numbers.
 
 use std::collections::HashMap;
 
-use cxkpi_core::churn::RawFeatures;
+use cxkpi_core::churn::{RawFeatures, looks_numeric, number};
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
 use cxkpi_core::period::DAY_MICROS;
 use cxkpi_store::Snapshot;
-use datafusion::logical_expr::ident;
+use datafusion::common::ScalarValue;
+use datafusion::functions_aggregate::expr_fn::{avg, count, sum};
+use datafusion::logical_expr::{Expr, ident, lit, when};
+use datafusion::prelude::{SessionContext, cast};
 
-use crate::results::Columns;
+use crate::results::{Columns, count_if, micros_between_hours};
 use crate::{Request, Result, customer_health};
 
-/// The numeric features, in [`RawFeatures::numeric`] order.
-pub const CHURN_NUMERIC: [&str; 5] = [
+/// The behavioural numeric features, in [`RawFeatures::numeric`] order (the
+/// numeric-looking customer dimensions follow them).
+pub const CHURN_NUMERIC: [&str; 14] = [
     "tenure_days",
     "days_since_activity",
+    "usage_events_30d",
+    "self_service_events_90d",
     "satisfaction",
     "old_open_tickets",
+    "tickets_90d",
+    "resolution_hours_365d",
+    "reopens_365d",
     "days_since_purchase",
+    "orders_365d",
+    "avg_order_value_365d",
+    "mrr",
+    "mrr_change_90d",
 ];
+
+/// Where each group of features starts in [`CHURN_NUMERIC`].
+const ACTIVITY: usize = 2;
+const TICKETS: usize = 6;
+const ORDERS: usize = 10;
+const MRR: usize = 12;
 
 /// One customer's features as of an instant.
 #[derive(Debug, Clone)]
@@ -35,16 +67,31 @@ pub struct ChurnCase {
     pub features: RawFeatures,
 }
 
-/// Every customer's text attributes (the customers table's text columns but the id):
-/// the categorical features, the same at every instant, so read once per model.
+/// Every customer's attributes (the customers table's text columns but the id), split
+/// into numeric-looking and categorical ones: the same at every instant, so read once
+/// per model.
 #[derive(Debug, Clone)]
 pub struct Attributes {
-    /// The attribute names.
-    pub names: Vec<String>,
-    by_customer: HashMap<String, Vec<Option<String>>>,
+    /// The numeric-looking attribute names.
+    pub numeric: Vec<String>,
+    /// The categorical attribute names.
+    pub categorical: Vec<String>,
+    /// Per customer, the numeric and the categorical attributes.
+    by_customer: HashMap<String, RawFeatures>,
 }
 
-/// Reads the customers' text attributes.
+impl Attributes {
+    /// The names of the numeric features (behaviour, then attributes).
+    pub fn numeric_features(&self) -> Vec<String> {
+        CHURN_NUMERIC
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.numeric.iter().cloned())
+            .collect()
+    }
+}
+
+/// Reads the customers' attributes.
 pub async fn customer_attributes(snapshot: &Snapshot) -> Result<Attributes> {
     let ctx = snapshot.context()?;
     let frame = ctx.table(Entity::Customers.name()).await?;
@@ -62,18 +109,56 @@ pub async fn customer_attributes(snapshot: &Snapshot) -> Result<Attributes> {
         .collect();
     let mut columns = vec![ident("customer_id")];
     columns.extend(names.iter().map(ident));
-    let mut by_customer = HashMap::new();
+    let mut ids = Vec::new();
+    let mut values: Vec<Vec<Option<String>>> = Vec::new();
     for batch in frame.select(columns)?.collect().await? {
         let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
-            let values = names
-                .iter()
-                .map(|name| c.text_opt(name, row).filter(|v| !v.is_empty()))
-                .collect();
-            by_customer.insert(c.text("customer_id", row), values);
+            ids.push(c.text("customer_id", row));
+            values.push(
+                names
+                    .iter()
+                    .map(|name| c.text_opt(name, row).filter(|v| !v.is_empty()))
+                    .collect(),
+            );
         }
     }
-    Ok(Attributes { names, by_customer })
+    let numeric_column: Vec<bool> = (0..names.len())
+        .map(|j| looks_numeric(values.iter().map(|r| r[j].as_deref())))
+        .collect();
+    let pick = |numeric: bool| -> Vec<String> {
+        names
+            .iter()
+            .zip(&numeric_column)
+            .filter(|(_, n)| **n == numeric)
+            .map(|(name, _)| name.clone())
+            .collect()
+    };
+    let (numeric, categorical) = (pick(true), pick(false));
+    let by_customer = ids
+        .into_iter()
+        .zip(values)
+        .map(|(id, row)| {
+            let (mut numbers, mut texts) = (Vec::new(), Vec::new());
+            for (value, is_number) in row.into_iter().zip(&numeric_column) {
+                if *is_number {
+                    numbers.push(value.as_deref().and_then(number));
+                } else {
+                    texts.push(value);
+                }
+            }
+            let attributes = RawFeatures {
+                numeric: numbers,
+                categorical: texts,
+            };
+            (id, attributes)
+        })
+        .collect();
+    Ok(Attributes {
+        numeric,
+        categorical,
+        by_customer,
+    })
 }
 
 /// Every customer active at `at` with their features, sorted by customer.
@@ -90,26 +175,38 @@ pub async fn churn_cases(
         filters: Vec::new(),
         compare: false,
     };
-    let mut cases: Vec<ChurnCase> = customer_health(snapshot, config, &request, at)
-        .await?
+    let health = customer_health(snapshot, config, &request, at).await?;
+    let index: HashMap<&str, usize> = health
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.customer_id.as_str(), i))
+        .collect();
+    let ctx = snapshot.context()?;
+    let mut behaviour = vec![[None::<f64>; CHURN_NUMERIC.len()]; health.len()];
+    gather_behaviour(&ctx, at, &index, &mut behaviour).await?;
+    let (n_numeric, n_categorical) = (attributes.numeric.len(), attributes.categorical.len());
+    let mut cases: Vec<ChurnCase> = health
         .into_iter()
-        .map(|h| {
-            let tenure = (at.as_microsecond() - h.acquired_at.as_microsecond()) as f64 / DAY_MICROS;
+        .zip(behaviour)
+        .map(|(h, mut b)| {
             let f = h.facts;
+            b[0] = Some((at.as_microsecond() - h.acquired_at.as_microsecond()) as f64 / DAY_MICROS);
+            b[1] = f.days_since_activity;
+            b[4] = f.satisfaction;
+            b[5] = f.old_open_tickets.map(f64::from);
+            b[9] = f.days_since_purchase;
+            // Counts and MRR without rows are zero.
+            for j in [2, 3, 6, 8, 10, 12, 13] {
+                b[j] = Some(b[j].unwrap_or(0.0));
+            }
+            let own = attributes.by_customer.get(&h.customer_id);
             ChurnCase {
                 features: RawFeatures {
-                    numeric: vec![
-                        Some(tenure),
-                        f.days_since_activity,
-                        f.satisfaction,
-                        f.old_open_tickets.map(f64::from),
-                        f.days_since_purchase,
-                    ],
-                    categorical: attributes
-                        .by_customer
-                        .get(&h.customer_id)
-                        .cloned()
-                        .unwrap_or_else(|| vec![None; attributes.names.len()]),
+                    numeric: b
+                        .into_iter()
+                        .chain(own.map_or(vec![None; n_numeric], |a| a.numeric.clone()))
+                        .collect(),
+                    categorical: own.map_or(vec![None; n_categorical], |a| a.categorical.clone()),
                 },
                 churned_at: h.churned_at,
                 customer_id: h.customer_id,
@@ -118,4 +215,114 @@ pub async fn churn_cases(
         .collect();
     cases.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
     Ok(cases)
+}
+
+/// Fills the activity, ticket, order and MRR features of the customers in `index`.
+async fn gather_behaviour(
+    ctx: &SessionContext,
+    at: jiff::Timestamp,
+    index: &HashMap<&str, usize>,
+    out: &mut [[Option<f64>; CHURN_NUMERIC.len()]],
+) -> Result<()> {
+    let instant = |days: i64| {
+        lit(ScalarValue::TimestampMicrosecond(
+            Some(at.as_microsecond() - days * DAY_MICROS as i64),
+            Some("UTC".into()),
+        ))
+    };
+    let within = |column: &str, days: i64| ident(column).gt_eq(instant(days));
+    let before = |column: &str| ident(column).lt(instant(0));
+    let float = |e: Expr| cast(e, arrow::datatypes::DataType::Float64);
+    let running = |days: i64| {
+        ident("started_at").lt_eq(instant(days)).and(
+            ident("ended_at")
+                .is_null()
+                .or(ident("ended_at").gt(instant(days))),
+        )
+    };
+    let mrr_if = |days: i64| {
+        sum(when(running(days), ident("mrr"))
+            .otherwise(lit(0.0))
+            .expect("a complete CASE"))
+    };
+    let resolved = ident("resolved_at")
+        .lt(instant(0))
+        .and(within("created_at", 365));
+    // (entity, rows considered, aggregates, the first feature they fill)
+    let sources: [(Entity, Expr, Vec<Expr>, usize); 4] = [
+        (
+            Entity::Activity,
+            before("occurred_at").and(within("occurred_at", 90)),
+            vec![
+                float(count_if(
+                    ident("kind")
+                        .eq(lit("usage"))
+                        .and(within("occurred_at", 30)),
+                )),
+                float(count_if(ident("kind").eq(lit("self_service")))),
+            ],
+            ACTIVITY,
+        ),
+        (
+            Entity::Tickets,
+            before("created_at").and(within("created_at", 365)),
+            vec![
+                float(count_if(within("created_at", 90))),
+                avg(when(
+                    resolved.clone(),
+                    micros_between_hours("created_at", "resolved_at"),
+                )
+                .end()
+                .expect("a CASE")),
+                float(sum(when(resolved, ident("reopens"))
+                    .otherwise(lit(0i64))
+                    .expect("a complete CASE"))),
+            ],
+            TICKETS,
+        ),
+        (
+            Entity::Orders,
+            before("ordered_at").and(within("ordered_at", 365)),
+            vec![float(count(lit(1))), float(avg(ident("amount")))],
+            ORDERS,
+        ),
+        (
+            Entity::Subscriptions,
+            ident("started_at").lt_eq(instant(0)),
+            // MRR now and 90 days earlier; the change is taken below.
+            vec![float(mrr_if(0)), float(mrr_if(90))],
+            MRR,
+        ),
+    ];
+    for (entity, rows, aggregates, first) in sources {
+        let width = aggregates.len();
+        let names: Vec<String> = (0..width).map(|j| format!("f{j}")).collect();
+        let aggregates = aggregates
+            .into_iter()
+            .zip(&names)
+            .map(|(e, name)| e.alias(name))
+            .collect();
+        let frame = ctx
+            .table(entity.name())
+            .await?
+            .filter(rows.and(ident("customer_id").is_not_null()))?
+            .aggregate(vec![ident("customer_id")], aggregates)?;
+        for batch in frame.collect().await? {
+            let c = Columns::new(&batch);
+            for row in 0..batch.num_rows() {
+                let Some(&i) = index.get(c.text("customer_id", row).as_str()) else {
+                    continue;
+                };
+                for (j, name) in names.iter().enumerate() {
+                    out[i][first + j] = c.opt_f64(name, row);
+                }
+            }
+        }
+    }
+    for features in out.iter_mut() {
+        if let (Some(now), Some(then)) = (features[MRR], features[MRR + 1]) {
+            features[MRR + 1] = Some(now - then);
+        }
+    }
+    Ok(())
 }

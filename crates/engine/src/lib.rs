@@ -282,19 +282,6 @@ pub(crate) async fn prepare(
     entity: Entity,
     request: &Request,
 ) -> Result<(DataFrame, Option<Expr>)> {
-    prepare_with(ctx, snapshot, kpi, entity, request, false).await
-}
-
-/// [`prepare`], also joining the customer's `acquired_at` and `churned_at` (as
-/// `_cx_acquired`, `_cx_churned`; null for unknown customers) when `lifecycle`.
-pub(crate) async fn prepare_with(
-    ctx: &SessionContext,
-    snapshot: &Snapshot,
-    kpi: &KpiDef,
-    entity: Entity,
-    request: &Request,
-    lifecycle: bool,
-) -> Result<(DataFrame, Option<Expr>)> {
     let by = request
         .by
         .as_deref()
@@ -318,13 +305,9 @@ pub(crate) async fn prepare_with(
         segment::Source::Own(_) => 0,
     };
     let mut frame = ctx.table(entity.name()).await?;
-    if !customer_columns.is_empty() || lifecycle {
+    if !customer_columns.is_empty() {
         let reference = segment::customer_reference(entity).expect("resolve checked the reference");
         let mut columns = vec![ident("customer_id").alias("_cx_customer_key")];
-        if lifecycle {
-            columns.push(ident("acquired_at").alias("_cx_acquired"));
-            columns.push(ident("churned_at").alias("_cx_churned"));
-        }
         for (i, c) in customer_columns.iter().enumerate() {
             columns.push(ident(c).alias(segment::customer_alias(i)));
         }
