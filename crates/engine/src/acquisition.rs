@@ -6,7 +6,7 @@
 //! `[period_start, period_end]`; a period gets the whole local days it overlaps. The
 //! customer counts (won in P, active at its start and during it), revenue and the
 //! six-month churn for CLV come from the customer-base queries. CLV's twelve-month
-//! window `[end - 12 months, end)` is one query per period.
+//! windows `[end - 12 months, end)` of every period come from one scan of the orders.
 //!
 //! Spend KPIs segment by `acquisition_channel` (spend `channel`) and `campaign`
 //! (spend without a campaign is `(none)`); CLV by any customer dimension.
@@ -22,8 +22,6 @@ use cxkpi_core::kpi::{self, KpiDef, Segmentation};
 use cxkpi_core::parse::date_to_days;
 use cxkpi_core::period::Period;
 use cxkpi_store::Snapshot;
-use datafusion::common::ScalarValue;
-use datafusion::functions_aggregate::expr_fn::{count_distinct, sum};
 use datafusion::logical_expr::{ident, lit};
 use datafusion::prelude::SessionContext;
 use jiff::Span;
@@ -31,7 +29,7 @@ use jiff::Span;
 use crate::customers::{base, lifetime_inputs, lifetime_months_value, revenue};
 use crate::results::Columns;
 use crate::segment::NONE_SEGMENT;
-use crate::{EngineError, FamilyResult, Request, Result, prepare};
+use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare};
 
 /// The KPIs of this family.
 pub(crate) const KPIS: [&str; 5] = [
@@ -119,7 +117,15 @@ async fn allocate(
 }
 
 /// Revenue and distinct ordering customers over `[end - 12 months, end)` per period
-/// and segment.
+/// and segment, in one scan of the orders.
+///
+/// The windows' bounds, sorted, form a grid; `cx_grid_le(ordered_at)` is the number
+/// of bounds at or before the order, and an order is in the window whose bounds are
+/// grid instants `a` and `b` exactly when that number is in `(a, b]`. Both bounds grow
+/// with the period, so the windows holding a grid cell are a contiguous run of
+/// periods. Revenue is a prefix sum over cells; each customer's cells, sorted, give
+/// the runs of windows they ordered in, merged, and a difference array per segment
+/// counts each customer once per window.
 async fn twelve_months(
     ctx: &SessionContext,
     snapshot: &Snapshot,
@@ -128,48 +134,112 @@ async fn twelve_months(
     periods: &[Period],
     config: &Config,
 ) -> Result<BTreeMap<(usize, String), (f64, u64)>> {
+    use arrow::array::Array;
+    use arrow::datatypes::{Float64Type, Int32Type};
+    use datafusion::prelude::cast;
+
+    let windows: Vec<(i64, i64)> = periods
+        .iter()
+        .map(|period| {
+            let from = period
+                .end_day
+                .checked_sub(Span::new().months(12))
+                .expect("in range");
+            let window = Period::range(from, period.end_day, &config.time_zone).expect("a year");
+            (window.start.as_microsecond(), window.end.as_microsecond())
+        })
+        .collect();
+    let mut grid: Vec<i64> = windows.iter().flat_map(|(a, b)| [*a, *b]).collect();
+    grid.sort_unstable();
+    grid.dedup();
+    let at = |t: i64| grid.binary_search(&t).expect("a bound") as i32;
+    // Per window: the cells (a, b] it holds.
+    let bounds: Vec<(i32, i32)> = windows.iter().map(|(a, b)| (at(*a), at(*b))).collect();
+    let (lowest, highest) = (
+        bounds.iter().map(|w| w.0).min().unwrap_or(0),
+        bounds.iter().map(|w| w.1).max().unwrap_or(0),
+    );
+    let cell = bucket::grid_at_or_before(grid.clone());
+    let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Orders, request).await?;
+    let batches = frame
+        .select(vec![
+            cast(segment.unwrap_or(lit("")), DataType::Utf8).alias("segment"),
+            cast(ident("customer_id"), DataType::Utf8).alias("customer_id"),
+            cell.call(vec![ident("ordered_at")]).alias("cell"),
+            cast(ident("amount"), DataType::Float64).alias("amount"),
+        ])?
+        .filter(
+            ident("cell")
+                .gt(lit(lowest))
+                .and(ident("cell").lt_eq(lit(highest))),
+        )?
+        .collect()
+        .await?;
+    let cells = grid.len() + 1;
+    // Per segment: revenue per cell, and each customer's cells.
+    type Ordered<'a> = (Vec<f64>, hashbrown::HashMap<&'a str, Vec<i32>>);
+    let mut segments: BTreeMap<&str, Ordered> = BTreeMap::new();
+    for batch in &batches {
+        let segment = batch.column(0).as_string::<i32>();
+        let customer = batch.column(1).as_string::<i32>();
+        let cell = batch.column(2).as_primitive::<Int32Type>();
+        let amount = batch.column(3).as_primitive::<Float64Type>();
+        for row in 0..batch.num_rows() {
+            let (revenue, customers) = segments
+                .entry(segment.value(row))
+                .or_insert_with(|| (vec![0.0; cells], hashbrown::HashMap::new()));
+            let c = cell.value(row);
+            if !amount.is_null(row) {
+                revenue[c as usize] += amount.value(row);
+            }
+            customers.entry(customer.value(row)).or_default().push(c);
+        }
+    }
+    // The periods whose windows hold cell c: from the first with b >= c to the last
+    // with a < c (both bounds grow with the period).
+    let holding = |c: i32| {
+        let first = bounds.partition_point(|w| w.1 < c);
+        let end = bounds.partition_point(|w| w.0 < c);
+        first..end
+    };
     let mut out = BTreeMap::new();
-    for (p, period) in periods.iter().enumerate() {
-        let from = period
-            .end_day
-            .checked_sub(Span::new().months(12))
-            .expect("in range");
-        let window = Period::range(from, period.end_day, &config.time_zone).expect("a year");
-        let at = |t: jiff::Timestamp| {
-            lit(ScalarValue::TimestampMicrosecond(
-                Some(t.as_microsecond()),
-                Some("UTC".into()),
-            ))
-        };
-        let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Orders, request).await?;
-        let frame = frame
-            .filter(
-                ident("ordered_at")
-                    .gt_eq(at(window.start))
-                    .and(ident("ordered_at").lt(at(window.end))),
-            )?
-            .select(vec![
-                segment.unwrap_or(lit("")).alias("segment"),
-                ident("customer_id"),
-                ident("amount"),
-            ])?
-            .aggregate(
-                vec![ident("segment")],
-                vec![
-                    sum(ident("amount")).alias("revenue"),
-                    count_distinct(ident("customer_id")).alias("customers"),
-                ],
-            )?;
-        for batch in frame.collect().await? {
-            let c = Columns::new(&batch);
-            for row in 0..batch.num_rows() {
-                out.insert(
-                    (p, c.text("segment", row)),
-                    (
-                        c.opt_f64("revenue", row).unwrap_or(0.0),
-                        c.u64("customers", row),
-                    ),
-                );
+    for (segment, (revenue, customers)) in segments {
+        let mut prefix = vec![0.0; cells + 1];
+        for (c, r) in revenue.iter().enumerate() {
+            prefix[c + 1] = prefix[c] + r;
+        }
+        let mut difference = vec![0i64; periods.len() + 1];
+        for (_, mut own) in customers {
+            own.sort_unstable();
+            own.dedup();
+            // Merge the runs of periods (sorted by start and end) into disjoint ones.
+            let mut run: Option<std::ops::Range<usize>> = None;
+            for c in own {
+                let next = holding(c);
+                if next.is_empty() {
+                    continue;
+                }
+                match &mut run {
+                    Some(r) if next.start <= r.end => r.end = r.end.max(next.end),
+                    _ => {
+                        if let Some(r) = run.replace(next) {
+                            difference[r.start] += 1;
+                            difference[r.end] -= 1;
+                        }
+                    }
+                }
+            }
+            if let Some(r) = run {
+                difference[r.start] += 1;
+                difference[r.end] -= 1;
+            }
+        }
+        let mut ordering = 0i64;
+        for (p, (a, b)) in bounds.iter().enumerate() {
+            ordering += difference[p];
+            let revenue = prefix[*b as usize + 1] - prefix[*a as usize + 1];
+            if ordering > 0 || revenue != 0.0 {
+                out.insert((p, segment.to_string()), (revenue, ordering as u64));
             }
         }
     }
