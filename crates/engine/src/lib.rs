@@ -23,6 +23,7 @@ mod health;
 mod orders;
 mod results;
 mod satisfaction;
+mod seen;
 mod segment;
 mod sentiment;
 mod sessions;
