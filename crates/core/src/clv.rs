@@ -221,11 +221,14 @@ pub fn fit_bgnbd(customers: &[Summary]) -> Option<BgNbd> {
 }
 
 /// Minimises a negative log-likelihood of log parameters from all parameters 1,
-/// with a restart from the optimum (against a collapsed simplex); the parameters
-/// (exponentiated) and the minimum, `None` when it is not finite.
+/// with a restart from the optimum (a 2% simplex, against a collapsed one); the
+/// parameters (exponentiated) and the minimum, `None` when it is not finite. The
+/// restart stops when the simplex spans 1e-8 in every log parameter, a relative
+/// precision far below the standard errors (on a million customers, 1e-12 took
+/// twice the likelihood evaluations for the same printed parameters).
 fn minimise_on_log_scale(nll: &dyn Fn(&[f64]) -> f64, dims: usize) -> Option<(Vec<f64>, f64)> {
-    let (mut point, mut value) = nelder_mead(nll, &vec![0.0; dims], 1.0, 1e-10, 20_000);
-    let (p2, v2) = nelder_mead(nll, &point, 0.1, 1e-12, 20_000);
+    let (mut point, mut value) = nelder_mead(nll, &vec![0.0; dims], 1.0, 1e-6, 20_000);
+    let (p2, v2) = nelder_mead(nll, &point, 0.02, 1e-8, 20_000);
     if v2 <= value {
         (point, value) = (p2, v2);
     }
