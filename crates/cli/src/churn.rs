@@ -293,17 +293,17 @@ fn scoring(
     let (snapshot, config) = (store.snapshot()?, store.config());
     let at = crate::views::as_of(as_of, &snapshot, config, runtime)?;
     let attributes = runtime.block_on(cxkpi_engine::customer_attributes(&snapshot))?;
-    let features = |names: Vec<&String>| names.into_iter().cloned().collect::<Vec<_>>();
-    let trained = (
-        features(encoder.numeric.iter().map(|(n, _, _)| n).collect()),
-        features(encoder.categorical.iter().map(|(n, _)| n).collect()),
-    );
-    if trained
-        != (
-            attributes.numeric_features(),
-            attributes.categorical.clone(),
-        )
-    {
+    let same_numeric = encoder
+        .numeric
+        .iter()
+        .map(|(n, _, _)| n)
+        .eq(attributes.numeric_features().iter());
+    let same_categorical = encoder
+        .categorical
+        .iter()
+        .map(|(n, _)| n)
+        .eq(attributes.categorical.iter());
+    if !(same_numeric && same_categorical) {
         return Err(StoreError::Usage(
             "the features have changed since the churn model was trained (customer columns added, or a column now holds text): run `cxkpi churn train` again".into(),
         )

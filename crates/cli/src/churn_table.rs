@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use cxkpi_core::churn::{
-    Encoder, Evaluation, Logistic, RawFeatures, cross_validate, looks_numeric, number,
+    Encoder, Evaluation, Logistic, RawFeatures, cross_validate, split_columns,
 };
 use cxkpi_core::parse::parse_bool;
 use cxkpi_store::StoreError;
@@ -170,7 +170,7 @@ fn read(file: &Path, label: &str, id: Option<&str>) -> anyhow::Result<Table> {
     let features: Vec<usize> = (0..header.len())
         .filter(|&j| j != label_at && Some(j) != id_at)
         .collect();
-    let mut cells: Vec<Vec<String>> = Vec::new();
+    let mut cells: Vec<Vec<Option<String>>> = Vec::new();
     let (mut churned, mut ids) = (Vec::new(), Vec::new());
     for record in reader.records() {
         let record = record.with_context(|| format!("reading {}", file.display()))?;
@@ -189,38 +189,15 @@ fn read(file: &Path, label: &str, id: Option<&str>) -> anyhow::Result<Table> {
         cells.push(
             features
                 .iter()
-                .map(|&j| record.get(j).unwrap_or_default().trim().to_string())
+                .map(|&j| record.get(j).map(|cell| cell.trim().to_string()))
                 .collect(),
         );
     }
-    let is_numeric: Vec<bool> = (0..features.len())
-        .map(|f| looks_numeric(cells.iter().map(|r| Some(r[f].as_str()))))
-        .collect();
-    let names = |numeric: bool| -> Vec<String> {
-        features
-            .iter()
-            .zip(&is_numeric)
-            .filter(|(_, n)| **n == numeric)
-            .map(|(&j, _)| header[j].clone())
-            .collect()
-    };
-    let rows = cells
-        .into_iter()
-        .map(|row| {
-            let mut raw = RawFeatures::default();
-            for (cell, numeric) in row.into_iter().zip(&is_numeric) {
-                if *numeric {
-                    raw.numeric.push(number(&cell));
-                } else {
-                    raw.categorical.push((!cell.is_empty()).then_some(cell));
-                }
-            }
-            raw
-        })
-        .collect();
+    let names: Vec<String> = features.iter().map(|&j| header[j].clone()).collect();
+    let (numeric, categorical, rows) = split_columns(&names, cells);
     Ok(Table {
-        numeric: names(true),
-        categorical: names(false),
+        numeric,
+        categorical,
         rows,
         churned,
         ids,

@@ -190,6 +190,43 @@ pub fn looks_numeric<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> b
     any
 }
 
+/// Splits text columns into numeric features (every non-empty value a number, see
+/// [`looks_numeric`]) and categorical ones, and each row accordingly: the numeric and
+/// categorical column names, in the given order, and one [`RawFeatures`] per row
+/// (an empty or missing cell is a missing value; a number may carry spaces).
+pub fn split_columns(
+    names: &[String],
+    rows: Vec<Vec<Option<String>>>,
+) -> (Vec<String>, Vec<String>, Vec<RawFeatures>) {
+    let numeric_column: Vec<bool> = (0..names.len())
+        .map(|j| looks_numeric(rows.iter().map(|r| r[j].as_deref())))
+        .collect();
+    let pick = |numeric: bool| -> Vec<String> {
+        names
+            .iter()
+            .zip(&numeric_column)
+            .filter(|(_, n)| **n == numeric)
+            .map(|(name, _)| name.clone())
+            .collect()
+    };
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let mut raw = RawFeatures::default();
+            for (cell, numeric) in row.into_iter().zip(&numeric_column) {
+                let cell = cell.filter(|c| !c.is_empty());
+                if *numeric {
+                    raw.numeric.push(cell.as_deref().and_then(number));
+                } else {
+                    raw.categorical.push(cell);
+                }
+            }
+            raw
+        })
+        .collect();
+    (pick(true), pick(false), rows)
+}
+
 /// One customer's raw features: numbers (missing as `None`) and categories.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RawFeatures {

@@ -31,6 +31,20 @@ pub struct Summary {
     pub monetary_value: f64,
 }
 
+/// `(day, amount)` purchases sorted by day, those of the same day merged into one with
+/// their total: the literature's "purchases on the same day are one transaction".
+pub fn merge_days(mut purchases: Vec<(i32, f64)>) -> Vec<(i32, f64)> {
+    purchases.sort_by_key(|(d, _)| *d);
+    let mut merged: Vec<(i32, f64)> = Vec::with_capacity(purchases.len());
+    for (d, amount) in purchases {
+        match merged.last_mut() {
+            Some((last, sum)) if *last == d => *sum += amount,
+            _ => merged.push((d, amount)),
+        }
+    }
+    merged
+}
+
 /// A customer's summary from `(day, amount)` purchases, days numbered consecutively
 /// (local calendar days), purchases after `calibration_end` (inclusive end) ignored;
 /// `None` without a purchase in calibration. `unit_days` is the time unit (7: weeks).
@@ -39,20 +53,13 @@ pub fn summarize(
     calibration_end: i32,
     unit_days: f64,
 ) -> Option<Summary> {
-    let mut days: Vec<(i32, f64)> = purchases
-        .iter()
-        .copied()
-        .filter(|(d, _)| *d <= calibration_end)
-        .collect();
-    days.sort_by_key(|(d, _)| *d);
-    // Merge purchases of the same day.
-    let mut merged: Vec<(i32, f64)> = Vec::with_capacity(days.len());
-    for (d, amount) in days {
-        match merged.last_mut() {
-            Some((last, sum)) if *last == d => *sum += amount,
-            _ => merged.push((d, amount)),
-        }
-    }
+    let merged = merge_days(
+        purchases
+            .iter()
+            .copied()
+            .filter(|(d, _)| *d <= calibration_end)
+            .collect(),
+    );
     let (first, _) = *merged.first()?;
     let (last, _) = *merged.last()?;
     let repeats = &merged[1..];

@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use cxkpi_core::churn::{RawFeatures, looks_numeric, number};
+use cxkpi_core::churn::{RawFeatures, split_columns};
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
 use cxkpi_core::period::DAY_MICROS;
@@ -50,11 +50,24 @@ pub const CHURN_NUMERIC: [&str; 14] = [
     "mrr_change_90d",
 ];
 
-/// Where each group of features starts in [`CHURN_NUMERIC`].
-const ACTIVITY: usize = 2;
-const TICKETS: usize = 6;
-const ORDERS: usize = 10;
-const MRR: usize = 12;
+/// The behavioural features that are counts or MRR: 0 for a customer without rows.
+const ZERO_WITHOUT_ROWS: [&str; 7] = [
+    "usage_events_30d",
+    "self_service_events_90d",
+    "tickets_90d",
+    "reopens_365d",
+    "orders_365d",
+    "mrr",
+    "mrr_change_90d",
+];
+
+/// The position of a feature in [`CHURN_NUMERIC`].
+fn slot(name: &str) -> usize {
+    CHURN_NUMERIC
+        .iter()
+        .position(|n| *n == name)
+        .expect("a behavioural feature")
+}
 
 /// One customer's features as of an instant.
 #[derive(Debug, Clone)]
@@ -123,37 +136,8 @@ pub async fn customer_attributes(snapshot: &Snapshot) -> Result<Attributes> {
             );
         }
     }
-    let numeric_column: Vec<bool> = (0..names.len())
-        .map(|j| looks_numeric(values.iter().map(|r| r[j].as_deref())))
-        .collect();
-    let pick = |numeric: bool| -> Vec<String> {
-        names
-            .iter()
-            .zip(&numeric_column)
-            .filter(|(_, n)| **n == numeric)
-            .map(|(name, _)| name.clone())
-            .collect()
-    };
-    let (numeric, categorical) = (pick(true), pick(false));
-    let by_customer = ids
-        .into_iter()
-        .zip(values)
-        .map(|(id, row)| {
-            let (mut numbers, mut texts) = (Vec::new(), Vec::new());
-            for (value, is_number) in row.into_iter().zip(&numeric_column) {
-                if *is_number {
-                    numbers.push(value.as_deref().and_then(number));
-                } else {
-                    texts.push(value);
-                }
-            }
-            let attributes = RawFeatures {
-                numeric: numbers,
-                categorical: texts,
-            };
-            (id, attributes)
-        })
-        .collect();
+    let (numeric, categorical, rows) = split_columns(&names, values);
+    let by_customer = ids.into_iter().zip(rows).collect();
     Ok(Attributes {
         numeric,
         categorical,
@@ -185,18 +169,27 @@ pub async fn churn_cases(
     let mut behaviour = vec![[None::<f64>; CHURN_NUMERIC.len()]; health.len()];
     gather_behaviour(&ctx, at, &index, &mut behaviour).await?;
     let (n_numeric, n_categorical) = (attributes.numeric.len(), attributes.categorical.len());
+    let [tenure, activity, satisfaction, old_open, purchase] = [
+        "tenure_days",
+        "days_since_activity",
+        "satisfaction",
+        "old_open_tickets",
+        "days_since_purchase",
+    ]
+    .map(slot);
+    let zero = ZERO_WITHOUT_ROWS.map(slot);
     let mut cases: Vec<ChurnCase> = health
         .into_iter()
         .zip(behaviour)
         .map(|(h, mut b)| {
             let f = h.facts;
-            b[0] = Some((at.as_microsecond() - h.acquired_at.as_microsecond()) as f64 / DAY_MICROS);
-            b[1] = f.days_since_activity;
-            b[4] = f.satisfaction;
-            b[5] = f.old_open_tickets.map(f64::from);
-            b[9] = f.days_since_purchase;
-            // Counts and MRR without rows are zero.
-            for j in [2, 3, 6, 8, 10, 12, 13] {
+            b[tenure] =
+                Some((at.as_microsecond() - h.acquired_at.as_microsecond()) as f64 / DAY_MICROS);
+            b[activity] = f.days_since_activity;
+            b[satisfaction] = f.satisfaction;
+            b[old_open] = f.old_open_tickets.map(f64::from);
+            b[purchase] = f.days_since_purchase;
+            for &j in &zero {
                 b[j] = Some(b[j].unwrap_or(0.0));
             }
             let own = attributes.by_customer.get(&h.customer_id);
@@ -204,9 +197,10 @@ pub async fn churn_cases(
                 features: RawFeatures {
                     numeric: b
                         .into_iter()
-                        .chain(own.map_or(vec![None; n_numeric], |a| a.numeric.clone()))
+                        .chain(own.map_or_else(|| vec![None; n_numeric], |a| a.numeric.clone()))
                         .collect(),
-                    categorical: own.map_or(vec![None; n_categorical], |a| a.categorical.clone()),
+                    categorical: own
+                        .map_or_else(|| vec![None; n_categorical], |a| a.categorical.clone()),
                 },
                 churned_at: h.churned_at,
                 customer_id: h.customer_id,
@@ -245,6 +239,7 @@ async fn gather_behaviour(
             .otherwise(lit(0.0))
             .expect("a complete CASE"))
     };
+    let mrr = slot("mrr");
     let resolved = ident("resolved_at")
         .lt(instant(0))
         .and(within("created_at", 365));
@@ -261,7 +256,7 @@ async fn gather_behaviour(
                 )),
                 float(count_if(ident("kind").eq(lit("self_service")))),
             ],
-            ACTIVITY,
+            slot("usage_events_30d"),
         ),
         (
             Entity::Tickets,
@@ -278,20 +273,20 @@ async fn gather_behaviour(
                     .otherwise(lit(0i64))
                     .expect("a complete CASE"))),
             ],
-            TICKETS,
+            slot("tickets_90d"),
         ),
         (
             Entity::Orders,
             before("ordered_at").and(within("ordered_at", 365)),
             vec![float(count(lit(1))), float(avg(ident("amount")))],
-            ORDERS,
+            slot("orders_365d"),
         ),
         (
             Entity::Subscriptions,
             ident("started_at").lt_eq(instant(0)),
             // MRR now and 90 days earlier; the change is taken below.
             vec![float(mrr_if(0)), float(mrr_if(90))],
-            MRR,
+            mrr,
         ),
     ];
     for (entity, rows, aggregates, first) in sources {
@@ -320,8 +315,8 @@ async fn gather_behaviour(
         }
     }
     for features in out.iter_mut() {
-        if let (Some(now), Some(then)) = (features[MRR], features[MRR + 1]) {
-            features[MRR + 1] = Some(now - then);
+        if let (Some(now), Some(then)) = (features[mrr], features[mrr + 1]) {
+            features[mrr + 1] = Some(now - then);
         }
     }
     Ok(())

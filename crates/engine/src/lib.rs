@@ -216,17 +216,7 @@ pub async fn purchase_days(
     }
     let mut out: Vec<(String, Vec<(i32, f64)>)> = by_customer
         .into_iter()
-        .map(|(id, mut orders)| {
-            orders.sort_by_key(|(d, _)| *d);
-            let mut days: Vec<(i32, f64)> = Vec::with_capacity(orders.len());
-            for (d, amount) in orders {
-                match days.last_mut() {
-                    Some((last, sum)) if *last == d => *sum += amount,
-                    _ => days.push((d, amount)),
-                }
-            }
-            (id.to_string(), days)
-        })
+        .map(|(id, orders)| (id.to_string(), cxkpi_core::clv::merge_days(orders)))
         .collect();
     out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(out)

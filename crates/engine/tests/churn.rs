@@ -67,9 +67,7 @@ fn churn_features_by_hand() {
         ],
     );
     let at: jiff::Timestamp = "2024-07-01T00:00:00Z".parse().unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let runtime = common::runtime();
     let snapshot = store.snapshot().unwrap();
     let attributes = runtime
         .block_on(cxkpi_engine::customer_attributes(&snapshot))

@@ -107,9 +107,7 @@ fn customer_health_breaks_the_score_down() {
         compare: false,
     };
     let at: jiff::Timestamp = "2024-06-01T00:00:00Z".parse().unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let runtime = common::runtime();
     let snapshot = store.snapshot().unwrap();
     let mut all = runtime
         .block_on(cxkpi_engine::customer_health(

@@ -41,6 +41,13 @@ pub fn workspace(
     (dir, store)
 }
 
+/// A current-thread runtime for the engine's async functions.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+}
+
 /// Computes `kpis` for May and June 2024 by month.
 pub fn run(
     store: &Store,
@@ -76,9 +83,7 @@ pub fn try_run(
             .collect(),
         compare,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     runtime.block_on(compute(&store.snapshot().unwrap(), config, &request))
 }
 
