@@ -126,12 +126,10 @@ pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
         ClvCommand::Predict { horizon, format } => {
             let model = Model::load(&store)?;
             let (t, months) = model.horizon(&horizon)?;
-            let rows = histories.iter().filter_map(|(id, days)| {
-                let s = summarize(days, model.end_day, model.unit_days)?;
-                Some((id, s, model.predict(&s, t, months, config)))
-            });
+            let rows = model.predict_all(&histories, t, months, config);
             if format == "json" {
                 let rows: Vec<Value> = rows
+                    .iter()
                     .map(|(id, s, p)| {
                         json!({"customer_id": id, "frequency": s.frequency, "recency": s.recency,
                                "T": s.t, "monetary_value": s.monetary_value, "p_alive": p.0,
@@ -155,18 +153,19 @@ pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
                     "expected_avg_value",
                     "clv",
                 ])?;
-                for (id, s, p) in rows {
-                    out.write_record([
-                        id.clone(),
-                        s.frequency.to_string(),
-                        s.recency.to_string(),
-                        s.t.to_string(),
-                        s.monetary_value.to_string(),
-                        p.0.to_string(),
-                        p.1.to_string(),
-                        p.2.to_string(),
-                        p.3.to_string(),
-                    ])?;
+                // Serialized fields: numbers formatted by ryu, without a String each.
+                for (id, s, p) in &rows {
+                    out.serialize((
+                        id,
+                        s.frequency,
+                        s.recency,
+                        s.t,
+                        s.monetary_value,
+                        p.0,
+                        p.1,
+                        p.2,
+                        p.3,
+                    ))?;
                 }
                 out.flush()?;
             }
@@ -211,6 +210,9 @@ pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
         }
     }
 }
+
+/// (P(alive), expected purchases, expected average value, discounted CLV).
+type Prediction = (f64, f64, f64, f64);
 
 /// The saved model.
 struct Model {
@@ -278,6 +280,38 @@ impl Model {
         Ok((days / self.unit_days, (days / MONTH_DAYS).ceil() as u32))
     }
 
+    /// Each customer with an order up to the calibration end, their summary and
+    /// [`Model::predict`], in the order of `histories`, computed on every core.
+    fn predict_all<'h>(
+        &self,
+        histories: &'h [(String, Vec<(i32, f64)>)],
+        t: f64,
+        months: u32,
+        config: &cxkpi_core::config::Config,
+    ) -> Vec<(&'h String, Summary, Prediction)> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = histories.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = histories
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .filter_map(|(id, days)| {
+                                let s = summarize(days, self.end_day, self.unit_days)?;
+                                Some((id, s, self.predict(&s, t, months, config)))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|part| part.join().expect("a prediction thread panicked"))
+                .collect()
+        })
+    }
+
     /// (P(alive), expected purchases over t, expected average value, discounted CLV).
     fn predict(
         &self,
@@ -285,7 +319,7 @@ impl Model {
         t: f64,
         months: u32,
         config: &cxkpi_core::config::Config,
-    ) -> (f64, f64, f64, f64) {
+    ) -> Prediction {
         (
             self.bg.p_alive(s),
             self.bg.expected_purchases(s, t),

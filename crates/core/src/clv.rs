@@ -14,9 +14,9 @@
 
 use std::collections::HashMap;
 
-use statrs::function::gamma::ln_gamma;
+use statrs::function::gamma::{digamma, ln_gamma};
 
-use crate::optimize::{hessian, invert, nelder_mead};
+use crate::optimize::{hessian, invert, minimise};
 
 /// One customer's purchase summary as of the end of calibration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -148,110 +148,190 @@ fn compress(customers: &[Summary]) -> Compressed {
     }
 }
 
-/// The BG/NBD log-likelihood of (r, alpha, a, b) over compressed data, summed on
-/// two threads.
-fn bgnbd_log_likelihood(params: [f64; 4], data: &Compressed) -> f64 {
+/// The BG/NBD log-likelihood of (r, alpha, a, b) over compressed data and its gradient
+/// in those parameters, summed on two threads. Per customer, with
+/// C = ln Γ(r+x) - ln Γ(r) + r ln α + ln B(a, b+x) - ln B(a, b),
+/// A = -(r+x) ln(α+T) and, for x > 0, D = ln a - ln(b+x-1) - (r+x) ln(α+t_x):
+/// ℓ = C + ln(e^A + e^D) (C + A for x = 0); the gradient weighs A's and D's
+/// derivatives by their shares w = e^D / (e^A + e^D) and 1 - w.
+fn bgnbd_log_likelihood(params: [f64; 4], data: &Compressed) -> (f64, [f64; 4]) {
     let [r, alpha, a, b] = params;
     if !(r > 0.0 && alpha > 0.0 && a > 0.0 && b > 0.0) {
-        return f64::NEG_INFINITY;
+        return (f64::NEG_INFINITY, [f64::NAN; 4]);
     }
     let max_x = data.distinct_x.last().copied().unwrap_or(0) as usize;
-    // Terms that depend on x alone: ln Γ(r+x) - ln Γ(r) + ln Γ(b+x) - ln Γ(b)
-    // - ln Γ(a+b+x) + ln Γ(a+b) + r ln α, and ln a - ln(b+x-1).
-    let mut by_x = vec![(0.0, 0.0); max_x + 1];
+    // Per distinct x: C with its derivatives in r, a, b (α's is r/α for all), and
+    // ln a - ln(b+x-1) with its derivative in b.
+    let mut by_x = vec![XTerms::default(); max_x + 1];
     let (lg_r, lg_b, lg_ab) = (ln_gamma(r), ln_gamma(b), ln_gamma(a + b));
+    let (dg_r, dg_b, dg_ab) = (digamma(r), digamma(b), digamma(a + b));
+    let ln_alpha = alpha.ln();
     for &x in &data.distinct_x {
         let xf = f64::from(x);
-        let constant = ln_gamma(r + xf) - lg_r + ln_gamma(b + xf) - lg_b - ln_gamma(a + b + xf)
-            + lg_ab
-            + r * alpha.ln();
-        let dropout = if x > 0 {
-            a.ln() - (b + xf - 1.0).ln()
-        } else {
-            0.0
+        let dg_abx = digamma(a + b + xf);
+        by_x[x as usize] = XTerms {
+            constant: ln_gamma(r + xf) - lg_r + ln_gamma(b + xf) - lg_b - ln_gamma(a + b + xf)
+                + lg_ab
+                + r * ln_alpha,
+            d_r: digamma(r + xf) - dg_r + ln_alpha,
+            d_a: dg_ab - dg_abx,
+            d_b: digamma(b + xf) - dg_b - dg_abx + dg_ab,
+            dropout: if x > 0 {
+                a.ln() - (b + xf - 1.0).ln()
+            } else {
+                0.0
+            },
+            dropout_d_b: if x > 0 { -1.0 / (b + xf - 1.0) } else { 0.0 },
         };
-        by_x[x as usize] = (constant, dropout);
     }
-    let ln_ages: Vec<f64> = data.ages.iter().map(|t| (alpha + t).ln()).collect();
-    let ln_recencies: Vec<f64> = data.recencies.iter().map(|t| (alpha + t).ln()).collect();
-    let sum = |rows: &[(u32, u32, u32, f64)]| -> f64 {
-        let mut sum = 0.0;
+    // ln(α + t) and 1 / (α + t) per distinct T and t_x.
+    let logs = |times: &[f64]| -> Vec<(f64, f64)> {
+        times
+            .iter()
+            .map(|t| ((alpha + t).ln(), 1.0 / (alpha + t)))
+            .collect()
+    };
+    let (ages, recencies) = (logs(&data.ages), logs(&data.recencies));
+    let sum = |rows: &[(u32, u32, u32, f64)]| -> (f64, [f64; 4]) {
+        let (mut ll, mut g) = (0.0, [0.0; 4]);
         for &(x, tx, t, n) in rows {
-            let xf = f64::from(x);
-            let (constant, dropout) = by_x[x as usize];
-            let first = -(r + xf) * ln_ages[t as usize];
-            let ll = if x > 0 {
-                let second = dropout - (r + xf) * ln_recencies[tx as usize];
+            let rx = r + f64::from(x);
+            let terms = &by_x[x as usize];
+            let (ln_age, inv_age) = ages[t as usize];
+            let first = -rx * ln_age;
+            // d/dr, d/dα, d/da, d/db of the mixture term.
+            let (value, mix) = if x > 0 {
+                let (ln_rec, inv_rec) = recencies[tx as usize];
+                let second = terms.dropout - rx * ln_rec;
                 let (hi, lo) = if first > second {
                     (first, second)
                 } else {
                     (second, first)
                 };
-                hi + (lo - hi).exp().ln_1p()
+                let value = hi + (lo - hi).exp().ln_1p();
+                let w = (second - value).exp();
+                let mix = [
+                    -(1.0 - w) * ln_age - w * ln_rec,
+                    -rx * ((1.0 - w) * inv_age + w * inv_rec),
+                    w / a,
+                    w * terms.dropout_d_b,
+                ];
+                (value, mix)
             } else {
-                first
+                (first, [-ln_age, -rx * inv_age, 0.0, 0.0])
             };
-            sum += n * (constant + ll);
+            ll += n * (terms.constant + value);
+            g[0] += n * (terms.d_r + mix[0]);
+            g[1] += n * (r / alpha + mix[1]);
+            g[2] += n * (terms.d_a + mix[2]);
+            g[3] += n * (terms.d_b + mix[3]);
         }
-        sum
+        (ll, g)
     };
-    let (left, right) = data.rows.split_at(data.rows.len() / 2);
-    if left.len() < 10_000 {
-        return sum(&data.rows);
-    }
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| sum(right));
-        sum(left) + other.join().unwrap_or(f64::NAN)
-    })
+    sum_halves(&data.rows, sum)
 }
 
-/// Fits BG/NBD by maximum likelihood (Nelder-Mead on the log parameters, from 1);
-/// `None` without customers or when the fit fails.
+/// The BG/NBD terms that depend on x alone (see [`bgnbd_log_likelihood`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct XTerms {
+    constant: f64,
+    d_r: f64,
+    d_a: f64,
+    d_b: f64,
+    dropout: f64,
+    dropout_d_b: f64,
+}
+
+/// Fits BG/NBD by maximum likelihood (see [`maximise`]); `None` without customers or
+/// when the fit fails.
 pub fn fit_bgnbd(customers: &[Summary]) -> Option<BgNbd> {
     if customers.is_empty() {
         return None;
     }
     let data = compress(customers);
-    let nll =
-        |p: &[f64]| -bgnbd_log_likelihood([p[0].exp(), p[1].exp(), p[2].exp(), p[3].exp()], &data);
-    let (params, value) = minimise_on_log_scale(&nll, 4)?;
-    let raw_nll = |p: &[f64]| -bgnbd_log_likelihood([p[0], p[1], p[2], p[3]], &data);
-    let se = standard_errors::<4>(&raw_nll, &params);
+    let fit = maximise(
+        &|p: [f64; 4]| bgnbd_log_likelihood(p, &data),
+        customers.len() as f64,
+    )?;
+    let [r, alpha, a, b] = fit.params;
     Some(BgNbd {
-        r: params[0],
-        alpha: params[1],
-        a: params[2],
-        b: params[3],
-        log_likelihood: -value,
-        se,
+        r,
+        alpha,
+        a,
+        b,
+        log_likelihood: fit.log_likelihood,
+        se: fit.se,
     })
 }
 
-/// Minimises a negative log-likelihood of log parameters from all parameters 1,
-/// with a restart from the optimum (a 2% simplex, against a collapsed one); the
-/// parameters (exponentiated) and the minimum, `None` when it is not finite. The
-/// restart stops when the simplex spans 1e-8 in every log parameter, a relative
-/// precision far below the standard errors (on a million customers, 1e-12 took
-/// twice the likelihood evaluations for the same printed parameters).
-fn minimise_on_log_scale(nll: &dyn Fn(&[f64]) -> f64, dims: usize) -> Option<(Vec<f64>, f64)> {
-    let (mut point, mut value) = nelder_mead(nll, &vec![0.0; dims], 1.0, 1e-6, 20_000);
-    let (p2, v2) = nelder_mead(nll, &point, 0.02, 1e-8, 20_000);
-    if v2 <= value {
-        (point, value) = (p2, v2);
+/// Sums `part` over the two halves of `rows` on two threads (one thread for fewer
+/// than 20,000 rows): a log-likelihood and its gradient.
+fn sum_halves<T: Sync, const N: usize>(
+    rows: &[T],
+    part: impl Fn(&[T]) -> (f64, [f64; N]) + Sync,
+) -> (f64, [f64; N]) {
+    let (left, right) = rows.split_at(rows.len() / 2);
+    if left.len() < 10_000 {
+        return part(rows);
     }
-    value
-        .is_finite()
-        .then(|| (point.iter().map(|v| v.exp()).collect(), value))
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| part(right));
+        let (ll, mut g) = part(left);
+        let (ll2, g2) = other.join().unwrap_or((f64::NAN, [f64::NAN; N]));
+        for (a, b) in g.iter_mut().zip(g2) {
+            *a += b;
+        }
+        (ll + ll2, g)
+    })
 }
 
-fn standard_errors<const N: usize>(nll: &dyn Fn(&[f64]) -> f64, at: &[f64]) -> [f64; N] {
+/// The BFGS stopping rule on the mean negative log-likelihood's gradient in log
+/// parameters.
+const GRADIENT_TOLERANCE: f64 = 1e-10;
+
+/// A maximum-likelihood fit: the parameters, the maximised log-likelihood and the
+/// parameters' standard errors (NaN where the Hessian is singular).
+struct Fit<const N: usize> {
+    params: [f64; N],
+    log_likelihood: f64,
+    se: [f64; N],
+}
+
+/// Maximises a log-likelihood of N positive parameters given with its gradient: BFGS
+/// on the log parameters from all parameters 1, the objective being the mean negative
+/// log-likelihood over `count` customers (so the gradient tolerance does not depend on
+/// how many there are); standard errors from the inverse of the Hessian of the
+/// negative log-likelihood, by differences of its gradient. `None` when the fit fails.
+fn maximise<const N: usize>(
+    ll: &dyn Fn([f64; N]) -> (f64, [f64; N]),
+    count: f64,
+) -> Option<Fit<N>> {
+    let mean_nll = |theta: &[f64]| -> (f64, Vec<f64>) {
+        let p: [f64; N] = std::array::from_fn(|i| theta[i].exp());
+        let (value, g) = ll(p);
+        (
+            -value / count,
+            (0..N).map(|i| -g[i] * p[i] / count).collect(),
+        )
+    };
+    let minimum = minimise(&mean_nll, &[0.0; N], GRADIENT_TOLERANCE)?;
+    let params: [f64; N] = std::array::from_fn(|i| minimum.point[i].exp());
+    let log_likelihood = ll(params).0;
+    let nll = |p: &[f64]| -> (f64, Vec<f64>) {
+        let (value, g) = ll(std::array::from_fn(|i| p[i]));
+        (-value, g.iter().map(|g| -g).collect())
+    };
     let mut se = [f64::NAN; N];
-    if let Some(cov) = invert(&hessian(nll, at)) {
+    if let Some(cov) = invert(&hessian(&nll, &params)) {
         for (i, s) in se.iter_mut().enumerate() {
             *s = cov[i][i].max(0.0).sqrt();
         }
     }
-    se
+    Some(Fit {
+        params,
+        log_likelihood,
+        se,
+    })
 }
 
 /// The Gauss hypergeometric function 2F1(a, b; c; z) by its series (|z| < 1).
@@ -305,37 +385,43 @@ struct Buyers {
     distinct_x: Vec<u32>,
 }
 
-/// The Gamma-Gamma log-likelihood of (p, q, v) over repeat buyers.
-fn gamma_gamma_log_likelihood(params: [f64; 3], buyers: &Buyers) -> f64 {
+/// The Gamma-Gamma log-likelihood of (p, q, v) over repeat buyers and its gradient.
+/// Per buyer with x repeat purchases of mean m:
+/// ℓ = ln Γ(px+q) - ln Γ(px) - ln Γ(q) + q ln v + (px-1) ln m + px ln x - (px+q) ln(xm+v).
+fn gamma_gamma_log_likelihood(params: [f64; 3], buyers: &Buyers) -> (f64, [f64; 3]) {
     let [p, q, v] = params;
     if !(p > 0.0 && q > 0.0 && v > 0.0) {
-        return f64::NEG_INFINITY;
+        return (f64::NEG_INFINITY, [f64::NAN; 3]);
     }
     let max_x = buyers.distinct_x.last().copied().unwrap_or(0) as usize;
-    // ln Γ(px + q) - ln Γ(px) - ln Γ(q) + q ln v per distinct x.
-    let mut by_x = vec![0.0; max_x + 1];
-    let (lg_q, q_ln_v) = (ln_gamma(q), q * v.ln());
+    // Per distinct x: the gamma terms and q ln v, with their derivatives in p and q.
+    let mut by_x = vec![(0.0, 0.0, 0.0); max_x + 1];
+    let (lg_q, dg_q, ln_v) = (ln_gamma(q), digamma(q), v.ln());
     for &x in &buyers.distinct_x {
-        let px = p * f64::from(x);
-        by_x[x as usize] = ln_gamma(px + q) - ln_gamma(px) - lg_q + q_ln_v;
+        let xf = f64::from(x);
+        let px = p * xf;
+        let dg_pxq = digamma(px + q);
+        by_x[x as usize] = (
+            ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_v,
+            xf * (dg_pxq - digamma(px)),
+            dg_pxq - dg_q + ln_v,
+        );
     }
-    let sum = |rows: &[(u32, f64, f64, f64)]| -> f64 {
-        rows.iter()
-            .map(|&(x, ln_x, m, ln_m)| {
-                let xf = f64::from(x);
-                let px = p * xf;
-                by_x[x as usize] + (px - 1.0) * ln_m + px * ln_x - (px + q) * (xf * m + v).ln()
-            })
-            .sum()
+    let sum = |rows: &[(u32, f64, f64, f64)]| -> (f64, [f64; 3]) {
+        let (mut ll, mut g) = (0.0, [0.0; 3]);
+        for &(x, ln_x, m, ln_m) in rows {
+            let (constant, d_p, d_q) = by_x[x as usize];
+            let xf = f64::from(x);
+            let (px, spend) = (p * xf, xf * m + v);
+            let ln_spend = spend.ln();
+            ll += constant + (px - 1.0) * ln_m + px * ln_x - (px + q) * ln_spend;
+            g[0] += d_p + xf * (ln_m + ln_x - ln_spend);
+            g[1] += d_q - ln_spend;
+            g[2] += q / v - (px + q) / spend;
+        }
+        (ll, g)
     };
-    let (left, right) = buyers.rows.split_at(buyers.rows.len() / 2);
-    if left.len() < 10_000 {
-        return sum(&buyers.rows);
-    }
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| sum(right));
-        sum(left) + other.join().unwrap_or(f64::NAN)
-    })
+    sum_halves(&buyers.rows, sum)
 }
 
 /// Fits Gamma-Gamma on the repeat buyers (frequency > 0, positive mean value);
@@ -356,16 +442,17 @@ pub fn fit_gamma_gamma(customers: &[Summary]) -> Option<GammaGamma> {
     let mut distinct_x: Vec<u32> = rows.iter().map(|r| r.0).collect();
     distinct_x.dedup();
     let buyers = Buyers { rows, distinct_x };
-    let nll =
-        |p: &[f64]| -gamma_gamma_log_likelihood([p[0].exp(), p[1].exp(), p[2].exp()], &buyers);
-    let (params, value) = minimise_on_log_scale(&nll, 3)?;
-    let raw_nll = |p: &[f64]| -gamma_gamma_log_likelihood([p[0], p[1], p[2]], &buyers);
+    let fit = maximise(
+        &|p: [f64; 3]| gamma_gamma_log_likelihood(p, &buyers),
+        buyers.rows.len() as f64,
+    )?;
+    let [p, q, v] = fit.params;
     Some(GammaGamma {
-        p: params[0],
-        q: params[1],
-        v: params[2],
-        log_likelihood: -value,
-        se: standard_errors::<3>(&raw_nll, &params),
+        p,
+        q,
+        v,
+        log_likelihood: fit.log_likelihood,
+        se: fit.se,
     })
 }
 
@@ -423,6 +510,74 @@ mod tests {
         assert_eq!((s.recency, s.t), (3.0, 3.0));
         assert_eq!(s.monetary_value, 13.5);
         assert_eq!(summarize(&[(30, 1.0)], 21, 7.0), None);
+    }
+
+    /// Central differences of a log-likelihood in each parameter.
+    fn numeric_gradient<const N: usize>(ll: impl Fn([f64; N]) -> f64, at: [f64; N]) -> [f64; N] {
+        std::array::from_fn(|i| {
+            let h = 1e-6 * at[i];
+            let (mut up, mut down) = (at, at);
+            up[i] += h;
+            down[i] -= h;
+            (ll(up) - ll(down)) / (2.0 * h)
+        })
+    }
+
+    fn customers() -> Vec<Summary> {
+        // Zero, one and several repeat purchases, repeated histories (counts > 1).
+        let rows = [
+            (0, 0.0, 10.0, 0.0),
+            (0, 0.0, 30.0, 0.0),
+            (1, 2.0, 10.0, 25.0),
+            (1, 2.0, 10.0, 40.0),
+            (3, 20.0, 30.0, 12.5),
+            (7, 29.0, 30.0, 80.0),
+            (2, 5.0, 38.0, 33.0),
+        ];
+        rows.iter()
+            .map(|&(frequency, recency, t, monetary_value)| Summary {
+                frequency,
+                recency,
+                t,
+                monetary_value,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn gradients_match_central_differences() {
+        let data = compress(&customers());
+        for at in [[0.5, 4.0, 0.8, 2.4], [3.0, 25.0, 0.9, 16.0]] {
+            let (_, analytic) = bgnbd_log_likelihood(at, &data);
+            let numeric = numeric_gradient(|p| bgnbd_log_likelihood(p, &data).0, at);
+            for (a, n) in analytic.iter().zip(numeric) {
+                assert!(
+                    (a - n).abs() < 1e-6 * (1.0 + n.abs()),
+                    "{analytic:?} {numeric:?}"
+                );
+            }
+        }
+        let buyers = Buyers {
+            rows: customers()
+                .iter()
+                .filter(|s| s.frequency > 0)
+                .map(|s| {
+                    let (x, m) = (s.frequency, s.monetary_value);
+                    (x, f64::from(x).ln(), m, m.ln())
+                })
+                .collect(),
+            distinct_x: vec![1, 2, 3, 7],
+        };
+        for at in [[6.0, 3.7, 15.0], [1.0, 1.0, 1.0]] {
+            let (_, analytic) = gamma_gamma_log_likelihood(at, &buyers);
+            let numeric = numeric_gradient(|p| gamma_gamma_log_likelihood(p, &buyers).0, at);
+            for (a, n) in analytic.iter().zip(numeric) {
+                assert!(
+                    (a - n).abs() < 1e-6 * (1.0 + n.abs()),
+                    "{analytic:?} {numeric:?}"
+                );
+            }
+        }
     }
 
     #[test]

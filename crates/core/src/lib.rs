@@ -12,7 +12,8 @@
 //! - [`estimate`]: a KPI value's statistical shape: value, n, interval, change test.
 //! - [`health`]: the customer health score from facts as of an instant.
 //! - [`kpi`]: the KPI catalogue, one declared definition per KPI.
-//! - [`optimize`]: Nelder-Mead and finite-difference Hessians for the model fits.
+//! - [`optimize`]: L-BFGS (argmin) with Newton polishing, Hessians of gradients, small
+//!   dense linear algebra for the model fits.
 //! - [`period`]: reporting periods in the workspace time zone.
 //! - [`sentiment`]: VADER sentiment, as vaderSentiment 3.3.2 scores text.
 //! - [`survival`]: Kaplan-Meier survival and its median.

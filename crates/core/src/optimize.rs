@@ -1,117 +1,162 @@
-//! Small numerical tools for maximum likelihood: Nelder-Mead minimisation and a
-//! finite-difference Hessian for standard errors. The models fitted here have three
-//! or four parameters, where a derivative-free simplex is robust and fast enough.
+//! Small numerical tools for maximum likelihood: BFGS minimisation (argmin's, with its
+//! Moré-Thuente line search) of a function with an analytic gradient, the Hessian by
+//! central differences of that gradient, and small dense linear algebra (standard
+//! errors, least squares, Newton steps).
 
-/// Minimises `f` from `start` with the Nelder-Mead simplex (standard coefficients:
-/// reflection 1, expansion 2, contraction 0.5, shrink 0.5). Stops when the simplex's
-/// function values and points agree within `tolerance`, or after `max_evals`
-/// evaluations. Returns the best point and its value.
-pub fn nelder_mead(
-    f: &dyn Fn(&[f64]) -> f64,
-    start: &[f64],
-    step: f64,
-    tolerance: f64,
-    max_evals: usize,
-) -> (Vec<f64>, f64) {
-    let n = start.len();
-    let mut simplex: Vec<(Vec<f64>, f64)> = Vec::with_capacity(n + 1);
-    simplex.push((start.to_vec(), f(start)));
-    for i in 0..n {
-        let mut p = start.to_vec();
-        p[i] += step;
-        let v = f(&p);
-        simplex.push((p, v));
-    }
-    let mut evals = n + 1;
-    let value = |v: f64| if v.is_nan() { f64::INFINITY } else { v };
-    while evals < max_evals {
-        simplex.sort_by(|a, b| value(a.1).total_cmp(&value(b.1)));
-        let (best, worst) = (value(simplex[0].1), value(simplex[n].1));
-        let spread = simplex
-            .iter()
-            .skip(1)
-            .flat_map(|(p, _)| p.iter().zip(&simplex[0].0).map(|(a, b)| (a - b).abs()))
-            .fold(0.0, f64::max);
-        if (worst - best).abs() <= tolerance * (1.0 + best.abs()) && spread <= tolerance {
-            break;
-        }
-        let centroid: Vec<f64> = (0..n)
-            .map(|j| simplex[..n].iter().map(|(p, _)| p[j]).sum::<f64>() / n as f64)
-            .collect();
-        let towards = |coef: f64| -> Vec<f64> {
-            centroid
-                .iter()
-                .zip(&simplex[n].0)
-                .map(|(c, w)| c + coef * (c - w))
-                .collect()
-        };
-        let reflected = towards(1.0);
-        let fr = value(f(&reflected));
-        evals += 1;
-        if fr < best {
-            let expanded = towards(2.0);
-            let fe = value(f(&expanded));
-            evals += 1;
-            simplex[n] = if fe < fr {
-                (expanded, fe)
-            } else {
-                (reflected, fr)
-            };
-        } else if fr < value(simplex[n - 1].1) {
-            simplex[n] = (reflected, fr);
-        } else {
-            let (contracted, fc) = if fr < worst {
-                let p = towards(0.5);
-                let v = value(f(&p));
-                (p, v)
-            } else {
-                let p = towards(-0.5);
-                let v = value(f(&p));
-                (p, v)
-            };
-            evals += 1;
-            if fc < worst.min(fr) {
-                simplex[n] = (contracted, fc);
-            } else {
-                // Shrink towards the best point.
-                let best_point = simplex[0].0.clone();
-                for (p, v) in simplex.iter_mut().skip(1) {
-                    for (x, b) in p.iter_mut().zip(&best_point) {
-                        *x = b + 0.5 * (*x - b);
-                    }
-                    *v = value(f(p));
-                    evals += 1;
-                }
-            }
-        }
-    }
-    simplex.sort_by(|a, b| value(a.1).total_cmp(&value(b.1)));
-    let (point, v) = simplex.swap_remove(0);
-    (point, v)
+use std::cell::{Cell, RefCell};
+
+use argmin::core::{CostFunction, Error, Executor, Gradient, State};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+
+/// A function's value and gradient at a point.
+pub type ValueAndGradient<'a> = dyn Fn(&[f64]) -> (f64, Vec<f64>) + 'a;
+
+/// A point with the function's value and gradient there.
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
+
+/// `f` for argmin, evaluated once per point: the line search asks for the value and
+/// the gradient at the same trial points, and one pass over the data gives both.
+struct Objective<'a> {
+    f: &'a ValueAndGradient<'a>,
+    last: RefCell<Option<Evaluation>>,
+    evaluations: &'a Cell<usize>,
 }
 
-/// The Hessian of `f` at `x` by central differences (step relative to each
-/// coordinate).
-pub fn hessian(f: &dyn Fn(&[f64]) -> f64, x: &[f64]) -> Vec<Vec<f64>> {
-    let n = x.len();
-    let h: Vec<f64> = x.iter().map(|v| 1e-4 * v.abs().max(1e-2)).collect();
-    let at = |di: usize, si: f64, dj: usize, sj: f64| {
-        let mut p = x.to_vec();
-        p[di] += si * h[di];
-        p[dj] += sj * h[dj];
-        f(&p)
-    };
-    let mut out = vec![vec![0.0; n]; n];
-    for i in 0..n {
-        for j in i..n {
-            let v = (at(i, 1.0, j, 1.0) - at(i, 1.0, j, -1.0) - at(i, -1.0, j, 1.0)
-                + at(i, -1.0, j, -1.0))
-                / (4.0 * h[i] * h[j]);
-            out[i][j] = v;
-            out[j][i] = v;
+impl Objective<'_> {
+    fn at(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        if let Some((q, v, g)) = self.last.borrow().as_ref()
+            && q == p
+        {
+            return (*v, g.clone());
         }
+        let (v, g) = (self.f)(p);
+        self.evaluations.set(self.evaluations.get() + 1);
+        // A point where the function is not finite is one the line search must avoid.
+        let v = if v.is_finite() { v } else { f64::INFINITY };
+        *self.last.borrow_mut() = Some((p.to_vec(), v, g.clone()));
+        (v, g)
     }
-    out
+}
+
+impl CostFunction for Objective<'_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, p: &Vec<f64>) -> Result<f64, Error> {
+        Ok(self.at(p).0)
+    }
+}
+
+impl Gradient for Objective<'_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+
+    fn gradient(&self, p: &Vec<f64>) -> Result<Vec<f64>, Error> {
+        Ok(self.at(p).1)
+    }
+}
+
+/// The gradient norm at which [`minimise`] hands over from L-BFGS to Newton steps.
+pub const HANDOFF: f64 = 1e-6;
+
+/// The result of [`minimise`].
+#[derive(Debug, Clone)]
+pub struct Minimum {
+    /// The best point found.
+    pub point: Vec<f64>,
+    /// The function there.
+    pub value: f64,
+    /// The Euclidean norm of the gradient there.
+    pub gradient_norm: f64,
+    /// Evaluations of the function and gradient (together).
+    pub evaluations: usize,
+}
+
+/// Minimises `f` (value and gradient) from `start`: L-BFGS (memory 8, Moré-Thuente
+/// line search) until the gradient's norm is below [`HANDOFF`] or the line search can
+/// no longer find a lower value, then at most five Newton steps with the Hessian by
+/// differences of the gradient while they shrink the gradient, until its norm is
+/// below `gradient_tolerance`. Near the
+/// optimum the value changes by less than its rounding error long before the gradient
+/// vanishes, so the line search stops early there; the gradient is still exact enough
+/// for Newton's method, which converges quadratically from where it stopped. `None`
+/// when no finite value is found.
+pub fn minimise(f: &ValueAndGradient, start: &[f64], gradient_tolerance: f64) -> Option<Minimum> {
+    let evaluations = Cell::new(0);
+    let objective = Objective {
+        f,
+        last: RefCell::new(None),
+        evaluations: &evaluations,
+    };
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 8)
+        .with_tolerance_grad(HANDOFF.max(gradient_tolerance))
+        .ok()?
+        .with_tolerance_cost(0.0)
+        .ok()?;
+    // A line search that gives up ends the run (not in an error) with the best point.
+    let result = Executor::new(objective, solver)
+        .configure(|state| state.param(start.to_vec()).max_iters(1_000))
+        .run()
+        .ok()?;
+    let mut point = result.state().get_best_param()?.clone();
+    let norm = |g: &[f64]| g.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let (mut value, mut gradient) = f(&point);
+    let mut evaluations = evaluations.get() + 1;
+    for _ in 0..5 {
+        if norm(&gradient) <= gradient_tolerance {
+            break;
+        }
+        let mut system = hessian(f, &point);
+        evaluations += 2 * point.len();
+        for (row, g) in system.iter_mut().zip(&gradient) {
+            row.push(-g);
+        }
+        let Some(step) = solve(&mut system) else {
+            break;
+        };
+        let next: Vec<f64> = point.iter().zip(&step).map(|(p, s)| p + s).collect();
+        let (next_value, next_gradient) = f(&next);
+        evaluations += 1;
+        let uphill = next_value > value + 1e-12 * value.abs();
+        if !next_value.is_finite() || uphill || norm(&next_gradient) >= norm(&gradient) {
+            break;
+        }
+        (point, value, gradient) = (next, next_value, next_gradient);
+    }
+    value.is_finite().then(|| Minimum {
+        gradient_norm: norm(&gradient),
+        point,
+        value,
+        evaluations,
+    })
+}
+
+/// The Hessian at `x` by central differences of the gradient `f` (step relative to
+/// each coordinate), symmetrised.
+pub fn hessian(f: &ValueAndGradient, x: &[f64]) -> Vec<Vec<f64>> {
+    // Row i: the derivative of the gradient along coordinate i.
+    let rows: Vec<Vec<f64>> = (0..x.len())
+        .map(|i| {
+            let h = 1e-5 * x[i].abs().max(1e-2);
+            let mut p = x.to_vec();
+            p[i] = x[i] + h;
+            let (_, up) = f(&p);
+            p[i] = x[i] - h;
+            let (_, down) = f(&p);
+            up.iter()
+                .zip(down)
+                .map(|(u, d)| (u - d) / (2.0 * h))
+                .collect()
+        })
+        .collect();
+    (0..x.len())
+        .map(|i| {
+            (0..x.len())
+                .map(|j| 0.5 * (rows[i][j] + rows[j][i]))
+                .collect()
+        })
+        .collect()
 }
 
 /// Gauss-Jordan elimination with partial pivoting on an augmented matrix `[A | B]`
@@ -173,16 +218,29 @@ mod tests {
 
     #[test]
     fn rosenbrock_minimum_and_a_known_hessian() {
-        let rosenbrock = |p: &[f64]| (1.0 - p[0]).powi(2) + 100.0 * (p[1] - p[0] * p[0]).powi(2);
-        let (x, v) = nelder_mead(&rosenbrock, &[-1.2, 1.0], 0.5, 1e-12, 20_000);
+        // f = (1 - x)^2 + 100 (y - x^2)^2, gradient by hand:
+        // (-2 (1 - x) - 400 x (y - x^2), 200 (y - x^2)); minimum 0 at (1, 1).
+        let rosenbrock = |p: &[f64]| {
+            let (x, y) = (p[0], p[1]);
+            (
+                (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2),
+                vec![
+                    -2.0 * (1.0 - x) - 400.0 * x * (y - x * x),
+                    200.0 * (y - x * x),
+                ],
+            )
+        };
+        let m = minimise(&rosenbrock, &[-1.2, 1.0], 1e-10).unwrap();
+        let x = &m.point;
         assert!(
-            (x[0] - 1.0).abs() < 1e-5 && (x[1] - 1.0).abs() < 1e-5,
-            "{x:?}"
+            (x[0] - 1.0).abs() < 1e-8 && (x[1] - 1.0).abs() < 1e-8,
+            "{m:?}"
         );
-        assert!(v < 1e-10);
+        assert!(m.value < 1e-16 && m.gradient_norm < 1e-10, "{m:?}");
         // Hessian of the Rosenbrock function at (1, 1): [[802, -400], [-400, 200]].
         let h = hessian(&rosenbrock, &[1.0, 1.0]);
-        assert!((h[0][0] - 802.0).abs() < 1e-3 && (h[0][1] + 400.0).abs() < 1e-3);
+        assert!((h[0][0] - 802.0).abs() < 1e-6 && (h[0][1] + 400.0).abs() < 1e-6);
+        assert!((h[1][1] - 200.0).abs() < 1e-6, "{h:?}");
         let inv = invert(&h).unwrap();
         // det = 802 * 200 - 400^2 = 400; inverse [[0.5, 1], [1, 2.005]].
         assert!((inv[0][0] - 0.5).abs() < 1e-4 && (inv[1][1] - 2.005).abs() < 1e-4);

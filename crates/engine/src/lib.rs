@@ -197,7 +197,11 @@ pub async fn purchase_days(
         ])?
         .collect()
         .await?;
-    let mut by_customer: hashbrown::HashMap<&str, Vec<(i32, f64)>> = hashbrown::HashMap::new();
+    // Customers in the order first seen, found by id; the store keeps a customer's
+    // orders together, so most rows take the previous row's customer without a lookup.
+    let mut customers: Vec<(&str, Vec<(i32, f64)>)> = Vec::new();
+    let mut index: hashbrown::HashMap<&str, usize> = hashbrown::HashMap::new();
+    let mut previous: Option<(&str, usize)> = None;
     for batch in &batches {
         let customer = batch.column(0).as_string::<i32>();
         let day = batch.column(1).as_primitive::<Int32Type>();
@@ -208,13 +212,22 @@ pub async fn purchase_days(
             } else {
                 amount.value(row)
             };
-            by_customer
-                .entry(customer.value(row))
-                .or_default()
-                .push((day.value(row), value));
+            let id = customer.value(row);
+            let at = match previous {
+                Some((last, at)) if last == id => at,
+                _ => {
+                    let at = *index.entry(id).or_insert_with(|| {
+                        customers.push((id, Vec::new()));
+                        customers.len() - 1
+                    });
+                    previous = Some((id, at));
+                    at
+                }
+            };
+            customers[at].1.push((day.value(row), value));
         }
     }
-    let mut out: Vec<(String, Vec<(i32, f64)>)> = by_customer
+    let mut out: Vec<(String, Vec<(i32, f64)>)> = customers
         .into_iter()
         .map(|(id, orders)| (id.to_string(), cxkpi_core::clv::merge_days(orders)))
         .collect();
