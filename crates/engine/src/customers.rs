@@ -26,6 +26,7 @@ use datafusion::logical_expr::{ident, lit};
 use datafusion::prelude::{SessionContext, cast, coalesce};
 use jiff::Span;
 
+use crate::previous::PreviousRow;
 use crate::results::Columns;
 use crate::seen::Seen;
 use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare};
@@ -309,6 +310,7 @@ async fn engaged(
     let mut customers = vec![0u64; groups.len() * n_periods * n_segments];
     let mut rows = vec![0u64; customers.len()];
     let mut seen = Seen::new(lives.len() * n_periods * groups.len());
+    let mut previous = PreviousRow::default();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let who = batch.column(0).as_string::<i32>();
@@ -318,7 +320,7 @@ async fn engaged(
             if who.is_null(row) {
                 continue;
             }
-            let Some(&c) = index.get(who.value(row)) else {
+            let Some(c) = previous.find(who.value(row), |id| index.get(id).copied()) else {
                 continue;
             };
             let (seg, won, lost) = lives[c as usize];

@@ -17,7 +17,7 @@
 //!
 //! The core's [`cxkpi_core::health`] turns the facts into the score.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
@@ -33,6 +33,7 @@ use datafusion::functions_aggregate::expr_fn::{max, min};
 use datafusion::logical_expr::{Expr, ident, lit};
 use datafusion::prelude::{SessionContext, cast, coalesce};
 
+use crate::previous::PreviousRow;
 use crate::results::Columns;
 use crate::{FamilyResult, Request, Result, bucket, prepare};
 
@@ -242,7 +243,7 @@ async fn gather(
         cast(ident("acquired_at"), arrow::datatypes::DataType::Int64).alias("acquired"),
         cast(ident("churned_at"), arrow::datatypes::DataType::Int64).alias("churned"),
     ])?;
-    let mut index: HashMap<String, u32> = HashMap::new();
+    let mut index: hashbrown::HashMap<String, u32> = hashbrown::HashMap::new();
     for batch in frame.collect().await? {
         let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {
@@ -287,6 +288,7 @@ async fn gather(
             .await?;
         let latest = out;
         *latest = vec![i64::MIN; g.customers.len() * cells];
+        let mut previous = PreviousRow::default();
         while let Some(batch) = stream.next().await {
             let batch = batch?;
             let ids = batch.column(0).as_string::<i32>();
@@ -297,7 +299,7 @@ async fn gather(
                 .column(2)
                 .as_primitive::<arrow::datatypes::Int64Type>();
             for row in 0..batch.num_rows() {
-                if let Some(&i) = index.get(ids.value(row)) {
+                if let Some(i) = previous.find(ids.value(row), |id| index.get(id).copied()) {
                     let slot = &mut latest[i as usize * cells + cell.value(row) as usize];
                     *slot = (*slot).max(t.value(row));
                 }

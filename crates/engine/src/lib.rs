@@ -21,6 +21,7 @@ mod customers;
 mod drivers;
 mod health;
 mod orders;
+mod previous;
 mod results;
 mod satisfaction;
 mod seen;
