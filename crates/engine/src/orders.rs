@@ -164,7 +164,8 @@ impl Ordered {
 
 /// One pass over the orders up to the last period's end: DataFusion maps each order to
 /// its period (bucket -1 for everything before the first) and segment, and the rest
-/// happens here, per customer, in one hash table keyed by the borrowed ids: each
+/// happens here, per customer, in one hash table keyed by segment index and borrowed
+/// id (looked up only when a row's customer differs from the previous row's): each
 /// customer's orders per period, their running total (a repeat buyer in period p has
 /// two or more orders by its end), and per (period, segment) the sums the KPIs need.
 /// Grouping by the string id in DataFusion and a window over the groups took four
@@ -190,11 +191,16 @@ async fn ordered_by_period(
         ])?
         .filter(ident("period").is_not_null())?;
     let batches = frame.collect().await?;
-    // (segment, customer) -> (period, orders, amount, accurate, accuracy known) per
-    // period seen.
+    // Segments by index; per (segment, customer) the orders per period seen:
+    // (period, orders, amount, accurate, accuracy known). A customer's orders are
+    // stored together, so a row mostly continues the previous row's customer.
     type PerPeriod = Vec<(i32, u64, f64, u64, u64)>;
-    let mut customers: hashbrown::HashMap<(&str, &str), PerPeriod> = hashbrown::HashMap::new();
-    let mut amounts: hashbrown::HashMap<(i32, &str), Moments> = hashbrown::HashMap::new();
+    let mut segments: Vec<&str> = Vec::new();
+    let mut segment_index: hashbrown::HashMap<&str, u32> = hashbrown::HashMap::new();
+    let mut customers: Vec<(u32, PerPeriod)> = Vec::new();
+    let mut customer_index: hashbrown::HashMap<(u32, &str), usize> = hashbrown::HashMap::new();
+    let mut previous: Option<(&str, &str, u32, usize)> = None;
+    let mut amounts: hashbrown::HashMap<(i32, u32), Moments> = hashbrown::HashMap::new();
     for batch in &batches {
         let period = batch.column(0).as_primitive::<Int32Type>();
         let segment = batch.column(1).as_string::<i32>();
@@ -203,8 +209,23 @@ async fn ordered_by_period(
         let accurate = batch.column(4).as_primitive::<Int64Type>();
         for row in 0..batch.num_rows() {
             let p = period.value(row);
-            let (seg, value) = (segment.value(row), amount.value(row));
-            let periods = customers.entry((seg, customer.value(row))).or_default();
+            let (seg, who, value) = (segment.value(row), customer.value(row), amount.value(row));
+            let (s, c) = match previous {
+                Some((last_seg, last_who, s, c)) if last_who == who && last_seg == seg => (s, c),
+                _ => {
+                    let s = *segment_index.entry(seg).or_insert_with(|| {
+                        segments.push(seg);
+                        segments.len() as u32 - 1
+                    });
+                    let c = *customer_index.entry((s, who)).or_insert_with(|| {
+                        customers.push((s, Vec::new()));
+                        customers.len() - 1
+                    });
+                    previous = Some((seg, who, s, c));
+                    (s, c)
+                }
+            };
+            let periods = &mut customers[c].1;
             let entry = match periods.iter_mut().find(|e| e.0 == p) {
                 Some(e) => e,
                 None => {
@@ -220,12 +241,12 @@ async fn ordered_by_period(
             }
             if p >= 0 {
                 // Amount moments per (period, segment), for the AOV interval.
-                amounts.entry((p, seg)).or_default().update(value);
+                amounts.entry((p, s)).or_default().update(value);
             }
         }
     }
-    let mut ordered: BTreeMap<(i32, String), Ordered> = BTreeMap::new();
-    for ((segment, _), mut periods) in customers {
+    let mut by_cell: hashbrown::HashMap<(i32, u32), Ordered> = hashbrown::HashMap::new();
+    for (segment, mut periods) in customers {
         periods.sort_by_key(|e| e.0);
         let mut running = 0;
         for (p, n, amount, accurate, known) in periods {
@@ -233,7 +254,7 @@ async fn ordered_by_period(
             if p < 0 {
                 continue;
             }
-            let o = ordered.entry((p, segment.to_string())).or_default();
+            let o = by_cell.entry((p, segment)).or_default();
             o.customers += 1;
             o.repeaters += u64::from(running >= 2);
             o.orders += n;
@@ -243,8 +264,12 @@ async fn ordered_by_period(
             o.accuracy_known += known;
         }
     }
-    for ((p, segment), m) in amounts {
-        ordered.entry((p, segment.to_string())).or_default().amounts = m;
+    for (cell, m) in amounts {
+        by_cell.entry(cell).or_default().amounts = m;
     }
+    let ordered: BTreeMap<(i32, String), Ordered> = by_cell
+        .into_iter()
+        .map(|((p, s), o)| ((p, segments[s as usize].to_string()), o))
+        .collect();
     Ok(ordered)
 }
