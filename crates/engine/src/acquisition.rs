@@ -176,23 +176,51 @@ async fn twelve_months(
         .collect()
         .await?;
     let cells = grid.len() + 1;
-    // Per segment: revenue per cell, and each customer's cells.
-    type Ordered<'a> = (Vec<f64>, hashbrown::HashMap<&'a str, Vec<i32>>);
-    let mut segments: BTreeMap<&str, Ordered> = BTreeMap::new();
+    // Per segment: its label, revenue per cell, and each customer's cells (customers
+    // found by id only when a row's segment or customer differs from the previous
+    // row's, as a customer's orders are stored together).
+    struct Ordered<'a> {
+        label: &'a str,
+        revenue: Vec<f64>,
+        index: hashbrown::HashMap<&'a str, usize>,
+        customers: Vec<Vec<i32>>,
+    }
+    let mut segments: Vec<Ordered> = Vec::new();
+    let mut segment_index: hashbrown::HashMap<&str, usize> = hashbrown::HashMap::new();
+    let mut previous: Option<(&str, &str, usize, usize)> = None;
     for batch in &batches {
         let segment = batch.column(0).as_string::<i32>();
         let customer = batch.column(1).as_string::<i32>();
         let cell = batch.column(2).as_primitive::<Int32Type>();
         let amount = batch.column(3).as_primitive::<Float64Type>();
         for row in 0..batch.num_rows() {
-            let (revenue, customers) = segments
-                .entry(segment.value(row))
-                .or_insert_with(|| (vec![0.0; cells], hashbrown::HashMap::new()));
+            let (seg, who) = (segment.value(row), customer.value(row));
+            let (s, k) = match previous {
+                Some((last_seg, last_who, s, k)) if last_who == who && last_seg == seg => (s, k),
+                _ => {
+                    let s = *segment_index.entry(seg).or_insert_with(|| {
+                        segments.push(Ordered {
+                            label: seg,
+                            revenue: vec![0.0; cells],
+                            index: hashbrown::HashMap::new(),
+                            customers: Vec::new(),
+                        });
+                        segments.len() - 1
+                    });
+                    let ordered = &mut segments[s];
+                    let k = *ordered.index.entry(who).or_insert_with(|| {
+                        ordered.customers.push(Vec::new());
+                        ordered.customers.len() - 1
+                    });
+                    previous = Some((seg, who, s, k));
+                    (s, k)
+                }
+            };
             let c = cell.value(row);
             if !amount.is_null(row) {
-                revenue[c as usize] += amount.value(row);
+                segments[s].revenue[c as usize] += amount.value(row);
             }
-            customers.entry(customer.value(row)).or_default().push(c);
+            segments[s].customers[k].push(c);
         }
     }
     // The periods whose windows hold cell c: from the first with b >= c to the last
@@ -203,13 +231,19 @@ async fn twelve_months(
         first..end
     };
     let mut out = BTreeMap::new();
-    for (segment, (revenue, customers)) in segments {
+    for Ordered {
+        label: segment,
+        revenue,
+        customers,
+        ..
+    } in segments
+    {
         let mut prefix = vec![0.0; cells + 1];
         for (c, r) in revenue.iter().enumerate() {
             prefix[c + 1] = prefix[c] + r;
         }
         let mut difference = vec![0i64; periods.len() + 1];
-        for (_, mut own) in customers {
+        for mut own in customers {
             own.sort_unstable();
             own.dedup();
             // Merge the runs of periods (sorted by start and end) into disjoint ones.
