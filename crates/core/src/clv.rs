@@ -385,6 +385,28 @@ struct Buyers {
     distinct_x: Vec<u32>,
 }
 
+impl Buyers {
+    /// The repeat buyers among `customers` (frequency > 0, positive mean value);
+    /// `None` without any.
+    fn of(customers: &[Summary]) -> Option<Buyers> {
+        let mut rows: Vec<(u32, f64, f64, f64)> = customers
+            .iter()
+            .filter(|s| s.frequency > 0 && s.monetary_value > 0.0)
+            .map(|s| {
+                let m = s.monetary_value;
+                (s.frequency, f64::from(s.frequency).ln(), m, m.ln())
+            })
+            .collect();
+        if rows.is_empty() {
+            return None;
+        }
+        rows.sort_by_key(|r| r.0);
+        let mut distinct_x: Vec<u32> = rows.iter().map(|r| r.0).collect();
+        distinct_x.dedup();
+        Some(Buyers { rows, distinct_x })
+    }
+}
+
 /// The Gamma-Gamma log-likelihood of (p, q, v) over repeat buyers and its gradient.
 /// Per buyer with x repeat purchases of mean m:
 /// ℓ = ln Γ(px+q) - ln Γ(px) - ln Γ(q) + q ln v + (px-1) ln m + px ln x - (px+q) ln(xm+v).
@@ -427,21 +449,7 @@ fn gamma_gamma_log_likelihood(params: [f64; 3], buyers: &Buyers) -> (f64, [f64; 
 /// Fits Gamma-Gamma on the repeat buyers (frequency > 0, positive mean value);
 /// `None` without any.
 pub fn fit_gamma_gamma(customers: &[Summary]) -> Option<GammaGamma> {
-    let mut rows: Vec<(u32, f64, f64, f64)> = customers
-        .iter()
-        .filter(|s| s.frequency > 0 && s.monetary_value > 0.0)
-        .map(|s| {
-            let m = s.monetary_value;
-            (s.frequency, f64::from(s.frequency).ln(), m, m.ln())
-        })
-        .collect();
-    if rows.is_empty() {
-        return None;
-    }
-    rows.sort_by_key(|r| r.0);
-    let mut distinct_x: Vec<u32> = rows.iter().map(|r| r.0).collect();
-    distinct_x.dedup();
-    let buyers = Buyers { rows, distinct_x };
+    let buyers = Buyers::of(customers)?;
     let fit = maximise(
         &|p: [f64; 3]| gamma_gamma_log_likelihood(p, &buyers),
         buyers.rows.len() as f64,
@@ -512,15 +520,23 @@ mod tests {
         assert_eq!(summarize(&[(30, 1.0)], 21, 7.0), None);
     }
 
-    /// Central differences of a log-likelihood in each parameter.
-    fn numeric_gradient<const N: usize>(ll: impl Fn([f64; N]) -> f64, at: [f64; N]) -> [f64; N] {
-        std::array::from_fn(|i| {
+    /// Asserts that the gradient `ll` returns at `at` matches central differences of
+    /// its value.
+    fn assert_gradient<const N: usize>(ll: impl Fn([f64; N]) -> (f64, [f64; N]), at: [f64; N]) {
+        let (_, analytic) = ll(at);
+        let numeric: [f64; N] = std::array::from_fn(|i| {
             let h = 1e-6 * at[i];
             let (mut up, mut down) = (at, at);
             up[i] += h;
             down[i] -= h;
-            (ll(up) - ll(down)) / (2.0 * h)
-        })
+            (ll(up).0 - ll(down).0) / (2.0 * h)
+        });
+        for (a, n) in analytic.iter().zip(numeric) {
+            assert!(
+                (a - n).abs() < 1e-6 * (1.0 + n.abs()),
+                "{analytic:?} {numeric:?}"
+            );
+        }
     }
 
     fn customers() -> Vec<Summary> {
@@ -548,35 +564,12 @@ mod tests {
     fn gradients_match_central_differences() {
         let data = compress(&customers());
         for at in [[0.5, 4.0, 0.8, 2.4], [3.0, 25.0, 0.9, 16.0]] {
-            let (_, analytic) = bgnbd_log_likelihood(at, &data);
-            let numeric = numeric_gradient(|p| bgnbd_log_likelihood(p, &data).0, at);
-            for (a, n) in analytic.iter().zip(numeric) {
-                assert!(
-                    (a - n).abs() < 1e-6 * (1.0 + n.abs()),
-                    "{analytic:?} {numeric:?}"
-                );
-            }
+            assert_gradient(|p| bgnbd_log_likelihood(p, &data), at);
         }
-        let buyers = Buyers {
-            rows: customers()
-                .iter()
-                .filter(|s| s.frequency > 0)
-                .map(|s| {
-                    let (x, m) = (s.frequency, s.monetary_value);
-                    (x, f64::from(x).ln(), m, m.ln())
-                })
-                .collect(),
-            distinct_x: vec![1, 2, 3, 7],
-        };
+        let buyers = Buyers::of(&customers()).unwrap();
+        assert_eq!(buyers.distinct_x, [1, 2, 3, 7]);
         for at in [[6.0, 3.7, 15.0], [1.0, 1.0, 1.0]] {
-            let (_, analytic) = gamma_gamma_log_likelihood(at, &buyers);
-            let numeric = numeric_gradient(|p| gamma_gamma_log_likelihood(p, &buyers).0, at);
-            for (a, n) in analytic.iter().zip(numeric) {
-                assert!(
-                    (a - n).abs() < 1e-6 * (1.0 + n.abs()),
-                    "{analytic:?} {numeric:?}"
-                );
-            }
+            assert_gradient(|p| gamma_gamma_log_likelihood(p, &buyers), at);
         }
     }
 
