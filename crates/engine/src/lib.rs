@@ -361,7 +361,6 @@ pub async fn compute(
 ) -> Result<Vec<KpiRow>> {
     let periods = bucket_periods(request, config)?;
     let ctx = snapshot.context()?;
-    let mut results: FamilyResult = BTreeMap::new();
     let family = |ids: &[&str]| -> Vec<&'static KpiDef> {
         request
             .kpis
@@ -370,17 +369,29 @@ pub async fn compute(
             .filter(|k| ids.contains(&k.id))
             .collect()
     };
-    // Each family scans its entity once for all its requested KPIs.
-    macro_rules! run {
+    // Each family scans its entity once for all its requested KPIs, as a task of its
+    // own with two at a time, the longest first: a family's Rust pass over its rows
+    // runs on one core while DataFusion decodes on the other, so one family at a time
+    // kept 1.3 of the 2 cores busy. Results merge in this list's order.
+    type Family = std::pin::Pin<Box<dyn Future<Output = Result<FamilyResult>> + Send>>;
+    let mut families: Vec<(usize, &str, Family)> = Vec::new();
+    macro_rules! family {
         ($($family:ident),*) => {$(
             let kpis = family(&$family::KPIS);
             if !kpis.is_empty() {
-                $family::compute(&ctx, snapshot, config, request, &periods, &kpis, &mut results)
-                    .await?;
+                let (ctx, snapshot, config) = (ctx.clone(), snapshot.clone(), config.clone());
+                let (request, periods) = (request.clone(), periods.clone());
+                let future: Family = Box::pin(async move {
+                    let mut results = FamilyResult::new();
+                    $family::compute(&ctx, &snapshot, &config, &request, &periods, &kpis, &mut results)
+                        .await?;
+                    Ok(results)
+                });
+                families.push((families.len(), stringify!($family), future));
             }
         )*};
     }
-    run!(
+    family!(
         satisfaction,
         sentiment,
         support,
@@ -391,6 +402,29 @@ pub async fn compute(
         subscriptions,
         acquisition
     );
+    let count = families.len();
+    // The health family takes the longest (a pass over all activity): it starts first.
+    families.sort_by_key(|(_, name, _)| *name != "health");
+    let mut parts: Vec<Option<FamilyResult>> = (0..count).map(|_| None).collect();
+    use futures::StreamExt;
+    let mut running = futures::stream::iter(families)
+        .map(|(i, _, future)| async move {
+            let task = datafusion::common::runtime::SpawnedTask::spawn(future);
+            (i, task.join_unwind().await)
+        })
+        .buffer_unordered(2);
+    while let Some((i, joined)) = running.next().await {
+        let part = joined.map_err(|e| {
+            datafusion::error::DataFusionError::Internal(format!("a KPI family's task: {e}"))
+        })??;
+        parts[i] = Some(part);
+    }
+    let mut results: FamilyResult = BTreeMap::new();
+    for part in parts.into_iter().flatten() {
+        for (key, mut rows) in part {
+            results.entry(key).or_default().append(&mut rows);
+        }
+    }
     Ok(assemble(request, &periods, results, &config.time_zone))
 }
 
