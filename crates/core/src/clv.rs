@@ -285,7 +285,7 @@ fn sum_halves<T: Sync, const N: usize>(
     })
 }
 
-/// The BFGS stopping rule on the mean negative log-likelihood's gradient in log
+/// [`minimise`]'s stopping rule on the mean negative log-likelihood's gradient in log
 /// parameters.
 const GRADIENT_TOLERANCE: f64 = 1e-10;
 
@@ -297,8 +297,8 @@ struct Fit<const N: usize> {
     se: [f64; N],
 }
 
-/// Maximises a log-likelihood of N positive parameters given with its gradient: BFGS
-/// on the log parameters from all parameters 1, the objective being the mean negative
+/// Maximises a log-likelihood of N positive parameters given with its gradient:
+/// [`minimise`] (L-BFGS, then Newton steps) on the log parameters from all parameters 1, the objective being the mean negative
 /// log-likelihood over `count` customers (so the gradient tolerance does not depend on
 /// how many there are); standard errors from the inverse of the Hessian of the
 /// negative log-likelihood, by differences of its gradient. `None` when the fit fails.

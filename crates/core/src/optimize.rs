@@ -1,9 +1,9 @@
-//! Small numerical tools for maximum likelihood: BFGS minimisation (argmin's, with its
-//! Moré-Thuente line search) of a function with an analytic gradient, the Hessian by
-//! central differences of that gradient, and small dense linear algebra (standard
+//! Small numerical tools for maximum likelihood: minimisation of a function with an
+//! analytic gradient (argmin's L-BFGS with its Moré-Thuente line search, then Newton
+//! steps), the Hessian by central differences of that gradient, and small dense linear algebra (standard
 //! errors, least squares, Newton steps).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use argmin::core::{CostFunction, Error, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
@@ -20,7 +20,6 @@ type Evaluation = (Vec<f64>, f64, Vec<f64>);
 struct Objective<'a> {
     f: &'a ValueAndGradient<'a>,
     last: RefCell<Option<Evaluation>>,
-    evaluations: &'a Cell<usize>,
 }
 
 impl Objective<'_> {
@@ -31,7 +30,6 @@ impl Objective<'_> {
             return (*v, g.clone());
         }
         let (v, g) = (self.f)(p);
-        self.evaluations.set(self.evaluations.get() + 1);
         // A point where the function is not finite is one the line search must avoid.
         let v = if v.is_finite() { v } else { f64::INFINITY };
         *self.last.borrow_mut() = Some((p.to_vec(), v, g.clone()));
@@ -69,25 +67,20 @@ pub struct Minimum {
     pub value: f64,
     /// The Euclidean norm of the gradient there.
     pub gradient_norm: f64,
-    /// Evaluations of the function and gradient (together).
-    pub evaluations: usize,
 }
 
 /// Minimises `f` (value and gradient) from `start`: L-BFGS (memory 8, Moré-Thuente
 /// line search) until the gradient's norm is below [`HANDOFF`] or the line search can
 /// no longer find a lower value, then at most five Newton steps with the Hessian by
 /// differences of the gradient while they shrink the gradient, until its norm is
-/// below `gradient_tolerance`. Near the
-/// optimum the value changes by less than its rounding error long before the gradient
-/// vanishes, so the line search stops early there; the gradient is still exact enough
-/// for Newton's method, which converges quadratically from where it stopped. `None`
-/// when no finite value is found.
+/// below `gradient_tolerance`. Near the optimum the value changes by less than its
+/// rounding error long before the gradient vanishes, so the line search stops early
+/// there; the gradient is still exact enough for Newton's method, which converges
+/// quadratically from where it stopped. `None` when no finite value is found.
 pub fn minimise(f: &ValueAndGradient, start: &[f64], gradient_tolerance: f64) -> Option<Minimum> {
-    let evaluations = Cell::new(0);
     let objective = Objective {
         f,
         last: RefCell::new(None),
-        evaluations: &evaluations,
     };
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 8)
         .with_tolerance_grad(HANDOFF.max(gradient_tolerance))
@@ -102,13 +95,11 @@ pub fn minimise(f: &ValueAndGradient, start: &[f64], gradient_tolerance: f64) ->
     let mut point = result.state().get_best_param()?.clone();
     let norm = |g: &[f64]| g.iter().map(|v| v * v).sum::<f64>().sqrt();
     let (mut value, mut gradient) = f(&point);
-    let mut evaluations = evaluations.get() + 1;
     for _ in 0..5 {
         if norm(&gradient) <= gradient_tolerance {
             break;
         }
         let mut system = hessian(f, &point);
-        evaluations += 2 * point.len();
         for (row, g) in system.iter_mut().zip(&gradient) {
             row.push(-g);
         }
@@ -117,7 +108,6 @@ pub fn minimise(f: &ValueAndGradient, start: &[f64], gradient_tolerance: f64) ->
         };
         let next: Vec<f64> = point.iter().zip(&step).map(|(p, s)| p + s).collect();
         let (next_value, next_gradient) = f(&next);
-        evaluations += 1;
         let uphill = next_value > value + 1e-12 * value.abs();
         if !next_value.is_finite() || uphill || norm(&next_gradient) >= norm(&gradient) {
             break;
@@ -128,7 +118,6 @@ pub fn minimise(f: &ValueAndGradient, start: &[f64], gradient_tolerance: f64) ->
         gradient_norm: norm(&gradient),
         point,
         value,
-        evaluations,
     })
 }
 

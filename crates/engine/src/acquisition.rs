@@ -27,6 +27,7 @@ use datafusion::prelude::SessionContext;
 use jiff::Span;
 
 use crate::customers::{base, lifetime_inputs, lifetime_months_value, revenue};
+use crate::previous::Dense;
 use crate::results::Columns;
 use crate::segment::NONE_SEGMENT;
 use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare};
@@ -176,51 +177,32 @@ async fn twelve_months(
         .collect()
         .await?;
     let cells = grid.len() + 1;
-    // Per segment: its label, revenue per cell, and each customer's cells (customers
-    // found by id only when a row's segment or customer differs from the previous
-    // row's, as a customer's orders are stored together).
-    struct Ordered<'a> {
-        label: &'a str,
-        revenue: Vec<f64>,
-        index: hashbrown::HashMap<&'a str, usize>,
-        customers: Vec<Vec<i32>>,
-    }
-    let mut segments: Vec<Ordered> = Vec::new();
-    let mut segment_index: hashbrown::HashMap<&str, usize> = hashbrown::HashMap::new();
-    let mut previous: Option<(&str, &str, usize, usize)> = None;
+    // Per segment its label and revenue per cell; per (segment, customer), numbered in
+    // the order first seen, the segment and the customer's cells.
+    let (mut labels, mut revenue): (Vec<&str>, Vec<Vec<f64>>) = (Vec::new(), Vec::new());
+    let mut customers: Vec<(usize, Vec<i32>)> = Vec::new();
+    let (mut segment_ids, mut customer_ids) = (Dense::new(), Dense::new());
     for batch in &batches {
         let segment = batch.column(0).as_string::<i32>();
         let customer = batch.column(1).as_string::<i32>();
         let cell = batch.column(2).as_primitive::<Int32Type>();
         let amount = batch.column(3).as_primitive::<Float64Type>();
         for row in 0..batch.num_rows() {
-            let (seg, who) = (segment.value(row), customer.value(row));
-            let (s, k) = match previous {
-                Some((last_seg, last_who, s, k)) if last_who == who && last_seg == seg => (s, k),
-                _ => {
-                    let s = *segment_index.entry(seg).or_insert_with(|| {
-                        segments.push(Ordered {
-                            label: seg,
-                            revenue: vec![0.0; cells],
-                            index: hashbrown::HashMap::new(),
-                            customers: Vec::new(),
-                        });
-                        segments.len() - 1
-                    });
-                    let ordered = &mut segments[s];
-                    let k = *ordered.index.entry(who).or_insert_with(|| {
-                        ordered.customers.push(Vec::new());
-                        ordered.customers.len() - 1
-                    });
-                    previous = Some((seg, who, s, k));
-                    (s, k)
+            let seg = segment.value(row);
+            let (k, new) = customer_ids.index((seg, customer.value(row)));
+            if new {
+                let (s, new_segment) = segment_ids.index(seg);
+                if new_segment {
+                    labels.push(seg);
+                    revenue.push(vec![0.0; cells]);
                 }
-            };
-            let c = cell.value(row);
-            if !amount.is_null(row) {
-                segments[s].revenue[c as usize] += amount.value(row);
+                customers.push((s, Vec::new()));
             }
-            segments[s].customers[k].push(c);
+            let (s, c) = (customers[k].0, cell.value(row));
+            if !amount.is_null(row) {
+                revenue[s][c as usize] += amount.value(row);
+            }
+            customers[k].1.push(c);
         }
     }
     // The periods whose windows hold cell c: from the first with b >= c to the last
@@ -230,43 +212,39 @@ async fn twelve_months(
         let end = bounds.partition_point(|w| w.0 < c);
         first..end
     };
-    let mut out = BTreeMap::new();
-    for Ordered {
-        label: segment,
-        revenue,
-        customers,
-        ..
-    } in segments
-    {
-        let mut prefix = vec![0.0; cells + 1];
-        for (c, r) in revenue.iter().enumerate() {
-            prefix[c + 1] = prefix[c] + r;
-        }
-        let mut difference = vec![0i64; periods.len() + 1];
-        for mut own in customers {
-            own.sort_unstable();
-            own.dedup();
-            // Merge the runs of periods (sorted by start and end) into disjoint ones.
-            let mut run: Option<std::ops::Range<usize>> = None;
-            for c in own {
-                let next = holding(c);
-                if next.is_empty() {
-                    continue;
-                }
-                match &mut run {
-                    Some(r) if next.start <= r.end => r.end = r.end.max(next.end),
-                    _ => {
-                        if let Some(r) = run.replace(next) {
-                            difference[r.start] += 1;
-                            difference[r.end] -= 1;
-                        }
+    // Per segment, a difference array over the periods of the customers ordering.
+    let mut difference = vec![vec![0i64; periods.len() + 1]; labels.len()];
+    for (s, mut own) in customers {
+        let difference = &mut difference[s];
+        own.sort_unstable();
+        own.dedup();
+        // Merge the runs of periods (sorted by start and end) into disjoint ones.
+        let mut run: Option<std::ops::Range<usize>> = None;
+        for c in own {
+            let next = holding(c);
+            if next.is_empty() {
+                continue;
+            }
+            match &mut run {
+                Some(r) if next.start <= r.end => r.end = r.end.max(next.end),
+                _ => {
+                    if let Some(r) = run.replace(next) {
+                        difference[r.start] += 1;
+                        difference[r.end] -= 1;
                     }
                 }
             }
-            if let Some(r) = run {
-                difference[r.start] += 1;
-                difference[r.end] -= 1;
-            }
+        }
+        if let Some(r) = run {
+            difference[r.start] += 1;
+            difference[r.end] -= 1;
+        }
+    }
+    let mut out = BTreeMap::new();
+    for ((segment, revenue), difference) in labels.into_iter().zip(revenue).zip(difference) {
+        let mut prefix = vec![0.0; cells + 1];
+        for (c, r) in revenue.iter().enumerate() {
+            prefix[c + 1] = prefix[c] + r;
         }
         let mut ordering = 0i64;
         for (p, (a, b)) in bounds.iter().enumerate() {

@@ -239,64 +239,73 @@ async fn gather_behaviour(
             .otherwise(lit(0.0))
             .expect("a complete CASE"))
     };
-    let mrr = slot("mrr");
     let resolved = ident("resolved_at")
         .lt(instant(0))
         .and(within("created_at", 365));
-    // (entity, rows considered, aggregates, the first feature they fill)
-    let sources: [(Entity, Expr, Vec<Expr>, usize); 4] = [
+    // (entity, rows considered, the features it fills with their aggregates)
+    type Features = Vec<(&'static str, Expr)>;
+    let sources: [(Entity, Expr, Features); 4] = [
         (
             Entity::Activity,
             before("occurred_at").and(within("occurred_at", 90)),
             vec![
-                float(count_if(
-                    ident("kind")
-                        .eq(lit("usage"))
-                        .and(within("occurred_at", 30)),
-                )),
-                float(count_if(ident("kind").eq(lit("self_service")))),
+                (
+                    "usage_events_30d",
+                    float(count_if(
+                        ident("kind")
+                            .eq(lit("usage"))
+                            .and(within("occurred_at", 30)),
+                    )),
+                ),
+                (
+                    "self_service_events_90d",
+                    float(count_if(ident("kind").eq(lit("self_service")))),
+                ),
             ],
-            slot("usage_events_30d"),
         ),
         (
             Entity::Tickets,
             before("created_at").and(within("created_at", 365)),
             vec![
-                float(count_if(within("created_at", 90))),
-                avg(when(
-                    resolved.clone(),
-                    micros_between_hours("created_at", "resolved_at"),
-                )
-                .end()
-                .expect("a CASE")),
-                float(sum(when(resolved, ident("reopens"))
-                    .otherwise(lit(0i64))
-                    .expect("a complete CASE"))),
+                ("tickets_90d", float(count_if(within("created_at", 90)))),
+                (
+                    "resolution_hours_365d",
+                    avg(when(
+                        resolved.clone(),
+                        micros_between_hours("created_at", "resolved_at"),
+                    )
+                    .end()
+                    .expect("a CASE")),
+                ),
+                (
+                    "reopens_365d",
+                    float(sum(when(resolved, ident("reopens"))
+                        .otherwise(lit(0i64))
+                        .expect("a complete CASE"))),
+                ),
             ],
-            slot("tickets_90d"),
         ),
         (
             Entity::Orders,
             before("ordered_at").and(within("ordered_at", 365)),
-            vec![float(count(lit(1))), float(avg(ident("amount")))],
-            slot("orders_365d"),
+            vec![
+                ("orders_365d", float(count(lit(1)))),
+                ("avg_order_value_365d", float(avg(ident("amount")))),
+            ],
         ),
         (
             Entity::Subscriptions,
             ident("started_at").lt_eq(instant(0)),
-            // MRR now and 90 days earlier; the change is taken below.
-            vec![float(mrr_if(0)), float(mrr_if(90))],
-            mrr,
+            // MRR 90 days earlier in the change's slot; the change is taken below.
+            vec![
+                ("mrr", float(mrr_if(0))),
+                ("mrr_change_90d", float(mrr_if(90))),
+            ],
         ),
     ];
-    for (entity, rows, aggregates, first) in sources {
-        let width = aggregates.len();
-        let names: Vec<String> = (0..width).map(|j| format!("f{j}")).collect();
-        let aggregates = aggregates
-            .into_iter()
-            .zip(&names)
-            .map(|(e, name)| e.alias(name))
-            .collect();
+    for (entity, rows, features) in sources {
+        let slots: Vec<(&str, usize)> = features.iter().map(|(n, _)| (*n, slot(n))).collect();
+        let aggregates = features.into_iter().map(|(n, e)| e.alias(n)).collect();
         let frame = ctx
             .table(entity.name())
             .await?
@@ -308,15 +317,16 @@ async fn gather_behaviour(
                 let Some(&i) = index.get(c.text("customer_id", row).as_str()) else {
                     continue;
                 };
-                for (j, name) in names.iter().enumerate() {
-                    out[i][first + j] = c.opt_f64(name, row);
+                for &(name, j) in &slots {
+                    out[i][j] = c.opt_f64(name, row);
                 }
             }
         }
     }
+    let (mrr, change) = (slot("mrr"), slot("mrr_change_90d"));
     for features in out.iter_mut() {
-        if let (Some(now), Some(then)) = (features[mrr], features[mrr + 1]) {
-            features[mrr + 1] = Some(now - then);
+        if let (Some(now), Some(then)) = (features[mrr], features[change]) {
+            features[change] = Some(now - then);
         }
     }
     Ok(())

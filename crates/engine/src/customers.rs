@@ -26,7 +26,7 @@ use datafusion::logical_expr::{ident, lit};
 use datafusion::prelude::{SessionContext, cast, coalesce};
 use jiff::Span;
 
-use crate::previous::PreviousRow;
+use crate::previous::{Dense, PreviousRow};
 use crate::results::Columns;
 use crate::seen::Seen;
 use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare};
@@ -261,7 +261,7 @@ async fn engaged(
         .await?;
     let mut index: hashbrown::HashMap<&str, u32> = hashbrown::HashMap::new();
     let mut segments: Vec<&str> = Vec::new();
-    let mut segment_of: hashbrown::HashMap<&str, u32> = hashbrown::HashMap::new();
+    let mut segment_ids = Dense::new();
     // Per customer: (segment, won bucket, lost bucket).
     let mut lives: Vec<(u32, i32, i32)> = Vec::new();
     for batch in &batches {
@@ -270,12 +270,12 @@ async fn engaged(
         let won = batch.column(2).as_primitive::<Int32Type>();
         let lost = batch.column(3).as_primitive::<Int32Type>();
         for row in 0..batch.num_rows() {
-            let seg = *segment_of.entry(segment.value(row)).or_insert_with(|| {
+            let (seg, new) = segment_ids.index(segment.value(row));
+            if new {
                 segments.push(segment.value(row));
-                segments.len() as u32 - 1
-            });
+            }
             index.insert(ids.value(row), lives.len() as u32);
-            lives.push((seg, won.value(row), lost.value(row)));
+            lives.push((seg as u32, won.value(row), lost.value(row)));
         }
     }
 

@@ -175,7 +175,7 @@ pub async fn customer_lives(
 /// Every ordering customer's purchases by local day (days since 1970-01-01 in the
 /// workspace time zone) with the day's total amount, sorted by day, customers sorted
 /// by id: the histories behind predictive CLV. DataFusion maps orders to local days;
-/// the grouping by customer happens here, in a hash table keyed by the borrowed ids
+/// the grouping by customer happens here, customers numbered by their borrowed ids
 /// (a DataFusion group by the string id and day took longer, and orders rarely share
 /// a customer's day).
 pub async fn purchase_days(
@@ -198,11 +198,9 @@ pub async fn purchase_days(
         ])?
         .collect()
         .await?;
-    // Customers in the order first seen, found by id; the store keeps a customer's
-    // orders together, so most rows take the previous row's customer without a lookup.
+    // Customers in the order first seen (see `previous::Dense`).
     let mut customers: Vec<(&str, Vec<(i32, f64)>)> = Vec::new();
-    let mut index: hashbrown::HashMap<&str, usize> = hashbrown::HashMap::new();
-    let mut previous: Option<(&str, usize)> = None;
+    let mut ids = previous::Dense::new();
     for batch in &batches {
         let customer = batch.column(0).as_string::<i32>();
         let day = batch.column(1).as_primitive::<Int32Type>();
@@ -214,17 +212,10 @@ pub async fn purchase_days(
                 amount.value(row)
             };
             let id = customer.value(row);
-            let at = match previous {
-                Some((last, at)) if last == id => at,
-                _ => {
-                    let at = *index.entry(id).or_insert_with(|| {
-                        customers.push((id, Vec::new()));
-                        customers.len() - 1
-                    });
-                    previous = Some((id, at));
-                    at
-                }
-            };
+            let (at, new) = ids.index(id);
+            if new {
+                customers.push((id, Vec::new()));
+            }
             customers[at].1.push((day.value(row), value));
         }
     }
@@ -370,57 +361,47 @@ pub async fn compute(
             .collect()
     };
     // Each family scans its entity once for all its requested KPIs, as a task of its
-    // own with two at a time, the longest first: a family's Rust pass over its rows
-    // runs on one core while DataFusion decodes on the other, so one family at a time
-    // kept 1.3 of the 2 cores busy. Results merge in this list's order.
+    // own with two at a time, in this list's order (health, the longest, first): a
+    // family's Rust pass over its rows runs on one core while DataFusion decodes on
+    // the other, so one family at a time kept 1.3 of the 2 cores busy. Families
+    // compute disjoint KPIs, so their results merge in any order.
     type Family = std::pin::Pin<Box<dyn Future<Output = Result<FamilyResult>> + Send>>;
-    let mut families: Vec<(usize, &str, Family)> = Vec::new();
+    let mut families: Vec<Family> = Vec::new();
     macro_rules! family {
         ($($family:ident),*) => {$(
             let kpis = family(&$family::KPIS);
             if !kpis.is_empty() {
                 let (ctx, snapshot, config) = (ctx.clone(), snapshot.clone(), config.clone());
                 let (request, periods) = (request.clone(), periods.clone());
-                let future: Family = Box::pin(async move {
+                families.push(Box::pin(async move {
                     let mut results = FamilyResult::new();
                     $family::compute(&ctx, &snapshot, &config, &request, &periods, &kpis, &mut results)
                         .await?;
                     Ok(results)
-                });
-                families.push((families.len(), stringify!($family), future));
+                }));
             }
         )*};
     }
     family!(
+        health,
         satisfaction,
         sentiment,
         support,
         orders,
         sessions,
         customers,
-        health,
         subscriptions,
         acquisition
     );
-    let count = families.len();
-    // The health family takes the longest (a pass over all activity): it starts first.
-    families.sort_by_key(|(_, name, _)| *name != "health");
-    let mut parts: Vec<Option<FamilyResult>> = (0..count).map(|_| None).collect();
     use futures::StreamExt;
     let mut running = futures::stream::iter(families)
-        .map(|(i, _, future)| async move {
-            let task = datafusion::common::runtime::SpawnedTask::spawn(future);
-            (i, task.join_unwind().await)
-        })
+        .map(|future| datafusion::common::runtime::SpawnedTask::spawn(future).join_unwind())
         .buffer_unordered(2);
-    while let Some((i, joined)) = running.next().await {
+    let mut results: FamilyResult = BTreeMap::new();
+    while let Some(joined) = running.next().await {
         let part = joined.map_err(|e| {
             datafusion::error::DataFusionError::Internal(format!("a KPI family's task: {e}"))
         })??;
-        parts[i] = Some(part);
-    }
-    let mut results: FamilyResult = BTreeMap::new();
-    for part in parts.into_iter().flatten() {
         for (key, mut rows) in part {
             results.entry(key).or_default().append(&mut rows);
         }

@@ -22,6 +22,7 @@ use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{ident, lit};
 use datafusion::prelude::{SessionContext, cast};
 
+use crate::previous::Dense;
 use crate::results::{Columns, count_if};
 use crate::{FamilyResult, Request, Result, bucket, prepare};
 
@@ -164,8 +165,7 @@ impl Ordered {
 
 /// One pass over the orders up to the last period's end: DataFusion maps each order to
 /// its period (bucket -1 for everything before the first) and segment, and the rest
-/// happens here, per customer, in one hash table keyed by segment index and borrowed
-/// id (looked up only when a row's customer differs from the previous row's): each
+/// happens here, per (segment, customer) numbered by [`Dense`]: each
 /// customer's orders per period, their running total (a repeat buyer in period p has
 /// two or more orders by its end), and per (period, segment) the sums the KPIs need.
 /// Grouping by the string id in DataFusion and a window over the groups took four
@@ -191,15 +191,13 @@ async fn ordered_by_period(
         ])?
         .filter(ident("period").is_not_null())?;
     let batches = frame.collect().await?;
-    // Segments by index; per (segment, customer) the orders per period seen:
-    // (period, orders, amount, accurate, accuracy known). A customer's orders are
-    // stored together, so a row mostly continues the previous row's customer.
+    // Segments by index; per (segment, customer), numbered in the order first seen,
+    // the segment and the orders per period seen: (period, orders, amount, accurate,
+    // accuracy known).
     type PerPeriod = Vec<(i32, u64, f64, u64, u64)>;
     let mut segments: Vec<&str> = Vec::new();
-    let mut segment_index: hashbrown::HashMap<&str, u32> = hashbrown::HashMap::new();
+    let (mut segment_ids, mut customer_ids) = (Dense::new(), Dense::new());
     let mut customers: Vec<(u32, PerPeriod)> = Vec::new();
-    let mut customer_index: hashbrown::HashMap<(u32, &str), usize> = hashbrown::HashMap::new();
-    let mut previous: Option<(&str, &str, u32, usize)> = None;
     let mut amounts: hashbrown::HashMap<(i32, u32), Moments> = hashbrown::HashMap::new();
     for batch in &batches {
         let period = batch.column(0).as_primitive::<Int32Type>();
@@ -209,22 +207,16 @@ async fn ordered_by_period(
         let accurate = batch.column(4).as_primitive::<Int64Type>();
         for row in 0..batch.num_rows() {
             let p = period.value(row);
-            let (seg, who, value) = (segment.value(row), customer.value(row), amount.value(row));
-            let (s, c) = match previous {
-                Some((last_seg, last_who, s, c)) if last_who == who && last_seg == seg => (s, c),
-                _ => {
-                    let s = *segment_index.entry(seg).or_insert_with(|| {
-                        segments.push(seg);
-                        segments.len() as u32 - 1
-                    });
-                    let c = *customer_index.entry((s, who)).or_insert_with(|| {
-                        customers.push((s, Vec::new()));
-                        customers.len() - 1
-                    });
-                    previous = Some((seg, who, s, c));
-                    (s, c)
+            let (seg, value) = (segment.value(row), amount.value(row));
+            let (c, new) = customer_ids.index((seg, customer.value(row)));
+            if new {
+                let (s, new_segment) = segment_ids.index(seg);
+                if new_segment {
+                    segments.push(seg);
                 }
-            };
+                customers.push((s as u32, Vec::new()));
+            }
+            let s = customers[c].0;
             let periods = &mut customers[c].1;
             let entry = match periods.iter_mut().find(|e| e.0 == p) {
                 Some(e) => e,
