@@ -5,12 +5,14 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, Int32Array, TimestampMicrosecondArray};
+use arrow::array::{Array, BooleanBufferBuilder, Int32Array, TimestampMicrosecondArray};
+use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, TimeUnit};
 use cxkpi_core::period::Period;
-use datafusion::common::{Result, exec_err};
+use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ident, lit,
 };
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -222,7 +224,9 @@ fn instant_signature() -> Signature {
     Signature::exact(vec![instant_type()], Volatility::Immutable)
 }
 
-/// Applies `f` to every instant of the UDF's argument (nulls stay null).
+/// Applies `f` to every instant of the UDF's argument (nulls stay null). Values and
+/// validity are written side by side into plain buffers: collecting `Option`s through
+/// an iterator cost most of the function's time.
 fn map_instants(
     name: &str,
     args: ScalarFunctionArgs,
@@ -235,8 +239,46 @@ fn map_instants(
             array.data_type()
         );
     };
-    let out: Int32Array = ts.iter().map(|t| t.and_then(&f)).collect();
+    let mut values = Vec::with_capacity(ts.len());
+    let mut valid = BooleanBufferBuilder::new(ts.len());
+    for (row, &t) in ts.values().iter().enumerate() {
+        let out = if ts.is_valid(row) { f(t) } else { None };
+        values.push(out.unwrap_or(0));
+        valid.append(out.is_some());
+    }
+    let nulls = NullBuffer::new(valid.finish());
+    let out = Int32Array::new(values.into(), Some(nulls).filter(|n| n.null_count() > 0));
     Ok(ColumnarValue::Array(Arc::new(out)))
+}
+
+/// A filter keeping the rows whose `column` falls in one of `periods` (sorted and
+/// disjoint), or before the first with `before`: range comparisons on the stored
+/// column, which Parquet statistics can prune by and which are cheaper than the
+/// bucket function, with the function added only for the gaps between periods that
+/// are not contiguous. Filtering on `cx_period(t) IS NOT NULL` instead made DataFusion
+/// evaluate the function twice, once in the filter pushed below the projection.
+pub(crate) fn within(periods: &[Period], column: &str, before: bool) -> Expr {
+    let at = |t: jiff::Timestamp| {
+        lit(ScalarValue::TimestampMicrosecond(
+            Some(t.as_microsecond()),
+            Some("UTC".into()),
+        ))
+    };
+    let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+        return lit(false);
+    };
+    let mut keep = ident(column).lt(at(last.end));
+    if !before {
+        keep = ident(column).gt_eq(at(first.start)).and(keep);
+    }
+    if periods.windows(2).any(|w| w[0].end != w[1].start) {
+        keep = keep.and(
+            bucket(periods, before)
+                .call(vec![ident(column)])
+                .is_not_null(),
+        );
+    }
+    keep
 }
 
 #[cfg(test)]
@@ -281,5 +323,93 @@ mod tests {
         assert_eq!(bucket.index(at("2024-02-01T00:00:01Z")), Some(1));
         assert_eq!(bucket.index(at("2024-04-01T00:00:00Z")), Some(2));
         assert_eq!(bucket.index(at("2024-04-01T00:00:01Z")), None);
+    }
+
+    /// The instants `within` keeps, as RFC 3339 text.
+    fn kept(periods: &[Period], before: bool) -> Vec<String> {
+        use arrow::array::AsArray;
+        use arrow::datatypes::{Field, Schema, TimestampMicrosecondType};
+        use datafusion::prelude::SessionContext;
+
+        let rows = [
+            Some("2023-12-31T23:59:59Z"),
+            Some("2024-01-01T00:00:00Z"),
+            Some("2024-02-10T00:00:00Z"),
+            None,
+            Some("2024-03-05T00:00:00Z"),
+            Some("2024-03-31T23:59:59.999999Z"),
+            Some("2024-04-01T00:00:00Z"),
+        ];
+        let micros =
+            rows.map(|t| t.map(|t| t.parse::<jiff::Timestamp>().unwrap().as_microsecond()));
+        let column = TimestampMicrosecondArray::from(micros.to_vec()).with_timezone("UTC");
+        let schema = Arc::new(Schema::new(vec![Field::new("t", instant_type(), true)]));
+        let batch =
+            arrow::record_batch::RecordBatch::try_new(schema, vec![Arc::new(column)]).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let batches = runtime.block_on(async {
+            let ctx = SessionContext::new();
+            let frame = ctx.read_batch(batch).unwrap();
+            frame
+                .filter(within(periods, "t", before))
+                .unwrap()
+                .collect()
+                .await
+                .unwrap()
+        });
+        batches
+            .iter()
+            .flat_map(|b| {
+                b.column(0)
+                    .as_primitive::<TimestampMicrosecondType>()
+                    .values()
+                    .to_vec()
+            })
+            .map(|t| jiff::Timestamp::from_microsecond(t).unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn within_keeps_the_instants_of_the_periods() {
+        let month = |m: i8| {
+            periods(
+                Grain::Month,
+                Date::constant(2024, m, 1),
+                Date::constant(2024, m + 1, 1),
+                &TimeZone::UTC,
+            )
+        };
+        let contiguous = [month(1), month(2), month(3)].concat();
+        assert_eq!(
+            kept(&contiguous, false),
+            [
+                "2024-01-01T00:00:00Z",
+                "2024-02-10T00:00:00Z",
+                "2024-03-05T00:00:00Z",
+                "2024-03-31T23:59:59.999999Z"
+            ]
+        );
+        // February is not a period: its instant goes, but not the time before January.
+        let gap = [month(1), month(3)].concat();
+        assert_eq!(
+            kept(&gap, false),
+            [
+                "2024-01-01T00:00:00Z",
+                "2024-03-05T00:00:00Z",
+                "2024-03-31T23:59:59.999999Z"
+            ]
+        );
+        assert_eq!(
+            kept(&gap, true),
+            [
+                "2023-12-31T23:59:59Z",
+                "2024-01-01T00:00:00Z",
+                "2024-03-05T00:00:00Z",
+                "2024-03-31T23:59:59.999999Z"
+            ]
+        );
+        assert!(kept(&[], true).is_empty());
     }
 }

@@ -396,12 +396,12 @@ pub(crate) async fn revenue(
     let bucket = bucket::period_bucket(periods);
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Orders, request).await?;
     let frame = frame
+        .filter(bucket::within(periods, "ordered_at", false))?
         .select(vec![
             bucket.call(vec![ident("ordered_at")]).alias("period"),
             segment.unwrap_or(lit("")).alias("segment"),
             ident("amount"),
         ])?
-        .filter(ident("period").is_not_null())?
         .aggregate(
             vec![ident("period"), ident("segment")],
             vec![sum(ident("amount")).alias("revenue")],

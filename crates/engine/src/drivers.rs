@@ -50,11 +50,11 @@ async fn means(
     key: Option<&str>,
     values: Vec<Expr>,
 ) -> Result<HashMap<(String, String), Vec<Option<f64>>>> {
-    let bucket = bucket::period_bucket(std::slice::from_ref(period));
-    let mut frame = ctx
-        .table(entity.name())
-        .await?
-        .filter(bucket.call(vec![ident(time)]).is_not_null())?;
+    let mut frame = ctx.table(entity.name()).await?.filter(bucket::within(
+        std::slice::from_ref(period),
+        time,
+        false,
+    ))?;
     if let Some(filter) = filter {
         frame = frame.filter(filter)?;
     }

@@ -328,9 +328,10 @@ pub(crate) async fn prepare(
             columns.push(ident(c).alias(segment::customer_alias(i)));
         }
         let customers = ctx.table(Entity::Customers.name()).await?.select(columns)?;
-        frame = frame.join_on(
-            customers,
-            JoinType::Left,
+        // The customers first: the build side of the hash join (see `Snapshot::context`).
+        frame = customers.join_on(
+            frame,
+            JoinType::Right,
             [ident(reference).eq(ident("_cx_customer_key"))],
         )?;
     }

@@ -64,14 +64,18 @@ pub(crate) async fn compute(
     let mut ordered: BTreeMap<(i32, String), Ordered> = BTreeMap::new();
 
     if kpis.iter().any(|k| k.id != "on_time_delivery_rate") {
-        ordered = ordered_by_period(ctx, snapshot, kpis[0], request, &bucket).await?;
+        ordered = ordered_by_period(ctx, snapshot, kpis[0], request, periods, &bucket).await?;
     }
 
     let mut delivered: BTreeMap<(i32, String), (u64, u64)> = BTreeMap::new();
     if wanted("on_time_delivery_rate") {
         let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Orders, request).await?;
         let frame = frame
-            .filter(ident("promised_at").is_not_null())?
+            .filter(ident("promised_at").is_not_null().and(bucket::within(
+                periods,
+                "delivered_at",
+                false,
+            )))?
             .select(vec![
                 bucket.call(vec![ident("delivered_at")]).alias("period"),
                 segment.unwrap_or(lit("")).alias("segment"),
@@ -79,7 +83,6 @@ pub(crate) async fn compute(
                     .lt_eq(ident("promised_at"))
                     .alias("on_time"),
             ])?
-            .filter(ident("period").gt_eq(lit(0i32)))?
             .aggregate(
                 vec![ident("period"), ident("segment")],
                 vec![
@@ -175,6 +178,7 @@ async fn ordered_by_period(
     snapshot: &Snapshot,
     kpi: &KpiDef,
     request: &Request,
+    periods: &[Period],
     bucket: &datafusion::logical_expr::ScalarUDF,
 ) -> Result<BTreeMap<(i32, String), Ordered>> {
     use arrow::array::{Array, AsArray};
@@ -182,14 +186,14 @@ async fn ordered_by_period(
 
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Orders, request).await?;
     let frame = frame
+        .filter(bucket::within(periods, "ordered_at", true))?
         .select(vec![
             bucket.call(vec![ident("ordered_at")]).alias("period"),
             cast(segment.unwrap_or(lit("")), DataType::Utf8).alias("segment"),
             cast(ident("customer_id"), DataType::Utf8).alias("customer_id"),
             cast(ident("amount"), DataType::Float64).alias("amount"),
             cast(ident("accurate"), DataType::Int64).alias("accurate"),
-        ])?
-        .filter(ident("period").is_not_null())?;
+        ])?;
     let batches = frame.collect().await?;
     // Segments by index; per (segment, customer), numbered in the order first seen,
     // the segment and the orders per period seen: (period, orders, amount, accurate,

@@ -39,14 +39,17 @@ pub(crate) async fn compute(
     let bucket = bucket::period_bucket(periods);
     let surveys: Vec<Expr> = kpis.iter().map(|k| lit(k.id)).collect();
     let frame = frame
-        .filter(ident("survey").in_list(surveys, false))?
+        .filter(ident("survey").in_list(surveys, false).and(bucket::within(
+            periods,
+            "responded_at",
+            false,
+        )))?
         .select(vec![
             bucket.call(vec![ident("responded_at")]).alias("period"),
             segment.unwrap_or(lit("")).alias("segment"),
             ident("survey"),
             ident("score"),
         ])?
-        .filter(ident("period").is_not_null())?
         .aggregate(
             vec![
                 ident("period"),

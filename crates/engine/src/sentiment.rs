@@ -44,17 +44,17 @@ pub(crate) async fn compute(
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Responses, request).await?;
     let bucket = bucket::period_bucket(periods);
     let frame = frame
-        .filter(ident("comment").is_not_null())?
+        .filter(
+            ident("comment")
+                .is_not_null()
+                .and(bucket::within(periods, "responded_at", false)),
+        )?
         .select(vec![
             bucket.call(vec![ident("responded_at")]).alias("period"),
             segment.unwrap_or(lit("")).alias("segment"),
             compound().alias("compound"),
         ])?
-        .filter(
-            ident("period")
-                .is_not_null()
-                .and(ident("compound").is_not_null()),
-        )?
+        .filter(ident("compound").is_not_null())?
         .aggregate(
             vec![ident("period"), ident("segment")],
             vec![
@@ -163,13 +163,12 @@ pub async fn scored_comments(
     let ctx = snapshot.context()?;
     let kpi = cxkpi_core::kpi::lookup("sentiment").expect("in the catalogue");
     let (frame, segment) = prepare(&ctx, snapshot, kpi, Entity::Responses, request).await?;
-    let bucket = bucket::period_bucket(std::slice::from_ref(period));
     let frame = frame
-        .filter(
-            ident("comment")
-                .is_not_null()
-                .and(bucket.call(vec![ident("responded_at")]).is_not_null()),
-        )?
+        .filter(ident("comment").is_not_null().and(bucket::within(
+            std::slice::from_ref(period),
+            "responded_at",
+            false,
+        )))?
         .select(vec![
             segment.unwrap_or(lit("")).alias("segment"),
             cast(ident("comment"), DataType::Utf8).alias("comment"),

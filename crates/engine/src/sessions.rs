@@ -33,6 +33,7 @@ pub(crate) async fn compute(
     let bucket = bucket::period_bucket(periods);
     let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Sessions, request).await?;
     let frame = frame
+        .filter(bucket::within(periods, "started_at", false))?
         .select(vec![
             bucket.call(vec![ident("started_at")]).alias("period"),
             segment.unwrap_or(lit("")).alias("segment"),
@@ -42,7 +43,6 @@ pub(crate) async fn compute(
                 .alias("converted_visitor"),
             one_if(ident("pageviews").eq(lit(1i64))).alias("bounced"),
         ])?
-        .filter(ident("period").is_not_null())?
         .aggregate(
             vec![ident("period"), ident("segment")],
             vec![

@@ -1,11 +1,12 @@
 //! Support KPIs from tickets.
 //!
-//! Two scans of `tickets`: one grouped by the period of `created_at` (tickets created,
-//! first response times, SLA), one by the period of `resolved_at` (resolution times,
-//! FCR, one-touch, net resolution, handle time). The backlog at a period's end is the
-//! tickets created before it less those resolved before it, so it comes from the
-//! running totals of the two scans, with a bucket for everything before the first
-//! period. Medians and 90th percentiles use the core's type-7 percentile over the
+//! Two scans of `tickets`, each run only when a requested KPI needs it: one grouped by
+//! the period of `created_at` (tickets created, first response times, SLA), one by the
+//! period of `resolved_at` (resolution times, FCR, one-touch, net resolution, handle
+//! time). The backlog at a period's end is the tickets created before it less those
+//! resolved before it, so it comes from the running totals of the two scans, with a
+//! bucket for everything before the first period; without the backlog, a scan reads
+//! only the rows of its periods. Medians and 90th percentiles use the core's type-7 percentile over the
 //! durations DataFusion gathers per group.
 //!
 //! With a business-hours calendar, first response and resolution times are also
@@ -14,6 +15,7 @@
 
 use std::collections::BTreeMap;
 
+use arrow::datatypes::DataType;
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
 use cxkpi_core::estimate::Estimate;
@@ -21,7 +23,6 @@ use cxkpi_core::kpi::KpiDef;
 use cxkpi_core::period::Period;
 use cxkpi_core::stats;
 use cxkpi_store::Snapshot;
-use datafusion::common::ScalarValue;
 use datafusion::functions_aggregate::expr_fn::{array_agg, avg, count, stddev};
 use datafusion::logical_expr::{Expr, ident, lit};
 use datafusion::prelude::{SessionContext, cast};
@@ -72,7 +73,16 @@ pub(crate) async fn compute(
     kpis: &[&'static KpiDef],
     results: &mut FamilyResult,
 ) -> Result<()> {
-    let bucket = bucket::period_bucket_with_before(periods);
+    let wanted = |ids: &[&str]| kpis.iter().any(|k| ids.contains(&k.id));
+    // The backlog needs both scans from the beginning (bucket -1 holds what came
+    // before the first period); without it, each scan reads only its periods' rows and
+    // runs only for the KPIs that need it.
+    let backlog = wanted(&["ticket_backlog"]);
+    let bucket = if backlog {
+        bucket::period_bucket_with_before(periods)
+    } else {
+        bucket::period_bucket(periods)
+    };
     let segment_of = |segment: Option<Expr>| segment.unwrap_or(lit("")).alias("segment");
     let sla_micros = (config.sla_first_response_hours * 3_600_000_000.0).round() as i64;
     let business = config
@@ -87,112 +97,133 @@ pub(crate) async fn compute(
     };
 
     // Scan 1: by the period of creation.
-    let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Tickets, request).await?;
-    let response_hours = micros_between_hours("created_at", "first_response_at");
-    let deadline =
-        ident("created_at") + lit(ScalarValue::new_interval_mdn(0, 0, sla_micros * 1000));
-    let created_bucket = bucket.call(vec![ident("created_at")]);
-    let answered = ident("first_response_at").is_not_null();
-    let frame = frame
-        .select(vec![
-            created_bucket.clone().alias("period"),
-            segment_of(segment),
-            response_hours.alias("response_hours"),
-            micros_between("created_at", "first_response_at").alias("response_micros"),
-            answered.clone().alias("answered"),
-            ident("created_at"),
-            ident("first_response_at"),
-            // Unanswered tickets are judged when the deadline falls in the same period.
-            bucket
-                .call(vec![deadline])
-                .eq(created_bucket)
-                .alias("deadline_passed"),
-        ])?
-        .filter(ident("period").is_not_null())?
-        .aggregate(
-            vec![ident("period"), ident("segment")],
-            vec![
-                count(lit(1)).alias("n"),
-                array_agg(ident("response_hours")).alias("hours"),
-                count_if(ident("answered").and(ident("response_micros").lt_eq(lit(sla_micros))))
-                    .alias("within"),
-                count_if(ident("answered").or(ident("deadline_passed"))).alias("judged"),
-            ]
-            .into_iter()
-            .chain(business_list("created_at", "first_response_at"))
-            .collect::<Vec<_>>(),
-        )?;
     let mut created: BTreeMap<(i32, String), Created> = BTreeMap::new();
-    for batch in frame.collect().await? {
-        let c = Columns::new(&batch);
-        for row in 0..batch.num_rows() {
-            created.insert(
-                (c.i32("period", row), c.text("segment", row)),
-                Created {
-                    count: c.u64("n", row),
-                    response_hours: c.f64_list("hours", row),
-                    response_business: business.is_some().then(|| c.f64_list("business", row)),
-                    within: c.u64("within", row),
-                    judged: c.u64("judged", row),
-                },
-            );
+    if backlog || wanted(&["tickets_created", "first_response_time", "frt_within_sla"]) {
+        let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Tickets, request).await?;
+        let response_hours = micros_between_hours("created_at", "first_response_at");
+        // In integer microseconds: interval arithmetic on a zoned timestamp resolved the
+        // time zone per row.
+        let deadline = cast(
+            cast(ident("created_at"), DataType::Int64) + lit(sla_micros),
+            bucket::instant_type(),
+        );
+        let created_bucket = bucket.call(vec![ident("created_at")]);
+        let answered = ident("first_response_at").is_not_null();
+        let frame = frame
+            .filter(bucket::within(periods, "created_at", backlog))?
+            .select(vec![
+                created_bucket.clone().alias("period"),
+                segment_of(segment),
+                response_hours.alias("response_hours"),
+                micros_between("created_at", "first_response_at").alias("response_micros"),
+                answered.clone().alias("answered"),
+                ident("created_at"),
+                ident("first_response_at"),
+                // Unanswered tickets are judged when the deadline falls in the same period.
+                bucket
+                    .call(vec![deadline])
+                    .eq(created_bucket)
+                    .alias("deadline_passed"),
+            ])?
+            .aggregate(
+                vec![ident("period"), ident("segment")],
+                vec![
+                    count(lit(1)).alias("n"),
+                    array_agg(ident("response_hours")).alias("hours"),
+                    count_if(
+                        ident("answered").and(ident("response_micros").lt_eq(lit(sla_micros))),
+                    )
+                    .alias("within"),
+                    count_if(ident("answered").or(ident("deadline_passed"))).alias("judged"),
+                ]
+                .into_iter()
+                .chain(business_list("created_at", "first_response_at"))
+                .collect::<Vec<_>>(),
+            )?;
+        for batch in frame.collect().await? {
+            let c = Columns::new(&batch);
+            for row in 0..batch.num_rows() {
+                created.insert(
+                    (c.i32("period", row), c.text("segment", row)),
+                    Created {
+                        count: c.u64("n", row),
+                        response_hours: c.f64_list("hours", row),
+                        response_business: business.is_some().then(|| c.f64_list("business", row)),
+                        within: c.u64("within", row),
+                        judged: c.u64("judged", row),
+                    },
+                );
+            }
         }
     }
 
     // Scan 2: by the period of resolution.
-    let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Tickets, request).await?;
-    let frame = frame
-        .select(vec![
-            bucket.call(vec![ident("resolved_at")]).alias("period"),
-            segment_of(segment),
-            micros_between_hours("created_at", "resolved_at").alias("resolution_hours"),
-            ident("created_at"),
-            ident("resolved_at"),
-            ident("contacts"),
-            ident("replies"),
-            ident("reopens"),
-            ident("escalated"),
-            cast(ident("handle_seconds"), arrow::datatypes::DataType::Float64).alias("handle"),
-        ])?
-        .filter(ident("period").is_not_null())?
-        .aggregate(
-            vec![ident("period"), ident("segment")],
-            vec![
-                count(lit(1)).alias("n"),
-                array_agg(ident("resolution_hours")).alias("hours"),
-                count_if(ident("contacts").eq(lit(1i64))).alias("one_contact"),
-                count(ident("replies")).alias("replies_known"),
-                count_if(ident("replies").eq(lit(1i64))).alias("one_reply"),
-                count_if(ident("reopens").eq(lit(0i64)).and(!ident("escalated"))).alias("clean"),
-                count(ident("handle")).alias("handle_n"),
-                avg(ident("handle")).alias("handle_mean"),
-                stddev(ident("handle")).alias("handle_sd"),
-            ]
-            .into_iter()
-            .chain(business_list("created_at", "resolved_at"))
-            .collect::<Vec<_>>(),
-        )?;
     let mut resolved: BTreeMap<(i32, String), Resolved> = BTreeMap::new();
-    for batch in frame.collect().await? {
-        let c = Columns::new(&batch);
-        for row in 0..batch.num_rows() {
-            resolved.insert(
-                (c.i32("period", row), c.text("segment", row)),
-                Resolved {
-                    count: c.u64("n", row),
-                    resolution_hours: c.f64_list("hours", row),
-                    resolution_business: business.is_some().then(|| c.f64_list("business", row)),
-                    one_contact: c.u64("one_contact", row),
-                    replies_known: c.u64("replies_known", row),
-                    one_reply: c.u64("one_reply", row),
-                    clean: c.u64("clean", row),
-                    handle: (
-                        c.u64("handle_n", row),
-                        c.opt_f64("handle_mean", row),
-                        c.opt_f64("handle_sd", row),
-                    ),
-                },
-            );
+    if backlog
+        || wanted(&[
+            "resolution_time",
+            "fcr_rate",
+            "one_touch_rate",
+            "net_resolution_rate",
+            "average_handle_time",
+        ])
+    {
+        let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Tickets, request).await?;
+        let frame = frame
+            .filter(bucket::within(periods, "resolved_at", backlog))?
+            .select(vec![
+                bucket.call(vec![ident("resolved_at")]).alias("period"),
+                segment_of(segment),
+                micros_between_hours("created_at", "resolved_at").alias("resolution_hours"),
+                ident("created_at"),
+                ident("resolved_at"),
+                ident("contacts"),
+                ident("replies"),
+                ident("reopens"),
+                ident("escalated"),
+                cast(ident("handle_seconds"), DataType::Float64).alias("handle"),
+            ])?
+            .aggregate(
+                vec![ident("period"), ident("segment")],
+                vec![
+                    count(lit(1)).alias("n"),
+                    array_agg(ident("resolution_hours")).alias("hours"),
+                    count_if(ident("contacts").eq(lit(1i64))).alias("one_contact"),
+                    count(ident("replies")).alias("replies_known"),
+                    count_if(ident("replies").eq(lit(1i64))).alias("one_reply"),
+                    count_if(ident("reopens").eq(lit(0i64)).and(!ident("escalated")))
+                        .alias("clean"),
+                    count(ident("handle")).alias("handle_n"),
+                    avg(ident("handle")).alias("handle_mean"),
+                    stddev(ident("handle")).alias("handle_sd"),
+                ]
+                .into_iter()
+                .chain(business_list("created_at", "resolved_at"))
+                .collect::<Vec<_>>(),
+            )?;
+        for batch in frame.collect().await? {
+            let c = Columns::new(&batch);
+            for row in 0..batch.num_rows() {
+                resolved.insert(
+                    (c.i32("period", row), c.text("segment", row)),
+                    Resolved {
+                        count: c.u64("n", row),
+                        resolution_hours: c.f64_list("hours", row),
+                        resolution_business: business
+                            .is_some()
+                            .then(|| c.f64_list("business", row)),
+                        one_contact: c.u64("one_contact", row),
+                        replies_known: c.u64("replies_known", row),
+                        one_reply: c.u64("one_reply", row),
+                        clean: c.u64("clean", row),
+                        handle: (
+                            c.u64("handle_n", row),
+                            c.opt_f64("handle_mean", row),
+                            c.opt_f64("handle_sd", row),
+                        ),
+                    },
+                );
+            }
         }
     }
 

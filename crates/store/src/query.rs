@@ -92,8 +92,21 @@ impl Snapshot {
 
     /// A DataFusion session with every entity registered as a table of its name
     /// (`customers`, `orders`, ...), with the contract columns and the dimensions.
+    ///
+    /// Joins keep the sides they are written with, and a build side of up to 4 Mi rows
+    /// (256 MiB) is collected once and probed from every partition. Queries here join
+    /// an entity to the customer table for customer dimensions, written with the
+    /// customers first as the build side; DataFusion's default estimated a filtered
+    /// entity as smaller, built its hash table from it and repartitioned both sides by
+    /// a hash of the string key (`nps` by region over 36 months of a million customers:
+    /// 0.42 s, now 0.37 s).
     pub fn context(&self) -> Result<SessionContext> {
-        self.context_with(SessionConfig::new())
+        let mut config = SessionConfig::new();
+        let optimizer = &mut config.options_mut().optimizer;
+        optimizer.join_reordering = false;
+        optimizer.hash_join_single_partition_threshold = 256 << 20;
+        optimizer.hash_join_single_partition_threshold_rows = 4 << 20;
+        self.context_with(config)
     }
 
     /// [`Snapshot::context`] with a given session configuration.
