@@ -17,8 +17,7 @@
 //!
 //! The core's [`cxkpi_core::health`] turns the facts into the score.
 
-use std::collections::BTreeMap;
-
+use arrow::array::{Array, StringViewArray};
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
 use cxkpi_core::estimate::Estimate;
@@ -29,13 +28,11 @@ use cxkpi_core::period::Period;
 use cxkpi_core::stats::Moments;
 use cxkpi_store::Snapshot;
 use datafusion::common::ScalarValue;
-use datafusion::functions_aggregate::expr_fn::{max, min};
 use datafusion::logical_expr::{Expr, ident, lit};
-use datafusion::prelude::{SessionContext, cast, coalesce};
+use datafusion::prelude::{SessionContext, cast};
 
 use crate::previous::PreviousRow;
-use crate::results::Columns;
-use crate::{FamilyResult, Request, Result, bucket, prepare};
+use crate::{FamilyResult, Request, Result, prepare};
 
 /// The KPIs of this family.
 pub(crate) const KPIS: [&str; 1] = ["health_score"];
@@ -70,17 +67,23 @@ pub(crate) async fn compute(
     let kpi = kpis[0];
     let ends: Vec<i64> = periods.iter().map(|p| p.end.as_microsecond()).collect();
     let gathered = gather(ctx, snapshot, kpi, config, request, &ends).await?;
-    // (period, segment) -> score moments and band counts.
-    let mut acc: BTreeMap<(usize, String), (Moments, [u64; 3])> = BTreeMap::new();
-    gathered.for_each(&ends, config, |k, customer, _, health| {
+    // Per (period, segment index): score moments and band counts.
+    let segments = gathered.segments.len();
+    let mut acc = vec![(Moments::default(), [0u64; 3]); ends.len() * segments];
+    gathered.for_each(&ends, config, |k, c, _, health| {
         let Some(h) = health else { return };
-        let entry = acc.entry((k, customer.segment.clone())).or_default();
+        let entry = &mut acc[k * segments + gathered.customers[c].segment as usize];
         entry.0.update(h.score);
         entry.1[h.band as usize] += 1;
     });
-    for ((k, segment), (moments, bands)) in acc {
+    for (cell, (moments, bands)) in acc.into_iter().enumerate() {
+        if moments.n == 0 {
+            continue;
+        }
+        let (k, segment) = (cell / segments, &gathered.segments[cell % segments]);
         let n = moments.n as f64;
-        results.entry((k, segment)).or_default().push((
+        let share = |band: HealthBand| 100.0 * bands[band as usize] as f64 / n;
+        results.entry((k, segment.clone())).or_default().push((
             kpi,
             Estimate::Mean {
                 mean: Some(moments.mean),
@@ -88,18 +91,9 @@ pub(crate) async fn compute(
                 n: moments.n,
             },
             vec![
-                (
-                    "green_share",
-                    100.0 * bands[HealthBand::Green as usize] as f64 / n,
-                ),
-                (
-                    "yellow_share",
-                    100.0 * bands[HealthBand::Yellow as usize] as f64 / n,
-                ),
-                (
-                    "red_share",
-                    100.0 * bands[HealthBand::Red as usize] as f64 / n,
-                ),
+                ("green_share", share(HealthBand::Green)),
+                ("yellow_share", share(HealthBand::Yellow)),
+                ("red_share", share(HealthBand::Red)),
             ],
         ));
     }
@@ -119,10 +113,11 @@ pub async fn customer_health(
     let ends = [at.as_microsecond()];
     let gathered = gather(&ctx, snapshot, kpi, config, request, &ends).await?;
     let mut out = Vec::new();
-    gathered.for_each(&ends, config, |_, customer, facts, health| {
+    gathered.for_each(&ends, config, |_, c, facts, health| {
+        let customer = &gathered.customers[c];
         out.push(CustomerHealth {
-            customer_id: customer.id.clone(),
-            segment: customer.segment.clone(),
+            customer_id: gathered.id(c).to_string(),
+            segment: gathered.segments[customer.segment as usize].clone(),
             facts: *facts,
             health: health.copied(),
             acquired_at: jiff::Timestamp::from_microsecond(customer.acquired)
@@ -136,8 +131,8 @@ pub async fn customer_health(
 }
 
 struct Customer {
-    id: String,
-    segment: String,
+    /// Index into `Gathered::segments`.
+    segment: u32,
     acquired: i64,
     churned: Option<i64>,
 }
@@ -147,7 +142,11 @@ type Answer = (i64, bool, f64);
 
 #[derive(Default)]
 struct Gathered {
+    /// The customer ids as read, batch by batch (customers are numbered in this order).
+    ids: Vec<StringViewArray>,
     customers: Vec<Customer>,
+    /// The segment values, numbered in the order first seen.
+    segments: Vec<String>,
     /// Grid cells per customer in `activity` and `purchases`.
     cells: usize,
     /// The latest usage event and order per (customer, cell): `cells` slots per
@@ -164,19 +163,30 @@ struct Gathered {
 }
 
 impl Gathered {
+    /// The id of customer `c`.
+    fn id(&self, mut c: usize) -> &str {
+        for ids in &self.ids {
+            if c < ids.len() {
+                return ids.value(c);
+            }
+            c -= ids.len();
+        }
+        panic!("customer {c} is not in the table read")
+    }
+
     /// Calls `f(k, customer, facts, health)` for every instant k and every customer
-    /// active at it.
+    /// (by index) active at it.
     fn for_each(
         &self,
         ends: &[i64],
         config: &Config,
-        mut f: impl FnMut(usize, &Customer, &HealthFacts, Option<&Health>),
+        mut f: impl FnMut(usize, usize, &HealthFacts, Option<&Health>),
     ) {
         let (mut s, mut o) = (0, 0);
-        for (c, customer) in self.customers.iter().enumerate() {
-            let cells = c * self.cells..(c + 1) * self.cells;
+        for (index, customer) in self.customers.iter().enumerate() {
+            let cells = index * self.cells..(index + 1) * self.cells;
             let (activity, purchases) = (&self.activity[cells.clone()], &self.purchases[cells]);
-            let c = c as u32;
+            let c = index as u32;
             let start = s;
             while s < self.answers.len() && self.answers[s].0 == c {
                 s += 1;
@@ -211,7 +221,7 @@ impl Gathered {
                 let facts = HealthFacts {
                     days_since_activity: last_activity.map(days),
                     satisfaction: last_answer.map(|(_, _, score)| score),
-                    old_open_tickets: (self.first_ticket[c as usize] <= k32).then(|| {
+                    old_open_tickets: (self.first_ticket[index] <= k32).then(|| {
                         old_open
                             .iter()
                             .filter(|(_, from, to)| (*from..*to).contains(&k32))
@@ -220,13 +230,20 @@ impl Gathered {
                     days_since_purchase: last_purchase.map(days),
                 };
                 let h = health(&facts, &config.health);
-                f(k, customer, &facts, h.as_ref());
+                f(k, index, &facts, h.as_ref());
             }
         }
     }
 }
 
 /// Reads the customers and the facts of every source, as of the sorted `ends`.
+///
+/// Every source streams through here rather than being grouped by DataFusion: a
+/// source's rows find their customer by the previous row's id or the index of ids
+/// borrowed from the customer table (see `previous`), and the grid cell of an instant
+/// (`cx_grid_le`: the number of `ends` at or before it) is a binary search over the
+/// few `ends`. Group-bys by the string id, and reading ids as owned strings, took most
+/// of the time.
 async fn gather(
     ctx: &SessionContext,
     snapshot: &Snapshot,
@@ -235,55 +252,74 @@ async fn gather(
     request: &Request,
     ends: &[i64],
 ) -> Result<Gathered> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::{DataType, Int64Type};
+    use futures::StreamExt;
+
     let mut g = Gathered::default();
+    let n_ends = ends.len() as u32;
+    let cell = |t: i64| ends.partition_point(|e| *e <= t) as u32;
+    let view = |column: &str| cast(ident(column), DataType::Utf8View).alias(column);
+    let micros = |column: &str| cast(ident(column), DataType::Int64).alias(column);
+    let before_last = |column: &str| {
+        ident(column).lt(lit(ScalarValue::TimestampMicrosecond(
+            ends.last().copied(),
+            Some("UTC".into()),
+        )))
+    };
+
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
-    let frame = frame.select(vec![
-        ident("customer_id"),
-        segment.unwrap_or(lit("")).alias("segment"),
-        cast(ident("acquired_at"), arrow::datatypes::DataType::Int64).alias("acquired"),
-        cast(ident("churned_at"), arrow::datatypes::DataType::Int64).alias("churned"),
-    ])?;
-    let mut index: hashbrown::HashMap<String, u32> = hashbrown::HashMap::new();
-    for batch in frame.collect().await? {
-        let c = Columns::new(&batch);
+    let batches = frame
+        .select(vec![
+            view("customer_id"),
+            cast(segment.unwrap_or(lit("")), DataType::Utf8View).alias("segment"),
+            micros("acquired_at"),
+            micros("churned_at"),
+        ])?
+        .collect()
+        .await?;
+    let ids: Vec<StringViewArray> = batches
+        .iter()
+        .map(|b| b.column(0).as_string_view().clone())
+        .collect();
+    let mut index: hashbrown::HashMap<&str, u32> = hashbrown::HashMap::new();
+    let mut segments = crate::previous::Dense::new();
+    for (batch, ids) in batches.iter().zip(&ids) {
+        let segment = batch.column(1).as_string_view();
+        let acquired = batch.column(2).as_primitive::<Int64Type>();
+        let churned = batch.column(3).as_primitive::<Int64Type>();
         for row in 0..batch.num_rows() {
-            let id = c.text("customer_id", row);
-            index.insert(id.clone(), g.customers.len() as u32);
+            index.insert(ids.value(row), g.customers.len() as u32);
+            let (at, new) = segments.index(segment.value(row));
+            if new {
+                g.segments.push(segment.value(row).to_string());
+            }
             g.customers.push(Customer {
-                id,
-                segment: c.text("segment", row),
-                acquired: c.opt_i64("acquired", row).unwrap_or(i64::MAX),
-                churned: c.opt_i64("churned", row),
+                segment: at as u32,
+                acquired: if acquired.is_null(row) {
+                    i64::MAX
+                } else {
+                    acquired.value(row)
+                },
+                churned: (!churned.is_null(row)).then(|| churned.value(row)),
             });
         }
     }
-    let n_ends = ends.len() as i32;
-    let grid = bucket::grid_at_or_before(ends.to_vec());
-    let cell = |time: &str| grid.call(vec![ident(time)]);
-    let micros = |time: &str| cast(ident(time), arrow::datatypes::DataType::Int64);
+    let find = |id: &str| index.get(id).copied();
 
-    // Latest event per (customer, grid cell) of activity and orders: the rows stream
-    // through a table of customers x cells here (a DataFusion group by the string id
-    // took twice as long), keyed by the customer index found with the borrowed id.
+    // Latest event per (customer, grid cell) of activity and orders.
     let cells = ends.len();
     g.cells = cells;
     for (entity, time, out) in [
         (Entity::Activity, "occurred_at", &mut g.activity),
         (Entity::Orders, "ordered_at", &mut g.purchases),
     ] {
-        use arrow::array::AsArray;
-        use futures::StreamExt;
-        let mut frame = ctx.table(entity.name()).await?;
+        let mut frame = ctx.table(entity.name()).await?.filter(before_last(time))?;
         if entity == Entity::Activity {
             frame = frame.filter(ident("kind").eq(lit("usage")))?;
         }
         let mut stream = frame
-            .select(vec![
-                cast(ident("customer_id"), arrow::datatypes::DataType::Utf8).alias("customer_id"),
-                cell(time).alias("cell"),
-                micros(time).alias("t"),
-            ])?
-            .filter(ident("cell").lt(lit(n_ends)))?
+            .select(vec![view("customer_id"), micros(time)])?
             .execute_stream()
             .await?;
         let latest = out;
@@ -291,17 +327,12 @@ async fn gather(
         let mut previous = PreviousRow::default();
         while let Some(batch) = stream.next().await {
             let batch = batch?;
-            let ids = batch.column(0).as_string::<i32>();
-            let cell = batch
-                .column(1)
-                .as_primitive::<arrow::datatypes::Int32Type>();
-            let t = batch
-                .column(2)
-                .as_primitive::<arrow::datatypes::Int64Type>();
-            for row in 0..batch.num_rows() {
-                if let Some(i) = previous.find(ids.value(row), |id| index.get(id).copied()) {
-                    let slot = &mut latest[i as usize * cells + cell.value(row) as usize];
-                    *slot = (*slot).max(t.value(row));
+            let ids = batch.column(0).as_string_view();
+            let t = batch.column(1).as_primitive::<Int64Type>();
+            for (row, &t) in t.values().iter().enumerate() {
+                if let Some(i) = previous.find_view(ids, row, find) {
+                    let slot = &mut latest[i as usize * cells + cell(t) as usize];
+                    *slot = (*slot).max(t);
                 }
             }
         }
@@ -325,81 +356,105 @@ async fn gather(
         vec![(Box::new(is_nps), Box::new(lit(256i64) + score.clone()))],
         Some(Box::new(score - lit(csat_min))),
     ));
-    let frame = ctx
+    let mut stream = ctx
         .table(Entity::Responses.name())
         .await?
-        .filter(ident("survey").in_list(vec![lit("nps"), lit("csat")], false))?
-        .select(vec![
-            ident("customer_id"),
-            cell("responded_at").alias("cell"),
-            (micros("responded_at") * lit(512i64) + low).alias("key"),
-        ])?
-        .filter(ident("cell").lt(lit(n_ends)))?
-        .aggregate(
-            vec![ident("customer_id"), ident("cell")],
-            vec![max(ident("key")).alias("key")],
-        )?;
-    for batch in frame.collect().await? {
-        let c = Columns::new(&batch);
-        for row in 0..batch.num_rows() {
-            if let Some(&i) = index.get(&c.text("customer_id", row)) {
-                let key = c.opt_i64("key", row).expect("max of a required column");
-                let (t, low) = (key.div_euclid(512), key.rem_euclid(512));
-                let nps = low >= 256;
-                let answer = if nps {
-                    (t, true, satisfaction(true, low - 256, 0, 10))
-                } else {
-                    (
-                        t,
-                        false,
-                        satisfaction(false, low + csat_min, csat_min, csat_max),
-                    )
-                };
-                g.answers.push((i, c.i32("cell", row) as u32, answer));
-            }
-        }
-    }
-    g.answers.sort_unstable_by_key(|(c, cell, _)| (*c, *cell));
-
-    // Tickets: the first creation per customer, and old open tickets.
-    g.first_ticket = vec![u32::MAX; g.customers.len()];
-    let frame = ctx
-        .table(Entity::Tickets.name())
-        .await?
-        .aggregate(
-            vec![ident("customer_id")],
-            vec![min(ident("created_at")).alias("first")],
+        .filter(
+            ident("survey")
+                .in_list(vec![lit("nps"), lit("csat")], false)
+                .and(before_last("responded_at")),
         )?
-        .select(vec![ident("customer_id"), cell("first").alias("cell")])?
-        .filter(ident("cell").lt(lit(n_ends)))?;
-    for batch in frame.collect().await? {
-        let c = Columns::new(&batch);
-        for row in 0..batch.num_rows() {
-            if let Some(&i) = index.get(&c.text("customer_id", row)) {
-                g.first_ticket[i as usize] = c.i32("cell", row) as u32;
+        .select(vec![
+            view("customer_id"),
+            micros("responded_at"),
+            low.alias("low"),
+        ])?
+        .execute_stream()
+        .await?;
+    // (customer, cell, key): consecutive rows of a customer and cell are reduced here,
+    // the rest after sorting.
+    let mut keys: Vec<(u32, u32, i64)> = Vec::new();
+    let mut previous = PreviousRow::default();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let ids = batch.column(0).as_string_view();
+        let t = batch.column(1).as_primitive::<Int64Type>();
+        let low = batch.column(2).as_primitive::<Int64Type>();
+        for (row, &t) in t.values().iter().enumerate() {
+            let Some(i) = previous.find_view(ids, row, find) else {
+                continue;
+            };
+            let (k, key) = (cell(t), t * 512 + low.value(row));
+            match keys.last_mut() {
+                Some((c, at, latest)) if (*c, *at) == (i, k) => *latest = (*latest).max(key),
+                _ => keys.push((i, k, key)),
             }
         }
     }
-    let old =
-        ident("created_at") + lit(ScalarValue::new_interval_mdn(0, 0, 72 * 3_600_000_000_000));
-    let frame = ctx
+    keys.sort_unstable();
+    keys.dedup_by(|later, kept| {
+        // Sorted, so the later of two entries of a (customer, cell) has the larger key.
+        let same = (later.0, later.1) == (kept.0, kept.1);
+        if same {
+            kept.2 = later.2;
+        }
+        same
+    });
+    g.answers = keys
+        .into_iter()
+        .map(|(i, k, key)| {
+            let (t, low) = (key.div_euclid(512), key.rem_euclid(512));
+            let answer = if low >= 256 {
+                (t, true, satisfaction(true, low - 256, 0, 10))
+            } else {
+                let score = low + csat_min;
+                (t, false, satisfaction(false, score, csat_min, csat_max))
+            };
+            (i, k, answer)
+        })
+        .collect();
+
+    // Tickets: the cell of the first creation per customer, and per ticket the instants
+    // at which it is open and older than 72 hours, `[cell(created + 72 h),
+    // cell(resolved))`. Tickets created at or after the last instant count for none.
+    g.first_ticket = vec![u32::MAX; g.customers.len()];
+    let mut stream = ctx
         .table(Entity::Tickets.name())
         .await?
+        .filter(before_last("created_at"))?
         .select(vec![
-            ident("customer_id"),
-            grid.call(vec![old]).alias("from"),
-            coalesce(vec![cell("resolved_at"), lit(n_ends)]).alias("to"),
+            view("customer_id"),
+            micros("created_at"),
+            micros("resolved_at"),
         ])?
-        .filter(ident("from").lt(ident("to")))?;
-    for batch in frame.collect().await? {
-        let c = Columns::new(&batch);
-        for row in 0..batch.num_rows() {
-            if let Some(&i) = index.get(&c.text("customer_id", row)) {
-                g.old_open
-                    .push((i, c.i32("from", row) as u32, c.i32("to", row) as u32));
+        .execute_stream()
+        .await?;
+    let mut previous = PreviousRow::default();
+    const OLD: i64 = 72 * 3_600_000_000;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let ids = batch.column(0).as_string_view();
+        let created = batch.column(1).as_primitive::<Int64Type>();
+        let resolved = batch.column(2).as_primitive::<Int64Type>();
+        for (row, &created) in created.values().iter().enumerate() {
+            let Some(i) = previous.find_view(ids, row, find) else {
+                continue;
+            };
+            let first = &mut g.first_ticket[i as usize];
+            *first = (*first).min(cell(created));
+            let from = cell(created + OLD);
+            let to = if resolved.is_null(row) {
+                n_ends
+            } else {
+                cell(resolved.value(row))
+            };
+            if from < to {
+                g.old_open.push((i, from, to));
             }
         }
     }
     g.old_open.sort_unstable();
+    drop(index);
+    g.ids = ids;
     Ok(g)
 }

@@ -11,10 +11,14 @@
 
 use std::hash::Hash;
 
+use arrow::array::StringViewArray;
+
 /// The last id looked up and what the lookup found.
 #[derive(Debug, Default)]
 pub(crate) struct PreviousRow {
     last: Option<(String, Option<u32>)>,
+    /// The previous row's view when its id was inline (see [`PreviousRow::find_view`]).
+    last_view: Option<(u128, Option<u32>)>,
 }
 
 impl PreviousRow {
@@ -40,6 +44,34 @@ impl PreviousRow {
                 found
             }
         }
+    }
+}
+
+impl PreviousRow {
+    /// [`PreviousRow::find`] for row `row` of a view array, which first compares the
+    /// row's 16-byte view with the previous row's: an id of up to 12 bytes is inline
+    /// in its view (length, bytes, zero padding), so equal views are equal ids, across
+    /// batches too. Longer ids go through `find`.
+    #[inline]
+    pub(crate) fn find_view(
+        &mut self,
+        ids: &StringViewArray,
+        row: usize,
+        lookup: impl FnOnce(&str) -> Option<u32>,
+    ) -> Option<u32> {
+        let view = ids.views()[row];
+        if (view as u32) > 12 {
+            self.last_view = None;
+            return self.find(ids.value(row), lookup);
+        }
+        if let Some((last, found)) = self.last_view
+            && last == view
+        {
+            return found;
+        }
+        let found = self.find(ids.value(row), lookup);
+        self.last_view = Some((view, found));
+        found
     }
 }
 
@@ -77,6 +109,7 @@ impl<K: Copy + Eq + Hash> Dense<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::array::Array;
 
     #[test]
     fn dense_numbers_keys_in_the_order_first_seen() {
@@ -119,5 +152,27 @@ mod tests {
             ]
         );
         assert_eq!(lookups, ["a", "b", "zz", "a", ""]);
+    }
+
+    #[test]
+    fn views_look_up_only_when_the_id_changes_across_batches() {
+        // Ids of 13 bytes and more are not inline in their views and go through `find`.
+        let long = "customer-0000001";
+        let first = StringViewArray::from(vec!["C1", "C1", long, long, "C2"]);
+        let second = StringViewArray::from(vec!["C2", "C2", long, "C1"]);
+        let mut lookups = Vec::new();
+        let mut previous = PreviousRow::default();
+        let mut found = Vec::new();
+        for ids in [&first, &second] {
+            for row in 0..ids.len() {
+                found.push(previous.find_view(ids, row, |id| {
+                    lookups.push(id.to_string());
+                    Some(id.len() as u32)
+                }));
+            }
+        }
+        let expected: Vec<Option<u32>> = [2, 2, 16, 16, 2, 2, 2, 16, 2].map(Some).to_vec();
+        assert_eq!(found, expected);
+        assert_eq!(lookups, ["C1", long, "C2", long, "C1"]);
     }
 }

@@ -114,7 +114,7 @@ impl Snapshot {
         let ctx = SessionContext::new_with_config(config);
         for entity in Entity::ALL {
             let state = self.state(entity);
-            let schema = schema::table_schema(entity, &state.dimensions);
+            let schema = schema::query_schema(entity, &state.dimensions);
             if state.parts.is_empty() {
                 let empty = MemTable::try_new(schema, vec![vec![]])?;
                 ctx.register_table(entity.name(), Arc::new(empty))?;

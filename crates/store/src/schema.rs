@@ -47,6 +47,19 @@ pub fn table_schema(entity: Entity, dimensions: &[String]) -> SchemaRef {
     Arc::new(Schema::new(visible_fields(entity, dimensions)))
 }
 
+/// The schema queries read the stored tables with: the table schema with text as
+/// `Utf8View`, which the Parquet reader fills without copying strings (for
+/// dictionary-encoded pages, views into the dictionary), and whose values of up to 12
+/// bytes (typical ids) compare as one 16-byte view.
+pub fn query_schema(entity: Entity, dimensions: &[String]) -> SchemaRef {
+    let schema = table_schema(entity, dimensions);
+    let fields = schema.fields().iter().map(|f| match f.data_type() {
+        DataType::Utf8 => Arc::new(f.as_ref().clone().with_data_type(DataType::Utf8View)),
+        _ => f.clone(),
+    });
+    Arc::new(Schema::new(fields.collect::<Vec<_>>()))
+}
+
 /// The schema of a part file: the table schema plus the row hash.
 pub fn part_schema(entity: Entity, dimensions: &[String]) -> SchemaRef {
     let mut fields = visible_fields(entity, dimensions);
