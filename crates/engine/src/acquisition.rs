@@ -27,10 +27,10 @@ use datafusion::prelude::SessionContext;
 use jiff::Span;
 
 use crate::customers::{base, lifetime_inputs, lifetime_months_value, revenue};
-use crate::previous::Dense;
+use crate::previous::DensePairs;
 use crate::results::Columns;
 use crate::segment::NONE_SEGMENT;
-use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare};
+use crate::{EngineError, FamilyResult, Request, Result, prepare};
 
 /// The KPIs of this family.
 pub(crate) const KPIS: [&str; 5] = [
@@ -120,7 +120,7 @@ async fn allocate(
 /// Revenue and distinct ordering customers over `[end - 12 months, end)` per period
 /// and segment, in one scan of the orders.
 ///
-/// The windows' bounds, sorted, form a grid; `cx_grid_le(ordered_at)` is the number
+/// The windows' bounds, sorted, form a grid; the cell of `ordered_at` is the number
 /// of bounds at or before the order, and an order is in the window whose bounds are
 /// grid instants `a` and `b` exactly when that number is in `(a, b]`. Both bounds grow
 /// with the period, so the windows holding a grid cell are a contiguous run of
@@ -136,8 +136,10 @@ async fn twelve_months(
     config: &Config,
 ) -> Result<BTreeMap<(usize, String), (f64, u64)>> {
     use arrow::array::Array;
-    use arrow::datatypes::{Float64Type, Int32Type};
+    use arrow::datatypes::{Float64Type, Int64Type};
+    use datafusion::common::ScalarValue;
     use datafusion::prelude::cast;
+    use futures::StreamExt;
 
     let windows: Vec<(i64, i64)> = periods
         .iter()
@@ -160,51 +162,57 @@ async fn twelve_months(
         bounds.iter().map(|w| w.0).min().unwrap_or(0),
         bounds.iter().map(|w| w.1).max().unwrap_or(0),
     );
-    let cell = bucket::grid_at_or_before(grid.clone());
+    // Cells lowest < c <= highest are the instants grid[lowest] <= t < grid[highest];
+    // the cell of t (the number of grid instants at or before it) is found here.
+    let instant = |i: i32| {
+        lit(ScalarValue::TimestampMicrosecond(
+            Some(grid[i as usize]),
+            Some("UTC".into()),
+        ))
+    };
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Orders, request).await?;
-    let batches = frame
+    let mut stream = frame
+        .filter(
+            ident("ordered_at")
+                .gt_eq(instant(lowest))
+                .and(ident("ordered_at").lt(instant(highest))),
+        )?
         .select(vec![
-            cast(segment.unwrap_or(lit("")), DataType::Utf8).alias("segment"),
-            cast(ident("customer_id"), DataType::Utf8).alias("customer_id"),
-            cell.call(vec![ident("ordered_at")]).alias("cell"),
+            cast(segment.unwrap_or(lit("")), DataType::Utf8View).alias("segment"),
+            cast(ident("customer_id"), DataType::Utf8View).alias("customer_id"),
+            cast(ident("ordered_at"), DataType::Int64).alias("t"),
             cast(ident("amount"), DataType::Float64).alias("amount"),
         ])?
-        .filter(
-            ident("cell")
-                .gt(lit(lowest))
-                .and(ident("cell").lt_eq(lit(highest))),
-        )?
-        .collect()
+        .execute_stream()
         .await?;
     let cells = grid.len() + 1;
-    // Per segment its label and revenue per cell; per (segment, customer), numbered in
-    // the order first seen, the segment and the customer's cells.
-    let (mut labels, mut revenue): (Vec<&str>, Vec<Vec<f64>>) = (Vec::new(), Vec::new());
+    // Per segment its revenue per cell; per (segment, customer), numbered in the order
+    // first seen, the segment and the customer's cells.
+    let mut revenue: Vec<Vec<f64>> = Vec::new();
     let mut customers: Vec<(usize, Vec<i32>)> = Vec::new();
-    let (mut segment_ids, mut customer_ids) = (Dense::new(), Dense::new());
-    for batch in &batches {
-        let segment = batch.column(0).as_string::<i32>();
-        let customer = batch.column(1).as_string::<i32>();
-        let cell = batch.column(2).as_primitive::<Int32Type>();
+    let mut numbers = DensePairs::default();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let segment = batch.column(0).as_string_view();
+        let customer = batch.column(1).as_string_view();
+        let t = batch.column(2).as_primitive::<Int64Type>();
         let amount = batch.column(3).as_primitive::<Float64Type>();
         for row in 0..batch.num_rows() {
-            let seg = segment.value(row);
-            let (k, new) = customer_ids.index((seg, customer.value(row)));
+            let (s, k, new) = numbers.index(segment, customer, row);
             if new {
-                let (s, new_segment) = segment_ids.index(seg);
-                if new_segment {
-                    labels.push(seg);
-                    revenue.push(vec![0.0; cells]);
-                }
                 customers.push((s, Vec::new()));
             }
-            let (s, c) = (customers[k].0, cell.value(row));
+            if revenue.len() <= s {
+                revenue.push(vec![0.0; cells]);
+            }
+            let c = grid.partition_point(|i| *i <= t.value(row)) as i32;
             if !amount.is_null(row) {
                 revenue[s][c as usize] += amount.value(row);
             }
             customers[k].1.push(c);
         }
     }
+    let labels = numbers.segments;
     // The periods whose windows hold cell c: from the first with b >= c to the last
     // with a < c (both bounds grow with the period).
     let holding = |c: i32| {
@@ -251,7 +259,7 @@ async fn twelve_months(
             ordering += difference[p];
             let revenue = prefix[*b as usize + 1] - prefix[*a as usize + 1];
             if ordering > 0 || revenue != 0.0 {
-                out.insert((p, segment.to_string()), (revenue, ordering as u64));
+                out.insert((p, segment.clone()), (revenue, ordering as u64));
             }
         }
     }

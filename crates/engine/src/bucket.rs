@@ -88,9 +88,6 @@ impl PeriodBucket {
 struct Grid {
     signature: Signature,
     instants: Vec<i64>,
-    /// Count the instants at or before `ts` instead (`cx_grid_le`): an event at `ts`
-    /// is before instant k exactly when `cx_grid_le(ts) <= k`.
-    inclusive: bool,
 }
 
 /// A UDF `cx_grid(ts)` over sorted instants (microseconds).
@@ -98,26 +95,12 @@ pub(crate) fn grid(instants: Vec<i64>) -> ScalarUDF {
     ScalarUDF::from(Grid {
         signature: instant_signature(),
         instants,
-        inclusive: false,
-    })
-}
-
-/// A UDF `cx_grid_le(ts)`: the number of the sorted instants at or before `ts`.
-pub(crate) fn grid_at_or_before(instants: Vec<i64>) -> ScalarUDF {
-    ScalarUDF::from(Grid {
-        signature: instant_signature(),
-        instants,
-        inclusive: true,
     })
 }
 
 impl ScalarUDFImpl for Grid {
     fn name(&self) -> &str {
-        if self.inclusive {
-            "cx_grid_le"
-        } else {
-            "cx_grid"
-        }
+        "cx_grid"
     }
 
     fn signature(&self) -> &Signature {
@@ -130,12 +113,7 @@ impl ScalarUDFImpl for Grid {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         map_instants(self.name(), args, |t| {
-            let n = if self.inclusive {
-                self.instants.partition_point(|i| *i <= t)
-            } else {
-                self.instants.partition_point(|i| *i < t)
-            };
-            Some(n as i32)
+            Some(self.instants.partition_point(|i| *i < t) as i32)
         })
     }
 }

@@ -3,17 +3,18 @@
 //! per-customer scores behind it ([`customer_health`]).
 //!
 //! Only events before an instant count. With the instants E_0 < E_1 < ... sorted,
-//! `cx_grid_le(t)` is the number of instants at or before t, so an event at t is
-//! before E_k exactly when `cx_grid_le(t) <= k`. Each source is reduced to the latest
+//! the cell of t, `cell(t)`, is the number of instants at or before t, so an event at
+//! t is before E_k exactly when `cell(t) <= k`. Each source is reduced to the latest
 //! event per (customer, grid cell) (activity and orders streamed into a customers x
-//! cells table, answers by DataFusion), and a running maximum over the cells gives
-//! the latest event before every instant in one pass per customer:
+//! cells table, answers and tickets into per-customer lists), and a running maximum
+//! over the cells gives the latest event before every instant in one pass per
+//! customer:
 //! - `activity` (kind `usage`): the latest occurrence;
 //! - `orders`: the latest order;
 //! - `responses` (`nps`, `csat`): the latest answer, NPS winning a tie;
 //! - `tickets`: the first creation (the support component exists from then on), and
 //!   per ticket open at some instant and older than 72 hours there, the range of
-//!   instants where it is: `[cx_grid_le(created + 72 h), cx_grid_le(resolved))`.
+//!   instants where it is: `[cell(created + 72 h), cell(resolved))`.
 //!
 //! The core's [`cxkpi_core::health`] turns the facts into the score.
 
@@ -241,7 +242,7 @@ impl Gathered {
 /// Every source streams through here rather than being grouped by DataFusion: a
 /// source's rows find their customer by the previous row's id or the index of ids
 /// borrowed from the customer table (see `previous`), and the grid cell of an instant
-/// (`cx_grid_le`: the number of `ends` at or before it) is a binary search over the
+/// (the number of `ends` at or before it) is a binary search over the
 /// few `ends`. Group-bys by the string id, and reading ids as owned strings, took most
 /// of the time.
 async fn gather(

@@ -22,7 +22,7 @@ use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{ident, lit};
 use datafusion::prelude::{SessionContext, cast};
 
-use crate::previous::Dense;
+use crate::previous::DensePairs;
 use crate::results::{Columns, count_if};
 use crate::{FamilyResult, Request, Result, bucket, prepare};
 
@@ -168,7 +168,7 @@ impl Ordered {
 
 /// One pass over the orders up to the last period's end: DataFusion maps each order to
 /// its period (bucket -1 for everything before the first) and segment, and the rest
-/// happens here, per (segment, customer) numbered by [`Dense`]: each
+/// happens here, per (segment, customer) numbered by [`DensePairs`]: each
 /// customer's orders per period, their running total (a repeat buyer in period p has
 /// two or more orders by its end), and per (period, segment) the sums the KPIs need.
 /// Grouping by the string id in DataFusion and a window over the groups took four
@@ -183,44 +183,41 @@ async fn ordered_by_period(
 ) -> Result<BTreeMap<(i32, String), Ordered>> {
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
+    use futures::StreamExt;
 
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Orders, request).await?;
-    let frame = frame
+    let mut stream = frame
         .filter(bucket::within(periods, "ordered_at", true))?
         .select(vec![
             bucket.call(vec![ident("ordered_at")]).alias("period"),
-            cast(segment.unwrap_or(lit("")), DataType::Utf8).alias("segment"),
-            cast(ident("customer_id"), DataType::Utf8).alias("customer_id"),
+            cast(segment.unwrap_or(lit("")), DataType::Utf8View).alias("segment"),
+            cast(ident("customer_id"), DataType::Utf8View).alias("customer_id"),
             cast(ident("amount"), DataType::Float64).alias("amount"),
             cast(ident("accurate"), DataType::Int64).alias("accurate"),
-        ])?;
-    let batches = frame.collect().await?;
-    // Segments by index; per (segment, customer), numbered in the order first seen,
-    // the segment and the orders per period seen: (period, orders, amount, accurate,
-    // accuracy known).
+        ])?
+        .execute_stream()
+        .await?;
+    // Per (segment, customer), numbered in the order first seen, the segment and the
+    // orders per period seen: (period, orders, amount, accurate, accuracy known).
+    // Streamed: collecting the orders first cost most of the time in zeroing pages.
     type PerPeriod = Vec<(i32, u64, f64, u64, u64)>;
-    let mut segments: Vec<&str> = Vec::new();
-    let (mut segment_ids, mut customer_ids) = (Dense::new(), Dense::new());
+    let mut numbers = DensePairs::default();
     let mut customers: Vec<(u32, PerPeriod)> = Vec::new();
     let mut amounts: hashbrown::HashMap<(i32, u32), Moments> = hashbrown::HashMap::new();
-    for batch in &batches {
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
         let period = batch.column(0).as_primitive::<Int32Type>();
-        let segment = batch.column(1).as_string::<i32>();
-        let customer = batch.column(2).as_string::<i32>();
+        let segment = batch.column(1).as_string_view();
+        let customer = batch.column(2).as_string_view();
         let amount = batch.column(3).as_primitive::<Float64Type>();
         let accurate = batch.column(4).as_primitive::<Int64Type>();
         for row in 0..batch.num_rows() {
-            let p = period.value(row);
-            let (seg, value) = (segment.value(row), amount.value(row));
-            let (c, new) = customer_ids.index((seg, customer.value(row)));
+            let (p, value) = (period.value(row), amount.value(row));
+            let (s, c, new) = numbers.index(segment, customer, row);
             if new {
-                let (s, new_segment) = segment_ids.index(seg);
-                if new_segment {
-                    segments.push(seg);
-                }
                 customers.push((s as u32, Vec::new()));
             }
-            let s = customers[c].0;
+            let s = s as u32;
             let periods = &mut customers[c].1;
             let entry = match periods.iter_mut().find(|e| e.0 == p) {
                 Some(e) => e,
@@ -241,6 +238,7 @@ async fn ordered_by_period(
             }
         }
     }
+    let segments = numbers.segments;
     let mut by_cell: hashbrown::HashMap<(i32, u32), Ordered> = hashbrown::HashMap::new();
     for (segment, mut periods) in customers {
         periods.sort_by_key(|e| e.0);
@@ -265,7 +263,7 @@ async fn ordered_by_period(
     }
     let ordered: BTreeMap<(i32, String), Ordered> = by_cell
         .into_iter()
-        .map(|((p, s), o)| ((p, segments[s as usize].to_string()), o))
+        .map(|((p, s), o)| ((p, segments[s as usize].clone()), o))
         .collect();
     Ok(ordered)
 }

@@ -75,6 +75,66 @@ impl PreviousRow {
     }
 }
 
+/// Dense numbers for (segment, id) pairs read row by row from view arrays, across
+/// streamed batches: segments and pairs are numbered 0, 1, 2, ... in the order first
+/// seen, each owned once when first seen, so no batch needs to outlive its pass. A row
+/// whose two views equal the previous row's inline views (ids of up to 12 bytes, see
+/// [`PreviousRow::find_view`]) is the previous pair without hashing.
+#[derive(Debug, Default)]
+pub(crate) struct DensePairs {
+    /// The segments in number order.
+    pub(crate) segments: Vec<String>,
+    segment_index: hashbrown::HashMap<String, usize>,
+    /// Per segment, id -> pair number.
+    ids: Vec<hashbrown::HashMap<String, usize>>,
+    pairs: usize,
+    last: Option<(u128, u128, usize, usize)>,
+}
+
+impl DensePairs {
+    /// The (segment number, pair number) of row `row`, and whether the pair is new
+    /// (then its number is the number of pairs seen before it).
+    #[inline]
+    pub(crate) fn index(
+        &mut self,
+        segments: &StringViewArray,
+        ids: &StringViewArray,
+        row: usize,
+    ) -> (usize, usize, bool) {
+        let views = (segments.views()[row], ids.views()[row]);
+        let inline = (views.0 as u32) <= 12 && (views.1 as u32) <= 12;
+        if let Some((a, b, segment, pair)) = self.last
+            && inline
+            && (a, b) == views
+        {
+            return (segment, pair, false);
+        }
+        let name = segments.value(row);
+        let segment = match self.segment_index.get(name) {
+            Some(&at) => at,
+            None => {
+                let at = self.segments.len();
+                self.segments.push(name.to_string());
+                self.segment_index.insert(name.to_string(), at);
+                self.ids.push(hashbrown::HashMap::new());
+                at
+            }
+        };
+        let id = ids.value(row);
+        let (pair, new) = match self.ids[segment].get(id) {
+            Some(&at) => (at, false),
+            None => {
+                let at = self.pairs;
+                self.pairs += 1;
+                self.ids[segment].insert(id.to_string(), at);
+                (at, true)
+            }
+        };
+        self.last = inline.then_some((views.0, views.1, segment, pair));
+        (segment, pair, new)
+    }
+}
+
 /// Dense indexes for keys in the order first seen, remembering the previous key's.
 #[derive(Debug)]
 pub(crate) struct Dense<K> {
@@ -174,5 +234,36 @@ mod tests {
         let expected: Vec<Option<u32>> = [2, 2, 16, 16, 2, 2, 2, 16, 2].map(Some).to_vec();
         assert_eq!(found, expected);
         assert_eq!(lookups, ["C1", long, "C2", long, "C1"]);
+    }
+
+    #[test]
+    fn dense_pairs_number_segments_and_pairs_across_batches() {
+        let long = "customer-0000001";
+        let batches = [
+            (vec!["s", "s", "t", "s"], vec!["a", "a", "a", long]),
+            (vec!["s", "t", "s", "s"], vec![long, "a", "a", "b"]),
+        ];
+        let mut dense = DensePairs::default();
+        let mut got = Vec::new();
+        for (segments, ids) in batches {
+            let (segments, ids) = (StringViewArray::from(segments), StringViewArray::from(ids));
+            for row in 0..ids.len() {
+                got.push(dense.index(&segments, &ids, row));
+            }
+        }
+        assert_eq!(
+            got,
+            [
+                (0, 0, true),
+                (0, 0, false),
+                (1, 1, true),
+                (0, 2, true),
+                (0, 2, false),
+                (1, 1, false),
+                (0, 0, false),
+                (0, 3, true)
+            ]
+        );
+        assert_eq!(dense.segments, ["s", "t"]);
     }
 }
