@@ -298,10 +298,11 @@ struct Fit<const N: usize> {
 }
 
 /// Maximises a log-likelihood of N positive parameters given with its gradient:
-/// [`minimise`] (L-BFGS, then Newton steps) on the log parameters from all parameters 1, the objective being the mean negative
-/// log-likelihood over `count` customers (so the gradient tolerance does not depend on
-/// how many there are); standard errors from the inverse of the Hessian of the
-/// negative log-likelihood, by differences of its gradient. `None` when the fit fails.
+/// [`minimise`] (L-BFGS, then Newton steps) on the log parameters from all parameters
+/// 1, the objective being the mean negative log-likelihood over `count` customers (so
+/// the gradient tolerance does not depend on how many there are); standard errors
+/// from the inverse of the Hessian of the negative log-likelihood, by differences of
+/// its gradient. `None` when the fit fails.
 fn maximise<const N: usize>(
     ll: &dyn Fn([f64; N]) -> (f64, [f64; N]),
     count: f64,

@@ -1,7 +1,7 @@
 //! Small numerical tools for maximum likelihood: minimisation of a function with an
 //! analytic gradient (argmin's L-BFGS with its Moré-Thuente line search, then Newton
-//! steps), the Hessian by central differences of that gradient, and small dense linear algebra (standard
-//! errors, least squares, Newton steps).
+//! steps), the Hessian by central differences of that gradient, and small dense
+//! linear algebra (standard errors, least squares, Newton steps).
 
 use std::cell::RefCell;
 

@@ -30,7 +30,7 @@ use crate::customers::{base, lifetime_inputs, lifetime_months_value, revenue};
 use crate::previous::DensePairs;
 use crate::results::Columns;
 use crate::segment::NONE_SEGMENT;
-use crate::{EngineError, FamilyResult, Request, Result, prepare};
+use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare};
 
 /// The KPIs of this family.
 pub(crate) const KPIS: [&str; 5] = [
@@ -137,7 +137,6 @@ async fn twelve_months(
 ) -> Result<BTreeMap<(usize, String), (f64, u64)>> {
     use arrow::array::Array;
     use arrow::datatypes::{Float64Type, Int64Type};
-    use datafusion::common::ScalarValue;
     use datafusion::prelude::cast;
     use futures::StreamExt;
 
@@ -164,12 +163,7 @@ async fn twelve_months(
     );
     // Cells lowest < c <= highest are the instants grid[lowest] <= t < grid[highest];
     // the cell of t (the number of grid instants at or before it) is found here.
-    let instant = |i: i32| {
-        lit(ScalarValue::TimestampMicrosecond(
-            Some(grid[i as usize]),
-            Some("UTC".into()),
-        ))
-    };
+    let instant = |i: i32| bucket::instant(grid[i as usize]);
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Orders, request).await?;
     let mut stream = frame
         .filter(

@@ -197,6 +197,14 @@ pub(crate) fn instant_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
 
+/// An instant (microseconds since the epoch) as a literal of the stored type.
+pub(crate) fn instant(micros: i64) -> Expr {
+    lit(ScalarValue::TimestampMicrosecond(
+        Some(micros),
+        Some("UTC".into()),
+    ))
+}
+
 /// The signature of the UDFs here: one instant.
 fn instant_signature() -> Signature {
     Signature::exact(vec![instant_type()], Volatility::Immutable)
@@ -236,18 +244,14 @@ fn map_instants(
 /// are not contiguous. Filtering on `cx_period(t) IS NOT NULL` instead made DataFusion
 /// evaluate the function twice, once in the filter pushed below the projection.
 pub(crate) fn within(periods: &[Period], column: &str, before: bool) -> Expr {
-    let at = |t: jiff::Timestamp| {
-        lit(ScalarValue::TimestampMicrosecond(
-            Some(t.as_microsecond()),
-            Some("UTC".into()),
-        ))
-    };
     let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
         return lit(false);
     };
-    let mut keep = ident(column).lt(at(last.end));
+    let mut keep = ident(column).lt(instant(last.end.as_microsecond()));
     if !before {
-        keep = ident(column).gt_eq(at(first.start)).and(keep);
+        keep = ident(column)
+            .gt_eq(instant(first.start.as_microsecond()))
+            .and(keep);
     }
     if periods.windows(2).any(|w| w[0].end != w[1].start) {
         keep = keep.and(

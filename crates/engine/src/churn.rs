@@ -23,13 +23,12 @@ use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
 use cxkpi_core::period::DAY_MICROS;
 use cxkpi_store::Snapshot;
-use datafusion::common::ScalarValue;
 use datafusion::functions_aggregate::expr_fn::{avg, count, sum};
 use datafusion::logical_expr::{Expr, ident, lit, when};
 use datafusion::prelude::{SessionContext, cast};
 
 use crate::results::{Columns, count_if, micros_between_hours};
-use crate::{Request, Result, customer_health};
+use crate::{Request, Result, bucket, customer_health};
 
 /// The behavioural numeric features, in [`RawFeatures::numeric`] order (the
 /// numeric-looking customer dimensions follow them).
@@ -218,12 +217,7 @@ async fn gather_behaviour(
     index: &HashMap<&str, usize>,
     out: &mut [[Option<f64>; CHURN_NUMERIC.len()]],
 ) -> Result<()> {
-    let instant = |days: i64| {
-        lit(ScalarValue::TimestampMicrosecond(
-            Some(at.as_microsecond() - days * DAY_MICROS as i64),
-            Some("UTC".into()),
-        ))
-    };
+    let instant = |days: i64| bucket::instant(at.as_microsecond() - days * DAY_MICROS as i64);
     let within = |column: &str, days: i64| ident(column).gt_eq(instant(days));
     let before = |column: &str| ident(column).lt(instant(0));
     let float = |e: Expr| cast(e, arrow::datatypes::DataType::Float64);

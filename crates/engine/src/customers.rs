@@ -250,13 +250,13 @@ async fn engaged(
     // the first period; won after the last: null; never lost or lost after: MAX).
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
     let batches = frame
+        .filter(bucket::within(periods, "acquired_at", true))?
         .select(vec![
-            cast(ident("customer_id"), DataType::Utf8).alias("id"),
-            cast(segment.unwrap_or(lit("")), DataType::Utf8).alias("segment"),
+            cast(ident("customer_id"), DataType::Utf8View).alias("id"),
+            cast(segment.unwrap_or(lit("")), DataType::Utf8View).alias("segment"),
             left.call(vec![ident("acquired_at")]).alias("won"),
             coalesce(vec![left.call(vec![ident("churned_at")]), lit(i32::MAX)]).alias("lost"),
         ])?
-        .filter(ident("won").is_not_null())?
         .collect()
         .await?;
     let mut index: hashbrown::HashMap<&str, u32> = hashbrown::HashMap::new();
@@ -265,8 +265,8 @@ async fn engaged(
     // Per customer: (segment, won bucket, lost bucket).
     let mut lives: Vec<(u32, i32, i32)> = Vec::new();
     for batch in &batches {
-        let ids = batch.column(0).as_string::<i32>();
-        let segment = batch.column(1).as_string::<i32>();
+        let ids = batch.column(0).as_string_view();
+        let segment = batch.column(1).as_string_view();
         let won = batch.column(2).as_primitive::<Int32Type>();
         let lost = batch.column(3).as_primitive::<Int32Type>();
         for row in 0..batch.num_rows() {
@@ -293,12 +293,12 @@ async fn engaged(
         }
     };
     let mut stream = frame
+        .filter(bucket::within(periods, time, false))?
         .select(vec![
-            cast(ident(who), DataType::Utf8).alias("who"),
-            cast(group, DataType::Utf8).alias("group"),
+            cast(ident(who), DataType::Utf8View).alias("who"),
+            cast(group, DataType::Utf8View).alias("group"),
             left.call(vec![ident(time)]).alias("period"),
         ])?
-        .filter(ident("period").gt_eq(lit(0i32)))?
         .execute_stream()
         .await?;
     let groups: Vec<&str> = match entity {
@@ -313,14 +313,14 @@ async fn engaged(
     let mut previous = PreviousRow::default();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
-        let who = batch.column(0).as_string::<i32>();
-        let group = batch.column(1).as_string::<i32>();
+        let who = batch.column(0).as_string_view();
+        let group = batch.column(1).as_string_view();
         let period = batch.column(2).as_primitive::<Int32Type>();
         for row in 0..batch.num_rows() {
             if who.is_null(row) {
                 continue;
             }
-            let Some(c) = previous.find(who.value(row), |id| index.get(id).copied()) else {
+            let Some(c) = previous.find_view(who, row, |id| index.get(id).copied()) else {
                 continue;
             };
             let (seg, won, lost) = lives[c as usize];

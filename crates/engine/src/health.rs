@@ -18,7 +18,7 @@
 //!
 //! The core's [`cxkpi_core::health`] turns the facts into the score.
 
-use arrow::array::{Array, StringViewArray};
+use arrow::array::{Array, RecordBatch, StringViewArray};
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
 use cxkpi_core::estimate::Estimate;
@@ -28,12 +28,12 @@ use cxkpi_core::period::DAY_MICROS;
 use cxkpi_core::period::Period;
 use cxkpi_core::stats::Moments;
 use cxkpi_store::Snapshot;
-use datafusion::common::ScalarValue;
+use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{Expr, ident, lit};
 use datafusion::prelude::{SessionContext, cast};
 
 use crate::previous::PreviousRow;
-use crate::{FamilyResult, Request, Result, prepare};
+use crate::{FamilyResult, Request, Result, bucket, prepare};
 
 /// The KPIs of this family.
 pub(crate) const KPIS: [&str; 1] = ["health_score"];
@@ -117,7 +117,7 @@ pub async fn customer_health(
     gathered.for_each(&ends, config, |_, c, facts, health| {
         let customer = &gathered.customers[c];
         out.push(CustomerHealth {
-            customer_id: gathered.id(c).to_string(),
+            customer_id: gathered.ids.value(c).to_string(),
             segment: gathered.segments[customer.segment as usize].clone(),
             facts: *facts,
             health: health.copied(),
@@ -141,10 +141,9 @@ struct Customer {
 /// The latest answer in a grid cell: (time, NPS?, score on 0..100).
 type Answer = (i64, bool, f64);
 
-#[derive(Default)]
 struct Gathered {
-    /// The customer ids as read, batch by batch (customers are numbered in this order).
-    ids: Vec<StringViewArray>,
+    /// The customer ids: customer c's is row c.
+    ids: StringViewArray,
     customers: Vec<Customer>,
     /// The segment values, numbered in the order first seen.
     segments: Vec<String>,
@@ -164,17 +163,6 @@ struct Gathered {
 }
 
 impl Gathered {
-    /// The id of customer `c`.
-    fn id(&self, mut c: usize) -> &str {
-        for ids in &self.ids {
-            if c < ids.len() {
-                return ids.value(c);
-            }
-            c -= ids.len();
-        }
-        panic!("customer {c} is not in the table read")
-    }
-
     /// Calls `f(k, customer, facts, health)` for every instant k and every customer
     /// (by index) active at it.
     fn for_each(
@@ -241,10 +229,10 @@ impl Gathered {
 ///
 /// Every source streams through here rather than being grouped by DataFusion: a
 /// source's rows find their customer by the previous row's id or the index of ids
-/// borrowed from the customer table (see `previous`), and the grid cell of an instant
-/// (the number of `ends` at or before it) is a binary search over the
-/// few `ends`. Group-bys by the string id, and reading ids as owned strings, took most
-/// of the time.
+/// borrowed from the customer table (see `previous`, and [`customer_rows`]), and the
+/// grid cell of an instant (the number of `ends` at or before it) is a binary search
+/// over the few `ends`. Group-bys by the string id, and reading ids as owned strings,
+/// took most of the time.
 async fn gather(
     ctx: &SessionContext,
     snapshot: &Snapshot,
@@ -255,19 +243,13 @@ async fn gather(
 ) -> Result<Gathered> {
     use arrow::array::AsArray;
     use arrow::datatypes::{DataType, Int64Type};
-    use futures::StreamExt;
 
-    let mut g = Gathered::default();
     let n_ends = ends.len() as u32;
     let cell = |t: i64| ends.partition_point(|e| *e <= t) as u32;
     let view = |column: &str| cast(ident(column), DataType::Utf8View).alias(column);
     let micros = |column: &str| cast(ident(column), DataType::Int64).alias(column);
-    let before_last = |column: &str| {
-        ident(column).lt(lit(ScalarValue::TimestampMicrosecond(
-            ends.last().copied(),
-            Some("UTC".into()),
-        )))
-    };
+    let last = ends.last().copied().unwrap_or(i64::MIN);
+    let before_last = |column: &str| ident(column).lt(bucket::instant(last));
 
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
     let batches = frame
@@ -279,23 +261,28 @@ async fn gather(
         ])?
         .collect()
         .await?;
-    let ids: Vec<StringViewArray> = batches
-        .iter()
-        .map(|b| b.column(0).as_string_view().clone())
-        .collect();
+    // One array of ids (views, their strings shared with the batches): customer c is
+    // row c, and the index borrows from it.
+    let columns: Vec<&dyn Array> = batches.iter().map(|b| b.column(0).as_ref()).collect();
+    let ids = if columns.is_empty() {
+        StringViewArray::from(Vec::<&str>::new())
+    } else {
+        arrow::compute::concat(&columns)?.as_string_view().clone()
+    };
+    let (mut customers, mut segments) = (Vec::new(), Vec::new());
     let mut index: hashbrown::HashMap<&str, u32> = hashbrown::HashMap::new();
-    let mut segments = crate::previous::Dense::new();
-    for (batch, ids) in batches.iter().zip(&ids) {
+    let mut numbers = crate::previous::Dense::new();
+    for batch in &batches {
         let segment = batch.column(1).as_string_view();
         let acquired = batch.column(2).as_primitive::<Int64Type>();
         let churned = batch.column(3).as_primitive::<Int64Type>();
         for row in 0..batch.num_rows() {
-            index.insert(ids.value(row), g.customers.len() as u32);
-            let (at, new) = segments.index(segment.value(row));
+            index.insert(ids.value(customers.len()), customers.len() as u32);
+            let (at, new) = numbers.index(segment.value(row));
             if new {
-                g.segments.push(segment.value(row).to_string());
+                segments.push(segment.value(row).to_string());
             }
-            g.customers.push(Customer {
+            customers.push(Customer {
                 segment: at as u32,
                 acquired: if acquired.is_null(row) {
                     i64::MAX
@@ -310,33 +297,28 @@ async fn gather(
 
     // Latest event per (customer, grid cell) of activity and orders.
     let cells = ends.len();
-    g.cells = cells;
+    let (mut activity, mut purchases) = (Vec::new(), Vec::new());
     for (entity, time, out) in [
-        (Entity::Activity, "occurred_at", &mut g.activity),
-        (Entity::Orders, "ordered_at", &mut g.purchases),
+        (Entity::Activity, "occurred_at", &mut activity),
+        (Entity::Orders, "ordered_at", &mut purchases),
     ] {
         let mut frame = ctx.table(entity.name()).await?.filter(before_last(time))?;
         if entity == Entity::Activity {
             frame = frame.filter(ident("kind").eq(lit("usage")))?;
         }
-        let mut stream = frame
-            .select(vec![view("customer_id"), micros(time)])?
-            .execute_stream()
-            .await?;
         let latest = out;
-        *latest = vec![i64::MIN; g.customers.len() * cells];
-        let mut previous = PreviousRow::default();
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            let ids = batch.column(0).as_string_view();
+        *latest = vec![i64::MIN; customers.len() * cells];
+        let frame = frame.select(vec![view("customer_id"), micros(time)])?;
+        customer_rows(frame, &find, |batch, customers| {
             let t = batch.column(1).as_primitive::<Int64Type>();
-            for (row, &t) in t.values().iter().enumerate() {
-                if let Some(i) = previous.find_view(ids, row, find) {
-                    let slot = &mut latest[i as usize * cells + cell(t) as usize];
+            for (&t, i) in t.values().iter().zip(customers) {
+                if let Some(i) = i {
+                    let slot = &mut latest[*i as usize * cells + cell(t) as usize];
                     *slot = (*slot).max(t);
                 }
             }
-        }
+        })
+        .await?;
     }
 
     // The latest NPS or CSAT answer per (customer, cell); NPS wins a tie.
@@ -357,7 +339,7 @@ async fn gather(
         vec![(Box::new(is_nps), Box::new(lit(256i64) + score.clone()))],
         Some(Box::new(score - lit(csat_min))),
     ));
-    let mut stream = ctx
+    let frame = ctx
         .table(Entity::Responses.name())
         .await?
         .filter(
@@ -369,29 +351,23 @@ async fn gather(
             view("customer_id"),
             micros("responded_at"),
             low.alias("low"),
-        ])?
-        .execute_stream()
-        .await?;
+        ])?;
     // (customer, cell, key): consecutive rows of a customer and cell are reduced here,
     // the rest after sorting.
     let mut keys: Vec<(u32, u32, i64)> = Vec::new();
-    let mut previous = PreviousRow::default();
-    while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        let ids = batch.column(0).as_string_view();
+    customer_rows(frame, &find, |batch, customers| {
         let t = batch.column(1).as_primitive::<Int64Type>();
         let low = batch.column(2).as_primitive::<Int64Type>();
-        for (row, &t) in t.values().iter().enumerate() {
-            let Some(i) = previous.find_view(ids, row, find) else {
-                continue;
-            };
+        for (row, (&t, i)) in t.values().iter().zip(customers).enumerate() {
+            let Some(i) = *i else { continue };
             let (k, key) = (cell(t), t * 512 + low.value(row));
             match keys.last_mut() {
                 Some((c, at, latest)) if (*c, *at) == (i, k) => *latest = (*latest).max(key),
                 _ => keys.push((i, k, key)),
             }
         }
-    }
+    })
+    .await?;
     keys.sort_unstable();
     keys.dedup_by(|later, kept| {
         // Sorted, so the later of two entries of a (customer, cell) has the larger key.
@@ -401,7 +377,7 @@ async fn gather(
         }
         same
     });
-    g.answers = keys
+    let answers = keys
         .into_iter()
         .map(|(i, k, key)| {
             let (t, low) = (key.div_euclid(512), key.rem_euclid(512));
@@ -418,8 +394,9 @@ async fn gather(
     // Tickets: the cell of the first creation per customer, and per ticket the instants
     // at which it is open and older than 72 hours, `[cell(created + 72 h),
     // cell(resolved))`. Tickets created at or after the last instant count for none.
-    g.first_ticket = vec![u32::MAX; g.customers.len()];
-    let mut stream = ctx
+    let mut first_ticket = vec![u32::MAX; customers.len()];
+    let mut old_open = Vec::new();
+    let frame = ctx
         .table(Entity::Tickets.name())
         .await?
         .filter(before_last("created_at"))?
@@ -427,21 +404,14 @@ async fn gather(
             view("customer_id"),
             micros("created_at"),
             micros("resolved_at"),
-        ])?
-        .execute_stream()
-        .await?;
-    let mut previous = PreviousRow::default();
+        ])?;
     const OLD: i64 = 72 * 3_600_000_000;
-    while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        let ids = batch.column(0).as_string_view();
+    customer_rows(frame, &find, |batch, customers| {
         let created = batch.column(1).as_primitive::<Int64Type>();
         let resolved = batch.column(2).as_primitive::<Int64Type>();
-        for (row, &created) in created.values().iter().enumerate() {
-            let Some(i) = previous.find_view(ids, row, find) else {
-                continue;
-            };
-            let first = &mut g.first_ticket[i as usize];
+        for (row, (&created, i)) in created.values().iter().zip(customers).enumerate() {
+            let Some(i) = *i else { continue };
+            let first = &mut first_ticket[i as usize];
             *first = (*first).min(cell(created));
             let from = cell(created + OLD);
             let to = if resolved.is_null(row) {
@@ -450,12 +420,46 @@ async fn gather(
                 cell(resolved.value(row))
             };
             if from < to {
-                g.old_open.push((i, from, to));
+                old_open.push((i, from, to));
             }
         }
-    }
-    g.old_open.sort_unstable();
+    })
+    .await?;
+    old_open.sort_unstable();
     drop(index);
-    g.ids = ids;
-    Ok(g)
+    Ok(Gathered {
+        ids,
+        customers,
+        segments,
+        cells,
+        activity,
+        purchases,
+        answers,
+        first_ticket,
+        old_open,
+    })
+}
+
+/// Streams `frame`, whose first column is a customer id (a view), and calls `f` with
+/// each batch and, per row, its customer's index (`find`, after the previous row's id:
+/// `PreviousRow::find_view`); `None` for an id not in the customer table.
+async fn customer_rows(
+    frame: DataFrame,
+    find: impl Fn(&str) -> Option<u32>,
+    mut f: impl FnMut(&RecordBatch, &[Option<u32>]),
+) -> Result<()> {
+    use arrow::array::AsArray;
+    use futures::StreamExt;
+
+    let mut stream = frame.execute_stream().await?;
+    let mut previous = PreviousRow::default();
+    let mut customers = Vec::new();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let ids = batch.column(0).as_string_view();
+        customers.clear();
+        customers.extend((0..batch.num_rows()).map(|row| previous.find_view(ids, row, &find)));
+        f(&batch, &customers);
+    }
+    Ok(())
 }

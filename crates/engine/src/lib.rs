@@ -192,7 +192,7 @@ pub async fn purchase_days(
         .table(Entity::Orders.name())
         .await?
         .select(vec![
-            cast(ident("customer_id"), DataType::Utf8).alias("customer_id"),
+            cast(ident("customer_id"), DataType::Utf8View).alias("customer_id"),
             day.call(vec![ident("ordered_at")]).alias("day"),
             cast(ident("amount"), DataType::Float64).alias("amount"),
         ])?
@@ -202,7 +202,7 @@ pub async fn purchase_days(
     let mut customers: Vec<(&str, Vec<(i32, f64)>)> = Vec::new();
     let mut ids = previous::Dense::new();
     for batch in &batches {
-        let customer = batch.column(0).as_string::<i32>();
+        let customer = batch.column(0).as_string_view();
         let day = batch.column(1).as_primitive::<Int32Type>();
         let amount = batch.column(2).as_primitive::<Float64Type>();
         for row in 0..batch.num_rows() {

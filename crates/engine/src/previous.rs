@@ -6,8 +6,12 @@
 //! order stays correct, only slower.
 //!
 //! [`PreviousRow`] looks ids up in an index built elsewhere (owning the last id, so it
-//! works across streamed batches); [`Dense`] numbers borrowed keys 0, 1, 2, ... in the
-//! order first seen (collected batches).
+//! works across streamed batches), for text or view arrays; [`DensePairs`] numbers
+//! (segment, id) pairs of view arrays 0, 1, 2, ... in the order first seen, across
+//! streamed batches; [`Dense`] numbers borrowed keys in the order first seen
+//! (collected batches). With view arrays, an id of up to 12 bytes is inline in its
+//! 16-byte view (length, bytes, zero padding), so equal views are equal ids, across
+//! batches too, and comparing two rows is one integer comparison.
 
 use std::hash::Hash;
 
@@ -45,13 +49,10 @@ impl PreviousRow {
             }
         }
     }
-}
 
-impl PreviousRow {
     /// [`PreviousRow::find`] for row `row` of a view array, which first compares the
-    /// row's 16-byte view with the previous row's: an id of up to 12 bytes is inline
-    /// in its view (length, bytes, zero padding), so equal views are equal ids, across
-    /// batches too. Longer ids go through `find`.
+    /// row's view with the previous row's when both are inline. Longer ids go through
+    /// `find`.
     #[inline]
     pub(crate) fn find_view(
         &mut self,
@@ -60,7 +61,7 @@ impl PreviousRow {
         lookup: impl FnOnce(&str) -> Option<u32>,
     ) -> Option<u32> {
         let view = ids.views()[row];
-        if (view as u32) > 12 {
+        if !inline(view) {
             self.last_view = None;
             return self.find(ids.value(row), lookup);
         }
@@ -75,11 +76,17 @@ impl PreviousRow {
     }
 }
 
+/// Whether a string view holds its value inline (12 bytes or fewer): its low 32 bits
+/// are the length.
+fn inline(view: u128) -> bool {
+    (view as u32) <= 12
+}
+
 /// Dense numbers for (segment, id) pairs read row by row from view arrays, across
 /// streamed batches: segments and pairs are numbered 0, 1, 2, ... in the order first
 /// seen, each owned once when first seen, so no batch needs to outlive its pass. A row
-/// whose two views equal the previous row's inline views (ids of up to 12 bytes, see
-/// [`PreviousRow::find_view`]) is the previous pair without hashing.
+/// whose two views equal the previous row's inline views is the previous pair without
+/// hashing.
 #[derive(Debug, Default)]
 pub(crate) struct DensePairs {
     /// The segments in number order.
@@ -102,7 +109,7 @@ impl DensePairs {
         row: usize,
     ) -> (usize, usize, bool) {
         let views = (segments.views()[row], ids.views()[row]);
-        let inline = (views.0 as u32) <= 12 && (views.1 as u32) <= 12;
+        let inline = inline(views.0) && inline(views.1);
         if let Some((a, b, segment, pair)) = self.last
             && inline
             && (a, b) == views

@@ -95,9 +95,10 @@ pub(crate) fn resolve(
 }
 
 /// The segment value of a column: text as is, booleans as `true`/`false`, missing or
-/// empty as `(none)`.
+/// empty as `(none)`. Text stays a view (see `cxkpi_store::schema::query_schema`):
+/// casting to `Utf8` would copy every row's value.
 pub(crate) fn segment_expr(column: Expr) -> Expr {
-    let text = cast(column, arrow::datatypes::DataType::Utf8);
+    let text = cast(column, arrow::datatypes::DataType::Utf8View);
     coalesce(vec![nullif(text, lit("")), lit(NONE_SEGMENT)])
 }
 

@@ -48,9 +48,8 @@ pub fn table_schema(entity: Entity, dimensions: &[String]) -> SchemaRef {
 }
 
 /// The schema queries read the stored tables with: the table schema with text as
-/// `Utf8View`, which the Parquet reader fills without copying strings (for
-/// dictionary-encoded pages, views into the dictionary), and whose values of up to 12
-/// bytes (typical ids) compare as one 16-byte view.
+/// `Utf8View`, whose values of up to 12 bytes (typical ids) are inline in their
+/// 16-byte views, so two rows' ids compare as two integers.
 pub fn query_schema(entity: Entity, dimensions: &[String]) -> SchemaRef {
     let schema = table_schema(entity, dimensions);
     let fields = schema.fields().iter().map(|f| match f.data_type() {
