@@ -53,6 +53,65 @@ pub fn lifetimes_at(lives: &[(i64, Option<i64>)], end: i64, unit: f64) -> Vec<(f
         .collect()
 }
 
+/// Customer lifetimes kept in the orders that [`Lives::at`] needs to give the
+/// observations of [`lifetimes_at`] at many instants already sorted by duration, in
+/// linear time per instant: the events by their fixed duration (churned - won), and
+/// every life by `won` descending, since a life censored at `end` lasts `end - won`.
+#[derive(Debug, Clone)]
+pub struct Lives {
+    /// (churned - won, won, churned) of the churned lives, by duration.
+    events: Vec<(i64, i64, i64)>,
+    /// (won, churned) of every life, latest won first.
+    by_won: Vec<(i64, Option<i64>)>,
+}
+
+impl Lives {
+    /// Sorts `lives`, (won, churned) in microseconds.
+    pub fn new(lives: &[(i64, Option<i64>)]) -> Lives {
+        let mut events: Vec<(i64, i64, i64)> = lives
+            .iter()
+            .filter_map(|&(won, lost)| lost.map(|lost| (lost - won, won, lost)))
+            .collect();
+        events.sort_unstable();
+        let mut by_won = lives.to_vec();
+        by_won.sort_unstable_by_key(|life| std::cmp::Reverse(life.0));
+        Lives { events, by_won }
+    }
+
+    /// [`lifetimes_at`] of these lives, sorted by duration (events before censored
+    /// lives of the same duration).
+    pub fn at(&self, end: i64, unit: f64) -> Vec<(f64, bool)> {
+        let mut events = self
+            .events
+            .iter()
+            .filter(|(_, won, lost)| *won < end && *lost < end)
+            .map(|(duration, _, _)| *duration)
+            .peekable();
+        let mut censored = self
+            .by_won
+            .iter()
+            .filter(|(won, lost)| *won < end && lost.is_none_or(|lost| lost >= end))
+            .map(|(won, _)| end - won)
+            .peekable();
+        let mut out = Vec::new();
+        loop {
+            let event = match (events.peek(), censored.peek()) {
+                (Some(e), Some(c)) => e <= c,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let (duration, event) = if event {
+                (events.next().expect("peeked"), true)
+            } else {
+                (censored.next().expect("peeked"), false)
+            };
+            out.push((duration as f64 / unit, event));
+        }
+        out
+    }
+}
+
 /// The Kaplan-Meier curve of `(duration, event)` observations (`event` false means
 /// censored at `duration`); one step per distinct event time, in order.
 pub fn kaplan_meier(observations: &mut [(f64, bool)]) -> Vec<Step> {
@@ -189,6 +248,42 @@ pub fn log_rank(groups: &[Vec<(f64, bool)>]) -> Option<(f64, usize, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorted_lives_give_the_observations_of_lifetimes_at_in_order() {
+        // (won, churned): churned before, at and after the instants, never, won later.
+        let lives = [
+            (0, Some(50)),
+            (10, None),
+            (20, Some(100)),
+            (5, Some(55)),
+            (30, None),
+            (120, None),
+            (40, Some(90)),
+            (60, Some(61)),
+        ];
+        let sorted = Lives::new(&lives);
+        for end in [0, 50, 56, 90, 100, 101, 200] {
+            let mut expected = lifetimes_at(&lives, end, 10.0);
+            expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+            let got = sorted.at(end, 10.0);
+            assert_eq!(got, expected, "at {end}");
+        }
+        // At 100: events 50 (0-50), 50 (5-55), 1 (60-61), 50 (40-90); censored
+        // 20-100 is still alive at 100 (80), 10 -> 90, 30 -> 70.
+        assert_eq!(
+            sorted.at(100, 10.0),
+            [
+                (0.1, true),
+                (5.0, true),
+                (5.0, true),
+                (5.0, true),
+                (7.0, false),
+                (8.0, false),
+                (9.0, false)
+            ]
+        );
+    }
 
     #[test]
     fn product_limit_by_hand() {

@@ -26,7 +26,7 @@ use datafusion::logical_expr::{ident, lit};
 use datafusion::prelude::SessionContext;
 use jiff::Span;
 
-use crate::customers::{base, lifetime_inputs, lifetime_months_value, revenue};
+use crate::customers::{BaseInputs, lifetime_months_value};
 use crate::previous::DensePairs;
 use crate::results::Columns;
 use crate::segment::NONE_SEGMENT;
@@ -260,16 +260,9 @@ async fn twelve_months(
     Ok(out)
 }
 
-pub(crate) async fn compute(
-    ctx: &SessionContext,
-    snapshot: &Snapshot,
-    config: &Config,
-    request: &Request,
-    periods: &[Period],
-    kpis: &[&'static KpiDef],
-    results: &mut FamilyResult,
-) -> Result<()> {
-    // Spend KPIs only segment and filter by acquisition channel and campaign.
+/// Checks that the spend KPIs of `kpis` are segmented and filtered only by
+/// acquisition channel and campaign.
+pub(crate) fn check_dimensions(request: &Request, kpis: &[&'static KpiDef]) -> Result<()> {
     for kpi in kpis
         .iter()
         .filter(|k| k.segmentation == Segmentation::Spend)
@@ -288,20 +281,36 @@ pub(crate) async fn compute(
             }
         }
     }
+    Ok(())
+}
+
+/// Computes `kpis` from `inputs`, read with [`BaseInputs::read`] for them; the caller
+/// has checked their dimensions with [`check_dimensions`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn compute(
+    ctx: &SessionContext,
+    snapshot: &Snapshot,
+    config: &Config,
+    request: &Request,
+    periods: &[Period],
+    kpis: &[&'static KpiDef],
+    inputs: &BaseInputs,
+    results: &mut FamilyResult,
+) -> Result<()> {
     // Customer-side queries read the same dimensions as customer columns.
     let customer_kpi = kpi::lookup("clv").expect("in the catalogue");
     let margin = config.gross_margin;
     let spend = allocate(ctx, request, periods).await?;
-    let bases = base(ctx, snapshot, customer_kpi, request, periods).await?;
-    let revenue = revenue(ctx, snapshot, customer_kpi, request, periods).await?;
+    let BaseInputs {
+        bases,
+        lifetime: lifetimes,
+        revenue,
+    } = inputs;
     let wants_clv = kpis.iter().any(|k| matches!(k.id, "clv" | "clv_cac_ratio"));
-    let (lifetimes, window) = if wants_clv {
-        (
-            lifetime_inputs(ctx, snapshot, config, customer_kpi, request, periods).await?,
-            twelve_months(ctx, snapshot, customer_kpi, request, periods, config).await?,
-        )
+    let window = if wants_clv {
+        twelve_months(ctx, snapshot, customer_kpi, request, periods, config).await?
     } else {
-        (BTreeMap::new(), BTreeMap::new())
+        BTreeMap::new()
     };
 
     let mut segments: Vec<String> = bases.keys().cloned().collect();

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
 use cxkpi_core::estimate::Estimate;
-use cxkpi_core::kpi::KpiDef;
+use cxkpi_core::kpi::{self, KpiDef, Segmentation};
 use cxkpi_core::period::{Grain, Period};
 use cxkpi_store::Snapshot;
 use datafusion::functions_aggregate::expr_fn::{count, sum};
@@ -368,13 +368,15 @@ async fn median_lifetimes(
     periods: &[Period],
 ) -> Result<BTreeMap<(usize, String), (Option<f64>, u64)>> {
     use cxkpi_core::period::{DAY_MICROS, MONTH_DAYS};
-    use cxkpi_core::survival::{kaplan_meier, lifetimes_at, median};
+    use cxkpi_core::survival::{Lives, kaplan_meier, median};
     let lives = lives(ctx, snapshot, kpi, request).await?;
     let mut out = BTreeMap::new();
     for (segment, lives) in &lives {
+        // Sorted once, so each period's observations come sorted in linear time.
+        let lives = Lives::new(lives);
         for (p, period) in periods.iter().enumerate() {
             let end = period.end.as_microsecond();
-            let mut observations = lifetimes_at(lives, end, MONTH_DAYS * DAY_MICROS);
+            let mut observations = lives.at(end, MONTH_DAYS * DAY_MICROS);
             let n = observations.len() as u64;
             out.insert(
                 (p, segment.clone()),
@@ -419,23 +421,72 @@ pub(crate) async fn revenue(
     Ok(out)
 }
 
+/// The customer-base inputs that this family and acquisition economics share, read
+/// once for both.
+pub(crate) struct BaseInputs {
+    /// The customer base per segment.
+    pub bases: BTreeMap<String, Base>,
+    /// The pooled six-month S and C per (period, segment) (see [`lifetime_inputs`]),
+    /// when a requested KPI needs them.
+    pub lifetime: BTreeMap<(usize, String), (u64, u64)>,
+    /// Revenue per (period, segment), when a requested KPI needs it.
+    pub revenue: BTreeMap<(usize, String), f64>,
+}
+
+impl BaseInputs {
+    /// Reads what `kpis` (of this family and of acquisition) need, segmented and
+    /// filtered by customer columns.
+    pub(crate) async fn read(
+        ctx: &SessionContext,
+        snapshot: &Snapshot,
+        config: &Config,
+        request: &Request,
+        periods: &[Period],
+        kpis: &[&'static KpiDef],
+    ) -> Result<BaseInputs> {
+        let wanted = |ids: &[&str]| kpis.iter().any(|k| ids.contains(&k.id));
+        // Spend KPIs segment by spend columns; the base reads customer columns, and an
+        // unknown dimension is reported for the first KPI that reads them.
+        let kpi = kpis
+            .iter()
+            .copied()
+            .find(|k| k.segmentation == Segmentation::Customer)
+            .unwrap_or(kpi::lookup("clv").expect("in the catalogue"));
+        let bases = base(ctx, snapshot, kpi, request, periods).await?;
+        let lifetime = if wanted(&["customer_lifetime", "clv", "clv_cac_ratio"]) {
+            lifetime_inputs(ctx, snapshot, config, kpi, request, periods).await?
+        } else {
+            BTreeMap::new()
+        };
+        let revenue = if wanted(&["arpu", "cac_payback_months"]) {
+            revenue(ctx, snapshot, kpi, request, periods).await?
+        } else {
+            BTreeMap::new()
+        };
+        Ok(BaseInputs {
+            bases,
+            lifetime,
+            revenue,
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn compute(
     ctx: &SessionContext,
     snapshot: &Snapshot,
-    config: &Config,
     request: &Request,
     periods: &[Period],
     kpis: &[&'static KpiDef],
+    inputs: &BaseInputs,
     results: &mut FamilyResult,
 ) -> Result<()> {
     let wanted = |id: &str| kpis.iter().any(|k| k.id == id);
-    let bases = base(ctx, snapshot, kpis[0], request, periods).await?;
-
-    let lifetime = if wanted("customer_lifetime") {
-        lifetime_inputs(ctx, snapshot, config, kpis[0], request, periods).await?
-    } else {
-        BTreeMap::new()
-    };
+    let BaseInputs {
+        bases,
+        lifetime,
+        revenue,
+    } = inputs;
     let mut engagement = BTreeMap::new();
     for (entity, groups) in [
         (
@@ -469,14 +520,8 @@ pub(crate) async fn compute(
     } else {
         BTreeMap::new()
     };
-    let revenue = if wanted("arpu") {
-        let kpi = kpis.iter().find(|k| k.id == "arpu").expect("wanted");
-        revenue(ctx, snapshot, kpi, request, periods).await?
-    } else {
-        BTreeMap::new()
-    };
 
-    for (segment, b) in &bases {
+    for (segment, b) in bases {
         for p in 0..periods.len() {
             let entry = results.entry((p, segment.clone())).or_default();
             let key = (p, segment.clone());
@@ -553,24 +598,36 @@ pub(crate) async fn lives(
     kpi: &KpiDef,
     request: &Request,
 ) -> Result<BTreeMap<String, Vec<(i64, Option<i64>)>>> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{DataType, Int64Type};
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
     let frame = frame.select(vec![
-        segment.unwrap_or(lit("")).alias("segment"),
-        datafusion::prelude::cast(ident("acquired_at"), arrow::datatypes::DataType::Int64)
-            .alias("won"),
-        datafusion::prelude::cast(ident("churned_at"), arrow::datatypes::DataType::Int64)
-            .alias("lost"),
+        cast(segment.unwrap_or(lit("")), DataType::Utf8View).alias("segment"),
+        cast(ident("acquired_at"), DataType::Int64).alias("won"),
+        cast(ident("churned_at"), DataType::Int64).alias("lost"),
     ])?;
-    let mut lives: BTreeMap<String, Vec<(i64, Option<i64>)>> = BTreeMap::new();
+    // Segments numbered as first seen, looked up only when the segment changes.
+    let mut names: Vec<String> = Vec::new();
+    let mut index: hashbrown::HashMap<String, usize> = hashbrown::HashMap::new();
+    let mut lives: Vec<Vec<(i64, Option<i64>)>> = Vec::new();
+    let mut last = None;
     for batch in frame.collect().await? {
-        let c = Columns::new(&batch);
+        let segment = batch.column(0).as_string_view();
+        let won = batch.column(1).as_primitive::<Int64Type>();
+        let lost = batch.column(2).as_primitive::<Int64Type>();
         for row in 0..batch.num_rows() {
-            let won = c.opt_i64("won", row).expect("acquired_at is required");
-            lives
-                .entry(c.text("segment", row))
-                .or_default()
-                .push((won, c.opt_i64("lost", row)));
+            let name = segment.value(row);
+            let at = match last {
+                Some(at) if names[at] == name => at,
+                _ => *index.entry_ref(name).or_insert_with(|| {
+                    names.push(name.to_string());
+                    lives.push(Vec::new());
+                    names.len() - 1
+                }),
+            };
+            last = Some(at);
+            lives[at].push((won.value(row), lost.is_valid(row).then(|| lost.value(row))));
         }
     }
-    Ok(lives)
+    Ok(names.into_iter().zip(lives).collect())
 }

@@ -362,10 +362,10 @@ pub async fn compute(
             .collect()
     };
     // Each family scans its entity once for all its requested KPIs, as a task of its
-    // own with two at a time, in this list's order (health, the longest, first): a
-    // family's Rust pass over its rows runs on one core while DataFusion decodes on
-    // the other, so one family at a time kept 1.3 of the 2 cores busy. Families
-    // compute disjoint KPIs, so their results merge in any order.
+    // own with two at a time, in this list's order (the longest first): a family's
+    // Rust pass over its rows runs on one core while DataFusion decodes on the other,
+    // so one family at a time kept 1.3 of the 2 cores busy. Families compute disjoint
+    // KPIs, so their results merge in any order.
     type Family = std::pin::Pin<Box<dyn Future<Output = Result<FamilyResult>> + Send>>;
     let mut families: Vec<Family> = Vec::new();
     macro_rules! family {
@@ -383,16 +383,55 @@ pub async fn compute(
             }
         )*};
     }
+    family!(health);
+    // The customer base and acquisition economics, one task: they share the customer
+    // base, lifetime and revenue inputs, read once.
+    let (base_kpis, spend_kpis) = (family(&customers::KPIS), family(&acquisition::KPIS));
+    if !base_kpis.is_empty() || !spend_kpis.is_empty() {
+        let (ctx, snapshot, config) = (ctx.clone(), snapshot.clone(), config.clone());
+        let (request, periods) = (request.clone(), periods.clone());
+        families.push(Box::pin(async move {
+            acquisition::check_dimensions(&request, &spend_kpis)?;
+            let both: Vec<_> = base_kpis.iter().chain(&spend_kpis).copied().collect();
+            let inputs =
+                customers::BaseInputs::read(&ctx, &snapshot, &config, &request, &periods, &both)
+                    .await?;
+            let mut results = FamilyResult::new();
+            if !base_kpis.is_empty() {
+                customers::compute(
+                    &ctx,
+                    &snapshot,
+                    &request,
+                    &periods,
+                    &base_kpis,
+                    &inputs,
+                    &mut results,
+                )
+                .await?;
+            }
+            if !spend_kpis.is_empty() {
+                acquisition::compute(
+                    &ctx,
+                    &snapshot,
+                    &config,
+                    &request,
+                    &periods,
+                    &spend_kpis,
+                    &inputs,
+                    &mut results,
+                )
+                .await?;
+            }
+            Ok(results)
+        }));
+    }
     family!(
-        health,
-        satisfaction,
-        sentiment,
-        support,
-        orders,
         sessions,
-        customers,
+        orders,
+        support,
         subscriptions,
-        acquisition
+        satisfaction,
+        sentiment
     );
     use futures::StreamExt;
     let mut running = futures::stream::iter(families)

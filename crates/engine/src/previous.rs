@@ -84,16 +84,20 @@ fn inline(view: u128) -> bool {
 
 /// Dense numbers for (segment, id) pairs read row by row from view arrays, across
 /// streamed batches: segments and pairs are numbered 0, 1, 2, ... in the order first
-/// seen, each owned once when first seen, so no batch needs to outlive its pass. A row
-/// whose two views equal the previous row's inline views is the previous pair without
-/// hashing.
+/// seen, so no batch needs to outlive its pass. An inline id (see [`inline`]) is keyed
+/// by its view, one 16-byte integer; a longer one is owned once when first seen. A
+/// row whose two views equal the previous row's inline views is the previous pair
+/// without hashing.
 #[derive(Debug, Default)]
 pub(crate) struct DensePairs {
     /// The segments in number order.
     pub(crate) segments: Vec<String>,
     segment_index: hashbrown::HashMap<String, usize>,
-    /// Per segment, id -> pair number.
-    ids: Vec<hashbrown::HashMap<String, usize>>,
+    /// Per segment, id -> pair number: inline ids by view, longer ones by text.
+    ids: Vec<(
+        hashbrown::HashMap<u128, usize>,
+        hashbrown::HashMap<String, usize>,
+    )>,
     pairs: usize,
     last: Option<(u128, u128, usize, usize)>,
 }
@@ -109,9 +113,9 @@ impl DensePairs {
         row: usize,
     ) -> (usize, usize, bool) {
         let views = (segments.views()[row], ids.views()[row]);
-        let inline = inline(views.0) && inline(views.1);
+        let inline_pair = inline(views.0) && inline(views.1);
         if let Some((a, b, segment, pair)) = self.last
-            && inline
+            && inline_pair
             && (a, b) == views
         {
             return (segment, pair, false);
@@ -123,21 +127,27 @@ impl DensePairs {
                 let at = self.segments.len();
                 self.segments.push(name.to_string());
                 self.segment_index.insert(name.to_string(), at);
-                self.ids.push(hashbrown::HashMap::new());
+                self.ids.push(Default::default());
                 at
             }
         };
-        let id = ids.value(row);
-        let (pair, new) = match self.ids[segment].get(id) {
-            Some(&at) => (at, false),
-            None => {
-                let at = self.pairs;
-                self.pairs += 1;
-                self.ids[segment].insert(id.to_string(), at);
-                (at, true)
+        let next = self.pairs;
+        let (by_view, by_text) = &mut self.ids[segment];
+        let pair = if inline(views.1) {
+            *by_view.entry(views.1).or_insert(next)
+        } else {
+            let id = ids.value(row);
+            match by_text.get(id) {
+                Some(&at) => at,
+                None => {
+                    by_text.insert(id.to_string(), next);
+                    next
+                }
             }
         };
-        self.last = inline.then_some((views.0, views.1, segment, pair));
+        let new = pair == next;
+        self.pairs += usize::from(new);
+        self.last = inline_pair.then_some((views.0, views.1, segment, pair));
         (segment, pair, new)
     }
 }

@@ -3,24 +3,26 @@
 //! MRR is read at instants: each period's `end - 1 s`, and for revenue churn also the
 //! previous period's close, `start - 1 s` of the first period. Those instants form a
 //! grid, and an interval `[started_at, ended_at)` runs at exactly a contiguous range
-//! of grid points, `[cx_grid(started_at), cx_grid(ended_at))`. DataFusion groups the
-//! intervals by (customer, segment, range) summing their MRR; a sweep over each
-//! customer's ranges then gives its MRR at every grid point, from which MRR per
-//! segment and the per-customer m0/m1 of revenue churn follow.
+//! of grid points, `[cx_grid(started_at), cx_grid(ended_at))`. DataFusion maps the
+//! intervals to ranges; one pass here numbers their (segment, customer) pairs and
+//! adds each interval's MRR to its segment's points, and the intervals sorted by pair
+//! give each customer's MRR at every grid point, from which the per-customer m0/m1 of
+//! revenue churn follow. MRR segments by the subscription's columns and revenue churn
+//! by the customer's, so with a segment or filter the two read the intervals apart.
 
-use std::collections::BTreeMap;
-
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Float64Type, Int32Type};
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
 use cxkpi_core::estimate::Estimate;
 use cxkpi_core::kpi::KpiDef;
 use cxkpi_core::period::Period;
 use cxkpi_store::Snapshot;
-use datafusion::functions_aggregate::expr_fn::{count, sum};
 use datafusion::logical_expr::{ident, lit};
-use datafusion::prelude::{SessionContext, coalesce};
+use datafusion::prelude::{SessionContext, cast, coalesce};
+use futures::StreamExt;
 
-use crate::results::Columns;
+use crate::previous::DensePairs;
 use crate::{FamilyResult, Request, Result, bucket, prepare};
 
 /// The KPIs of this family.
@@ -28,56 +30,72 @@ pub(crate) const KPIS: [&str; 4] = ["mrr", "arr", "gross_revenue_churn", "net_re
 
 const SECOND: i64 = 1_000_000;
 
-/// Per segment and grid point: MRR, running intervals.
-type Running = BTreeMap<String, (Vec<f64>, Vec<u64>)>;
-/// Per segment and period: customers with m0 > 0, sum m0, sum m1, sum of losses.
-type Retention = BTreeMap<String, Vec<(u64, f64, f64, f64)>>;
+/// Intervals running at some grid point, their (segment, customer) pairs numbered.
+struct Intervals {
+    /// The segments in number order.
+    segments: Vec<String>,
+    /// Per interval: pair, segment, grid range `[from, to)`, MRR.
+    rows: Vec<(usize, usize, usize, usize, f64)>,
+}
 
-/// The intervals grouped by customer, segment and grid range, sorted by customer.
-async fn ranges(
+/// Revenue churn's totals of one segment in one period.
+#[derive(Debug, Clone, Copy, Default)]
+struct Retained {
+    /// Customers with MRR at the previous close (m0 > 0).
+    customers: u64,
+    /// Their MRR at the previous close and at the period's close.
+    m0: f64,
+    m1: f64,
+    /// Their lost MRR: the sum of max(m0 - m1, 0).
+    lost: f64,
+}
+
+/// The intervals running at some grid point of `instants`, segmented for `kpi`.
+async fn intervals(
     ctx: &SessionContext,
     snapshot: &Snapshot,
     kpi: &KpiDef,
     request: &Request,
     instants: &[i64],
-) -> Result<Vec<(String, String, usize, usize, f64, u64)>> {
+) -> Result<Intervals> {
     let grid = bucket::grid(instants.to_vec());
     let beyond = lit(instants.len() as i32);
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Subscriptions, request).await?;
-    let frame = frame
+    let mut stream = frame
         .select(vec![
-            ident("customer_id"),
-            segment.unwrap_or(lit("")).alias("segment"),
+            cast(segment.unwrap_or(lit("")), DataType::Utf8View).alias("segment"),
+            cast(ident("customer_id"), DataType::Utf8View).alias("customer_id"),
             grid.call(vec![ident("started_at")]).alias("from"),
             coalesce(vec![grid.call(vec![ident("ended_at")]), beyond]).alias("to"),
-            ident("mrr"),
+            cast(ident("mrr"), DataType::Float64).alias("mrr"),
         ])?
         .filter(ident("from").lt(ident("to")))?
-        .aggregate(
-            vec![
-                ident("customer_id"),
-                ident("segment"),
-                ident("from"),
-                ident("to"),
-            ],
-            vec![sum(ident("mrr")).alias("mrr"), count(lit(1)).alias("n")],
-        )?
-        .sort(vec![ident("customer_id").sort(true, false)])?;
-    let mut out = Vec::new();
-    for batch in frame.collect().await? {
-        let c = Columns::new(&batch);
+        .execute_stream()
+        .await?;
+    let mut pairs = DensePairs::default();
+    let mut rows = Vec::new();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let segment = batch.column(0).as_string_view();
+        let customer = batch.column(1).as_string_view();
+        let from = batch.column(2).as_primitive::<Int32Type>();
+        let to = batch.column(3).as_primitive::<Int32Type>();
+        let mrr = batch.column(4).as_primitive::<Float64Type>();
         for row in 0..batch.num_rows() {
-            out.push((
-                c.text("customer_id", row),
-                c.text("segment", row),
-                c.i32("from", row) as usize,
-                c.i32("to", row) as usize,
-                c.opt_f64("mrr", row).unwrap_or(0.0),
-                c.u64("n", row),
-            ));
+            let (s, pair, _) = pairs.index(segment, customer, row);
+            let value = if mrr.is_null(row) {
+                0.0
+            } else {
+                mrr.value(row)
+            };
+            let range = (from.value(row) as usize, to.value(row) as usize);
+            rows.push((pair, s, range.0, range.1, value));
         }
     }
-    Ok(out)
+    Ok(Intervals {
+        segments: pairs.segments,
+        rows,
+    })
 }
 
 pub(crate) async fn compute(
@@ -94,61 +112,77 @@ pub(crate) async fn compute(
     instants.extend(periods.iter().map(|p| p.end.as_microsecond() - SECOND));
     let points = instants.len();
 
-    let mut running: Running = BTreeMap::new();
-    if let Some(kpi) = kpis.iter().find(|k| matches!(k.id, "mrr" | "arr")) {
-        for (_, segment, from, to, mrr, n) in ranges(ctx, snapshot, kpi, request, &instants).await?
-        {
-            let (values, counts) = running
-                .entry(segment)
-                .or_insert_with(|| (vec![0.0; points], vec![0; points]));
+    let mrr_kpi = kpis.iter().find(|k| matches!(k.id, "mrr" | "arr"));
+    let churn_kpi = kpis
+        .iter()
+        .find(|k| matches!(k.id, "gross_revenue_churn" | "net_revenue_retention"));
+    // Without segments or filters both read the same intervals.
+    let shared = request.by.is_none() && request.filters.is_empty();
+    let mut mrr_intervals = match mrr_kpi {
+        Some(kpi) => Some(intervals(ctx, snapshot, kpi, request, &instants).await?),
+        None => None,
+    };
+    let mut churn_intervals = match churn_kpi {
+        Some(_) if shared && mrr_intervals.is_some() => None,
+        Some(kpi) => Some(intervals(ctx, snapshot, kpi, request, &instants).await?),
+        None => None,
+    };
+
+    // Per segment and grid point: MRR and running intervals.
+    let mut running: Vec<(String, Vec<f64>, Vec<u64>)> = Vec::new();
+    if let Some(Intervals { segments, rows }) = &mrr_intervals {
+        running = segments
+            .iter()
+            .map(|s| (s.clone(), vec![0.0; points], vec![0; points]))
+            .collect();
+        for &(_, s, from, to, mrr) in rows {
+            let (_, values, counts) = &mut running[s];
             for k in from..to.min(points) {
                 values[k] += mrr;
-                counts[k] += n;
+                counts[k] += 1;
             }
         }
     }
 
-    let mut retention: Retention = BTreeMap::new();
-    if let Some(kpi) = kpis
-        .iter()
-        .find(|k| matches!(k.id, "gross_revenue_churn" | "net_revenue_retention"))
-    {
-        let rows = ranges(ctx, snapshot, kpi, request, &instants).await?;
-        let mut start = 0;
-        while start < rows.len() {
-            let customer = &rows[start].0;
-            let end = start
-                + rows[start..]
-                    .iter()
-                    .take_while(|r| &r.0 == customer)
-                    .count();
+    // Per segment and period.
+    let mut retention: Vec<(&str, Vec<Retained>)> = Vec::new();
+    let churn_source = match churn_kpi {
+        Some(_) => churn_intervals.as_mut().or(mrr_intervals.as_mut()),
+        None => None,
+    };
+    if let Some(Intervals { segments, rows }) = churn_source {
+        retention = segments
+            .iter()
+            .map(|s| (s.as_str(), vec![Retained::default(); periods.len()]))
+            .collect();
+        // Stable, and pairs are numbered as first seen: rows stored by customer are
+        // already in order.
+        rows.sort_by_key(|r| r.0);
+        let mut mrr = vec![0.0; points];
+        for customer in rows.chunk_by(|a, b| a.0 == b.0) {
             // A customer's segment is a customer column: the same on all its rows.
-            let segment = rows[start].1.clone();
-            let mut mrr = vec![0.0; points];
-            for (_, _, from, to, value, _) in &rows[start..end] {
-                for m in &mut mrr[*from..(*to).min(points)] {
+            let segment = customer[0].1;
+            mrr.fill(0.0);
+            for &(_, _, from, to, value) in customer {
+                for m in &mut mrr[from..to.min(points)] {
                     *m += value;
                 }
             }
-            let per_period = retention
-                .entry(segment)
-                .or_insert_with(|| vec![(0, 0.0, 0.0, 0.0); periods.len()]);
-            for (p, totals) in per_period.iter_mut().enumerate() {
+            for (p, totals) in retention[segment].1.iter_mut().enumerate() {
                 let (m0, m1) = (mrr[p], mrr[p + 1]);
                 if m0 > 0.0 {
-                    totals.0 += 1;
-                    totals.1 += m0;
-                    totals.2 += m1;
-                    totals.3 += (m0 - m1).max(0.0);
+                    totals.customers += 1;
+                    totals.m0 += m0;
+                    totals.m1 += m1;
+                    totals.lost += (m0 - m1).max(0.0);
                 }
             }
-            start = end;
         }
     }
 
-    for (segment, (values, counts)) in &running {
+    for (segment, values, counts) in &running {
         for p in 0..periods.len() {
-            let entry = results.entry((p, segment.clone())).or_default();
+            let entry = results.entry((p, segment.to_string())).or_default();
             let (mrr, n) = (values[p + 1], counts[p + 1]);
             for kpi in kpis {
                 let value = match kpi.id {
@@ -168,20 +202,26 @@ pub(crate) async fn compute(
         }
     }
     for (segment, per_period) in &retention {
-        for (p, (n, m0, m1, lost)) in per_period.iter().enumerate() {
-            let entry = results.entry((p, segment.clone())).or_default();
+        for (p, totals) in per_period.iter().enumerate() {
+            let entry = results.entry((p, segment.to_string())).or_default();
+            let Retained {
+                customers: n,
+                m0,
+                m1,
+                lost,
+            } = *totals;
             for kpi in kpis {
                 let value = match kpi.id {
                     "gross_revenue_churn" => 100.0 * lost / m0,
                     "net_revenue_retention" => 100.0 * m1 / m0,
                     _ => continue,
                 };
-                let components = vec![("mrr_start", *m0), ("mrr_end", *m1)];
+                let components = vec![("mrr_start", m0), ("mrr_end", m1)];
                 entry.push((
                     *kpi,
                     Estimate::Plain {
-                        value: (*n > 0).then_some(value),
-                        n: *n,
+                        value: (n > 0).then_some(value),
+                        n,
                     },
                     components,
                 ));
