@@ -22,7 +22,7 @@ use cxkpi_core::kpi::{self, KpiDef, Segmentation};
 use cxkpi_core::parse::date_to_days;
 use cxkpi_core::period::Period;
 use cxkpi_store::Snapshot;
-use datafusion::logical_expr::{ident, lit};
+use datafusion::logical_expr::ident;
 use datafusion::prelude::SessionContext;
 use jiff::Span;
 
@@ -172,7 +172,7 @@ async fn twelve_months(
                 .and(ident("ordered_at").lt(instant(highest))),
         )?
         .select(vec![
-            cast(segment.unwrap_or(lit("")), DataType::Utf8View).alias("segment"),
+            cast(crate::segment::or_whole(segment), DataType::Utf8View).alias("segment"),
             cast(ident("customer_id"), DataType::Utf8View).alias("customer_id"),
             cast(ident("ordered_at"), DataType::Int64).alias("t"),
             cast(ident("amount"), DataType::Float64).alias("amount"),

@@ -26,7 +26,7 @@ use datafusion::logical_expr::{ident, lit};
 use datafusion::prelude::{SessionContext, cast, coalesce};
 use jiff::Span;
 
-use crate::previous::{Dense, PreviousRow};
+use crate::previous::{Cursor, Dense, Index, concat_views};
 use crate::results::Columns;
 use crate::seen::Seen;
 use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare};
@@ -88,7 +88,7 @@ pub(crate) async fn base(
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
     let frame = frame
         .select(vec![
-            segment.unwrap_or(lit("")).alias("segment"),
+            crate::segment::or_whole(segment).alias("segment"),
             left.call(vec![ident("acquired_at")]).alias("won_left"),
             right.call(vec![ident("acquired_at")]).alias("won_right"),
             left.call(vec![ident("churned_at")]).alias("churned_left"),
@@ -241,7 +241,7 @@ async fn engaged(
     entity: Entity,
     kinds: &[&str],
 ) -> Result<BTreeMap<(String, usize, String), (u64, u64)>> {
-    use arrow::array::{Array, AsArray};
+    use arrow::array::AsArray;
     use arrow::datatypes::{DataType, Int32Type};
     use futures::StreamExt;
 
@@ -253,19 +253,19 @@ async fn engaged(
         .filter(bucket::within(periods, "acquired_at", true))?
         .select(vec![
             cast(ident("customer_id"), DataType::Utf8View).alias("id"),
-            cast(segment.unwrap_or(lit("")), DataType::Utf8View).alias("segment"),
+            cast(crate::segment::or_whole(segment), DataType::Utf8View).alias("segment"),
             left.call(vec![ident("acquired_at")]).alias("won"),
             coalesce(vec![left.call(vec![ident("churned_at")]), lit(i32::MAX)]).alias("lost"),
         ])?
         .collect()
         .await?;
-    let mut index: hashbrown::HashMap<&str, u32> = hashbrown::HashMap::new();
+    let ids = concat_views(&batches, 0)?;
+    let index = Index::new(&ids);
     let mut segments: Vec<&str> = Vec::new();
     let mut segment_ids = Dense::new();
     // Per customer: (segment, won bucket, lost bucket).
     let mut lives: Vec<(u32, i32, i32)> = Vec::new();
     for batch in &batches {
-        let ids = batch.column(0).as_string_view();
         let segment = batch.column(1).as_string_view();
         let won = batch.column(2).as_primitive::<Int32Type>();
         let lost = batch.column(3).as_primitive::<Int32Type>();
@@ -274,7 +274,6 @@ async fn engaged(
             if new {
                 segments.push(segment.value(row));
             }
-            index.insert(ids.value(row), lives.len() as u32);
             lives.push((seg as u32, won.value(row), lost.value(row)));
         }
     }
@@ -310,17 +309,14 @@ async fn engaged(
     let mut customers = vec![0u64; groups.len() * n_periods * n_segments];
     let mut rows = vec![0u64; customers.len()];
     let mut seen = Seen::new(lives.len() * n_periods * groups.len());
-    let mut previous = PreviousRow::default();
+    let mut cursor = Cursor::default();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let who = batch.column(0).as_string_view();
         let group = batch.column(1).as_string_view();
         let period = batch.column(2).as_primitive::<Int32Type>();
         for row in 0..batch.num_rows() {
-            if who.is_null(row) {
-                continue;
-            }
-            let Some(c) = previous.find_view(who, row, |id| index.get(id).copied()) else {
+            let Some(c) = index.find(&mut cursor, who, row) else {
                 continue;
             };
             let (seg, won, lost) = lives[c as usize];
@@ -401,7 +397,7 @@ pub(crate) async fn revenue(
         .filter(bucket::within(periods, "ordered_at", false))?
         .select(vec![
             bucket.call(vec![ident("ordered_at")]).alias("period"),
-            segment.unwrap_or(lit("")).alias("segment"),
+            crate::segment::or_whole(segment).alias("segment"),
             ident("amount"),
         ])?
         .aggregate(
@@ -602,7 +598,7 @@ pub(crate) async fn lives(
     use arrow::datatypes::{DataType, Int64Type};
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
     let frame = frame.select(vec![
-        cast(segment.unwrap_or(lit("")), DataType::Utf8View).alias("segment"),
+        cast(crate::segment::or_whole(segment), DataType::Utf8View).alias("segment"),
         cast(ident("acquired_at"), DataType::Int64).alias("won"),
         cast(ident("churned_at"), DataType::Int64).alias("lost"),
     ])?;

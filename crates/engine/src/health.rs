@@ -32,7 +32,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{Expr, ident, lit};
 use datafusion::prelude::{SessionContext, cast};
 
-use crate::previous::PreviousRow;
+use crate::previous::{Cursor, Index, concat_views};
 use crate::{FamilyResult, Request, Result, bucket, prepare};
 
 /// The KPIs of this family.
@@ -228,8 +228,8 @@ impl Gathered {
 /// Reads the customers and the facts of every source, as of the sorted `ends`.
 ///
 /// Every source streams through here rather than being grouped by DataFusion: a
-/// source's rows find their customer by the previous row's id or the index of ids
-/// borrowed from the customer table (see `previous`, and [`customer_rows`]), and the
+/// source's rows find their customer in the index of the customer table's ids (see
+/// `previous::Index`, and [`customer_rows`]), and the
 /// grid cell of an instant (the number of `ends` at or before it) is a binary search
 /// over the few `ends`. Group-bys by the string id, and reading ids as owned strings,
 /// took most of the time.
@@ -255,7 +255,7 @@ async fn gather(
     let batches = frame
         .select(vec![
             view("customer_id"),
-            cast(segment.unwrap_or(lit("")), DataType::Utf8View).alias("segment"),
+            cast(crate::segment::or_whole(segment), DataType::Utf8View).alias("segment"),
             micros("acquired_at"),
             micros("churned_at"),
         ])?
@@ -263,21 +263,14 @@ async fn gather(
         .await?;
     // One array of ids (views, their strings shared with the batches): customer c is
     // row c, and the index borrows from it.
-    let columns: Vec<&dyn Array> = batches.iter().map(|b| b.column(0).as_ref()).collect();
-    let ids = if columns.is_empty() {
-        StringViewArray::from(Vec::<&str>::new())
-    } else {
-        arrow::compute::concat(&columns)?.as_string_view().clone()
-    };
+    let ids = concat_views(&batches, 0)?;
     let (mut customers, mut segments) = (Vec::new(), Vec::new());
-    let mut index: hashbrown::HashMap<&str, u32> = hashbrown::HashMap::new();
     let mut numbers = crate::previous::Dense::new();
     for batch in &batches {
         let segment = batch.column(1).as_string_view();
         let acquired = batch.column(2).as_primitive::<Int64Type>();
         let churned = batch.column(3).as_primitive::<Int64Type>();
         for row in 0..batch.num_rows() {
-            index.insert(ids.value(customers.len()), customers.len() as u32);
             let (at, new) = numbers.index(segment.value(row));
             if new {
                 segments.push(segment.value(row).to_string());
@@ -293,7 +286,7 @@ async fn gather(
             });
         }
     }
-    let find = |id: &str| index.get(id).copied();
+    let find = Index::new(&ids);
 
     // Latest event per (customer, grid cell) of activity and orders.
     let cells = ends.len();
@@ -426,7 +419,7 @@ async fn gather(
     })
     .await?;
     old_open.sort_unstable();
-    drop(index);
+    drop(find);
     Ok(Gathered {
         ids,
         customers,
@@ -441,24 +434,24 @@ async fn gather(
 }
 
 /// Streams `frame`, whose first column is a customer id (a view), and calls `f` with
-/// each batch and, per row, its customer's index (`find`, after the previous row's id:
-/// `PreviousRow::find_view`); `None` for an id not in the customer table.
+/// each batch and, per row, its customer's index (`find`); `None` for an id not in
+/// the customer table.
 async fn customer_rows(
     frame: DataFrame,
-    find: impl Fn(&str) -> Option<u32>,
+    find: &Index<'_>,
     mut f: impl FnMut(&RecordBatch, &[Option<u32>]),
 ) -> Result<()> {
     use arrow::array::AsArray;
     use futures::StreamExt;
 
     let mut stream = frame.execute_stream().await?;
-    let mut previous = PreviousRow::default();
+    let mut cursor = Cursor::default();
     let mut customers = Vec::new();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let ids = batch.column(0).as_string_view();
         customers.clear();
-        customers.extend((0..batch.num_rows()).map(|row| previous.find_view(ids, row, &find)));
+        customers.extend((0..batch.num_rows()).map(|row| find.find(&mut cursor, ids, row)));
         f(&batch, &customers);
     }
     Ok(())

@@ -78,7 +78,7 @@ pub(crate) async fn compute(
             )))?
             .select(vec![
                 bucket.call(vec![ident("delivered_at")]).alias("period"),
-                segment.unwrap_or(lit("")).alias("segment"),
+                crate::segment::or_whole(segment).alias("segment"),
                 ident("delivered_at")
                     .lt_eq(ident("promised_at"))
                     .alias("on_time"),
@@ -190,7 +190,7 @@ async fn ordered_by_period(
         .filter(bucket::within(periods, "ordered_at", true))?
         .select(vec![
             bucket.call(vec![ident("ordered_at")]).alias("period"),
-            cast(segment.unwrap_or(lit("")), DataType::Utf8View).alias("segment"),
+            cast(crate::segment::or_whole(segment), DataType::Utf8View).alias("segment"),
             cast(ident("customer_id"), DataType::Utf8View).alias("customer_id"),
             cast(ident("amount"), DataType::Float64).alias("amount"),
             cast(ident("accurate"), DataType::Int64).alias("accurate"),

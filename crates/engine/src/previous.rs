@@ -5,8 +5,9 @@
 //! the same customer: comparing with the previous key skips the hash lookup. Any
 //! order stays correct, only slower.
 //!
-//! [`PreviousRow`] looks ids up in an index built elsewhere (owning the last id, so it
-//! works across streamed batches), for text or view arrays; [`DensePairs`] numbers
+//! [`Index`] finds customers by id in one array of the customer table's ids, a
+//! [`Cursor`] carrying the previous row's answer across streamed batches (and trying
+//! the next customer of the array before hashing); [`DensePairs`] numbers
 //! (segment, id) pairs of view arrays 0, 1, 2, ... in the order first seen, across
 //! streamed batches; [`Dense`] numbers borrowed keys in the order first seen
 //! (collected batches). With view arrays, an id of up to 12 bytes is inline in its
@@ -15,63 +16,106 @@
 
 use std::hash::Hash;
 
-use arrow::array::StringViewArray;
+use arrow::array::{Array, AsArray, RecordBatch, StringViewArray};
+use arrow::error::ArrowError;
 
-/// The last id looked up and what the lookup found.
-#[derive(Debug, Default)]
-pub(crate) struct PreviousRow {
-    last: Option<(String, Option<u32>)>,
-    /// The previous row's view when its id was inline (see [`PreviousRow::find_view`]).
-    last_view: Option<(u128, Option<u32>)>,
+/// Customers numbered by their row in one array of ids (customer c is row c), found
+/// by the ids of other tables' rows: inline ids by their view, longer ones by text.
+/// A [`Cursor`] carries what the previous row found, so a row naming the previous
+/// row's customer, or the customer after it in the array (sources and the customer
+/// table listed in the same order), is found by one comparison, without hashing.
+#[derive(Debug)]
+pub(crate) struct Index<'a> {
+    ids: &'a StringViewArray,
+    inline: hashbrown::HashMap<u128, u32>,
+    long: hashbrown::HashMap<&'a str, u32>,
 }
 
-impl PreviousRow {
-    /// The index of customer `id`: the previous row's answer when it named the same
-    /// customer, else `lookup(id)`.
-    #[inline]
-    pub(crate) fn find(
-        &mut self,
-        id: &str,
-        lookup: impl FnOnce(&str) -> Option<u32>,
-    ) -> Option<u32> {
-        match &mut self.last {
-            Some((last, found)) if last == id => *found,
-            Some((last, found)) => {
-                last.clear();
-                last.push_str(id);
-                *found = lookup(id);
-                *found
+/// Column `column` (views) of `batches` as one array: row c of the result is row c
+/// of the batches read in order, its strings shared with them.
+pub(crate) fn concat_views(
+    batches: &[RecordBatch],
+    column: usize,
+) -> Result<StringViewArray, ArrowError> {
+    let columns: Vec<&dyn Array> = batches.iter().map(|b| b.column(column).as_ref()).collect();
+    if columns.is_empty() {
+        return Ok(StringViewArray::from(Vec::<&str>::new()));
+    }
+    Ok(arrow::compute::concat(&columns)?.as_string_view().clone())
+}
+
+/// Where the previous row of a pass was found (see [`Index::find`]).
+#[derive(Debug, Default)]
+pub(crate) struct Cursor {
+    /// The previous row's view, when inline, and what it found.
+    last: Option<(u128, Option<u32>)>,
+    /// The customer after the last one found.
+    next: usize,
+}
+
+impl<'a> Index<'a> {
+    /// Indexes `ids`; of equal ids the last row wins.
+    pub(crate) fn new(ids: &'a StringViewArray) -> Index<'a> {
+        let mut inline_ids = hashbrown::HashMap::with_capacity(ids.len());
+        let mut long = hashbrown::HashMap::new();
+        for (c, &view) in ids.views().iter().enumerate() {
+            if ids.is_null(c) {
+                continue;
             }
-            None => {
-                let found = lookup(id);
-                self.last = Some((id.to_string(), found));
-                found
+            if inline(view) {
+                inline_ids.insert(view, c as u32);
+            } else {
+                long.insert(ids.value(c), c as u32);
             }
+        }
+        Index {
+            ids,
+            inline: inline_ids,
+            long,
         }
     }
 
-    /// [`PreviousRow::find`] for row `row` of a view array, which first compares the
-    /// row's view with the previous row's when both are inline. Longer ids go through
-    /// `find`.
+    /// The customer named by row `row` of `column` (`None`: null, or not a customer).
     #[inline]
-    pub(crate) fn find_view(
-        &mut self,
-        ids: &StringViewArray,
+    pub(crate) fn find(
+        &self,
+        cursor: &mut Cursor,
+        column: &StringViewArray,
         row: usize,
-        lookup: impl FnOnce(&str) -> Option<u32>,
     ) -> Option<u32> {
-        let view = ids.views()[row];
-        if !inline(view) {
-            self.last_view = None;
-            return self.find(ids.value(row), lookup);
+        if column.is_null(row) {
+            return None;
         }
-        if let Some((last, found)) = self.last_view
-            && last == view
-        {
-            return found;
+        let view = column.views()[row];
+        let views = self.ids.views();
+        let found = if inline(view) {
+            if let Some((last, found)) = cursor.last
+                && last == view
+            {
+                return found;
+            }
+            if views.get(cursor.next) == Some(&view) && self.ids.is_valid(cursor.next) {
+                Some(cursor.next as u32)
+            } else {
+                self.inline.get(&view).copied()
+            }
+        } else {
+            let id = column.value(row);
+            let same = |c: usize| {
+                c < views.len() && views[c] as u32 == view as u32 && self.ids.value(c) == id
+            };
+            if cursor.next > 0 && same(cursor.next - 1) {
+                Some(cursor.next as u32 - 1)
+            } else if same(cursor.next) {
+                Some(cursor.next as u32)
+            } else {
+                self.long.get(id).copied()
+            }
+        };
+        cursor.last = inline(view).then_some((view, found));
+        if let Some(c) = found {
+            cursor.next = c as usize + 1;
         }
-        let found = self.find(ids.value(row), lookup);
-        self.last_view = Some((view, found));
         found
     }
 }
@@ -186,7 +230,6 @@ impl<K: Copy + Eq + Hash> Dense<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::Array;
 
     #[test]
     fn dense_numbers_keys_in_the_order_first_seen() {
@@ -202,55 +245,42 @@ mod tests {
     }
 
     #[test]
-    fn looks_up_only_when_the_id_changes() {
-        let ids = ["a", "a", "b", "zz", "zz", "a", "", ""];
-        let mut lookups = Vec::new();
-        let mut previous = PreviousRow::default();
-        let found: Vec<Option<u32>> = ids
-            .iter()
-            .map(|id| {
-                previous.find(id, |id| {
-                    lookups.push(id.to_string());
-                    (id != "zz").then_some(id.len() as u32)
-                })
-            })
-            .collect();
-        assert_eq!(
-            found,
-            [
-                Some(1),
-                Some(1),
-                Some(1),
-                None,
-                None,
-                Some(1),
-                Some(0),
-                Some(0)
-            ]
-        );
-        assert_eq!(lookups, ["a", "b", "zz", "a", ""]);
-    }
-
-    #[test]
-    fn views_look_up_only_when_the_id_changes_across_batches() {
-        // Ids of 13 bytes and more are not inline in their views and go through `find`.
+    fn the_index_finds_ids_across_batches_in_any_order() {
+        // Ids of 13 bytes and more are not inline in their views.
         let long = "customer-0000001";
-        let first = StringViewArray::from(vec!["C1", "C1", long, long, "C2"]);
-        let second = StringViewArray::from(vec!["C2", "C2", long, "C1"]);
-        let mut lookups = Vec::new();
-        let mut previous = PreviousRow::default();
+        let customers = StringViewArray::from(vec![Some("C1"), Some(long), None, Some("C3")]);
+        let index = Index::new(&customers);
+        let first = StringViewArray::from(vec![Some("C1"), Some("C1"), Some(long), None]);
+        let second = StringViewArray::from(vec!["C3", "C9", "C1", long, long, "C3", ""]);
+        let mut cursor = Cursor::default();
         let mut found = Vec::new();
         for ids in [&first, &second] {
             for row in 0..ids.len() {
-                found.push(previous.find_view(ids, row, |id| {
-                    lookups.push(id.to_string());
-                    Some(id.len() as u32)
-                }));
+                found.push(index.find(&mut cursor, ids, row));
             }
         }
-        let expected: Vec<Option<u32>> = [2, 2, 16, 16, 2, 2, 2, 16, 2].map(Some).to_vec();
+        let expected = [
+            Some(0),
+            Some(0),
+            Some(1),
+            None,
+            Some(3),
+            None,
+            Some(0),
+            Some(1),
+            Some(1),
+            Some(3),
+            None,
+        ];
         assert_eq!(found, expected);
-        assert_eq!(lookups, ["C1", long, "C2", long, "C1"]);
+        // A fresh cursor finds the same without the previous rows.
+        for (ids, row, expected) in [
+            (&second, 1, None),
+            (&second, 3, Some(1)),
+            (&first, 0, Some(0)),
+        ] {
+            assert_eq!(index.find(&mut Cursor::default(), ids, row), expected);
+        }
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub(crate) async fn compute(
         )))?
         .select(vec![
             bucket.call(vec![ident("responded_at")]).alias("period"),
-            segment.unwrap_or(lit("")).alias("segment"),
+            crate::segment::or_whole(segment).alias("segment"),
             ident("survey"),
             ident("score"),
         ])?

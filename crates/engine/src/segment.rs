@@ -9,6 +9,7 @@
 use cxkpi_core::entity::Entity;
 use cxkpi_core::kpi::{KpiDef, Segmentation};
 use cxkpi_store::Snapshot;
+use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{Expr, ident, lit};
 use datafusion::prelude::{cast, coalesce, nullif};
 
@@ -100,6 +101,14 @@ pub(crate) fn resolve(
 pub(crate) fn segment_expr(column: Expr) -> Expr {
     let text = cast(column, arrow::datatypes::DataType::Utf8View);
     coalesce(vec![nullif(text, lit("")), lit(NONE_SEGMENT)])
+}
+
+/// The segment column of a family's rows: `segment`, or one empty segment when the
+/// request has none. The empty segment is a view literal: grouping by a `Utf8`
+/// literal compared it with `memcmp` on every row (up to a third of an unsegmented
+/// group-by's time).
+pub(crate) fn or_whole(segment: Option<Expr>) -> Expr {
+    segment.unwrap_or_else(|| lit(ScalarValue::Utf8View(Some(String::new()))))
 }
 
 /// The expression of a resolved dimension, given the alias of joined customer column

@@ -51,7 +51,7 @@ pub(crate) async fn compute(
         )?
         .select(vec![
             bucket.call(vec![ident("responded_at")]).alias("period"),
-            segment.unwrap_or(lit("")).alias("segment"),
+            crate::segment::or_whole(segment).alias("segment"),
             compound().alias("compound"),
         ])?
         .filter(ident("compound").is_not_null())?
@@ -170,7 +170,7 @@ pub async fn scored_comments(
             false,
         )))?
         .select(vec![
-            segment.unwrap_or(lit("")).alias("segment"),
+            crate::segment::or_whole(segment).alias("segment"),
             cast(ident("comment"), DataType::Utf8).alias("comment"),
             compound().alias("compound"),
         ])?

@@ -45,7 +45,7 @@ pub(crate) async fn compute(
         .filter(bucket::within(periods, "started_at", false))?
         .select(vec![
             bucket.call(vec![ident("started_at")]).alias("period"),
-            cast(segment.unwrap_or(lit("")), DataType::Utf8View).alias("segment"),
+            cast(crate::segment::or_whole(segment), DataType::Utf8View).alias("segment"),
             cast(ident("visitor_id"), DataType::Utf8View).alias("visitor_id"),
             ident("converted").is_true().alias("converted"),
             ident("pageviews").eq(lit(1i64)).is_true().alias("bounced"),

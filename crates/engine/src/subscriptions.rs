@@ -63,7 +63,7 @@ async fn intervals(
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Subscriptions, request).await?;
     let mut stream = frame
         .select(vec![
-            cast(segment.unwrap_or(lit("")), DataType::Utf8View).alias("segment"),
+            cast(crate::segment::or_whole(segment), DataType::Utf8View).alias("segment"),
             cast(ident("customer_id"), DataType::Utf8View).alias("customer_id"),
             grid.call(vec![ident("started_at")]).alias("from"),
             coalesce(vec![grid.call(vec![ident("ended_at")]), beyond]).alias("to"),

@@ -83,7 +83,7 @@ pub(crate) async fn compute(
     } else {
         bucket::period_bucket(periods)
     };
-    let segment_of = |segment: Option<Expr>| segment.unwrap_or(lit("")).alias("segment");
+    let segment_of = |segment: Option<Expr>| crate::segment::or_whole(segment).alias("segment");
     let sla_micros = (config.sla_first_response_hours * 3_600_000_000.0).round() as i64;
     let business = config
         .business_hours
