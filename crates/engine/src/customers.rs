@@ -467,7 +467,6 @@ impl BaseInputs {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn compute(
     ctx: &SessionContext,
     snapshot: &Snapshot,

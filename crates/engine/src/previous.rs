@@ -122,7 +122,8 @@ impl<'a> Index<'a> {
 
 /// Whether a string view holds its value inline (12 bytes or fewer): its low 32 bits
 /// are the length.
-fn inline(view: u128) -> bool {
+#[inline]
+pub(crate) fn inline(view: u128) -> bool {
     (view as u32) <= 12
 }
 

@@ -62,3 +62,42 @@ fn a_visitor_counts_once_in_every_segment_it_has_sessions_in() {
         (Some(0.0), 2)
     );
 }
+
+/// Visitor ids longer than 12 bytes (not inline in their views), interleaved: two
+/// UUID-like ids sharing their first 24 characters, and a short one.
+const LONG_IDS: &str = "\
+session_id,visitor_id,customer_id,started_at,pageviews,converted,device
+X1,0b6f3c1e-8d2a-4c5b-9e7f-000000000001,,2024-05-01T10:00:00Z,1,false,desktop
+X2,0b6f3c1e-8d2a-4c5b-9e7f-000000000002,,2024-05-01T11:00:00Z,2,false,desktop
+X3,V1,,2024-05-01T12:00:00Z,2,false,desktop
+X4,0b6f3c1e-8d2a-4c5b-9e7f-000000000001,,2024-05-02T10:00:00Z,3,true,desktop
+X5,0b6f3c1e-8d2a-4c5b-9e7f-000000000002,,2024-05-02T11:00:00Z,1,false,desktop
+X6,0b6f3c1e-8d2a-4c5b-9e7f-000000000001,,2024-06-01T10:00:00Z,1,false,desktop
+";
+
+#[test]
+fn long_visitor_ids_count_once_however_their_sessions_interleave() {
+    let (_dir, store) = common::workspace("UTC", None, &[(Entity::Sessions, LONG_IDS)]);
+    let rows = common::run(
+        &store,
+        &["conversion_rate", "bounce_rate"],
+        None,
+        &[],
+        false,
+    );
+    // May: three visitors (the two long ids, V1); the first long id converted on its
+    // second session (X4): 1 / 3. Sessions X1..X5, bounces X1, X5: 2 / 5.
+    assert_eq!(
+        value(&rows, "conversion_rate", "2024-05", None),
+        (Some(100.0 / 3.0), 3)
+    );
+    assert_eq!(
+        value(&rows, "bounce_rate", "2024-05", None),
+        (Some(40.0), 5)
+    );
+    // June: the first long id alone, not converted: 0 / 1.
+    assert_eq!(
+        value(&rows, "conversion_rate", "2024-06", None),
+        (Some(0.0), 1)
+    );
+}
