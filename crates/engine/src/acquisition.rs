@@ -27,8 +27,9 @@ use datafusion::prelude::SessionContext;
 use jiff::Span;
 
 use crate::customers::{BaseInputs, lifetime_months_value};
-use crate::previous::DensePairs;
+use crate::previous::{Segments, ViewKeys};
 use crate::results::Columns;
+use crate::seen::{Partitioned, halves};
 use crate::segment::NONE_SEGMENT;
 use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare};
 
@@ -124,9 +125,9 @@ async fn allocate(
 /// of bounds at or before the order, and an order is in the window whose bounds are
 /// grid instants `a` and `b` exactly when that number is in `(a, b]`. Both bounds grow
 /// with the period, so the windows holding a grid cell are a contiguous run of
-/// periods. Revenue is a prefix sum over cells; each customer's cells, sorted, give
-/// the runs of windows they ordered in, merged, and a difference array per segment
-/// counts each customer once per window.
+/// periods. Revenue is a prefix sum over cells; each customer's cells, sorted (by
+/// [`Partitioned`]), give the runs of windows they ordered in, merged, and a
+/// difference array per segment counts each customer once per window.
 async fn twelve_months(
     ctx: &SessionContext,
     snapshot: &Snapshot,
@@ -180,11 +181,13 @@ async fn twelve_months(
         .execute_stream()
         .await?;
     let cells = grid.len() + 1;
-    // Per segment its revenue per cell; per (segment, customer), numbered in the order
-    // first seen, the segment and the customer's cells.
+    // Per segment its revenue per cell; per (customer, segment), the cells ordered in
+    // ([`Partitioned`] by customer: (customer key's halves, segment, cell)), a run of
+    // a customer's orders in one cell once.
     let mut revenue: Vec<Vec<f64>> = Vec::new();
-    let mut customers: Vec<(usize, Vec<i32>)> = Vec::new();
-    let mut numbers = DensePairs::default();
+    let (mut segments, mut keys) = (Segments::default(), ViewKeys::default());
+    let mut ordered: Partitioned<(u64, u64, u32, u32)> = Partitioned::new();
+    let mut last = None;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let segment = batch.column(0).as_string_view();
@@ -192,21 +195,23 @@ async fn twelve_months(
         let t = batch.column(2).as_primitive::<Int64Type>();
         let amount = batch.column(3).as_primitive::<Float64Type>();
         for row in 0..batch.num_rows() {
-            let (s, k, new) = numbers.index(segment, customer, row);
+            let (s, new) = segments.number(segment, row);
             if new {
-                customers.push((s, Vec::new()));
-            }
-            if revenue.len() <= s {
                 revenue.push(vec![0.0; cells]);
             }
-            let c = grid.partition_point(|i| *i <= t.value(row)) as i32;
+            let c = grid.partition_point(|i| *i <= t.value(row)) as u32;
             if !amount.is_null(row) {
-                revenue[s][c as usize] += amount.value(row);
+                revenue[s as usize][c as usize] += amount.value(row);
             }
-            customers[k].1.push(c);
+            let key = keys.key(customer, row);
+            if last != Some((key, s, c)) {
+                let (high, low) = halves(key);
+                ordered.push(key, (high, low, s, c));
+                last = Some((key, s, c));
+            }
         }
     }
-    let labels = numbers.segments;
+    let labels = segments.names;
     // The periods whose windows hold cell c: from the first with b >= c to the last
     // with a < c (both bounds grow with the period).
     let holding = |c: i32| {
@@ -216,30 +221,31 @@ async fn twelve_months(
     };
     // Per segment, a difference array over the periods of the customers ordering.
     let mut difference = vec![vec![0i64; periods.len() + 1]; labels.len()];
-    for (s, mut own) in customers {
-        let difference = &mut difference[s];
-        own.sort_unstable();
-        own.dedup();
-        // Merge the runs of periods (sorted by start and end) into disjoint ones.
-        let mut run: Option<std::ops::Range<usize>> = None;
-        for c in own {
-            let next = holding(c);
-            if next.is_empty() {
-                continue;
-            }
-            match &mut run {
-                Some(r) if next.start <= r.end => r.end = r.end.max(next.end),
-                _ => {
-                    if let Some(r) = run.replace(next) {
-                        difference[r.start] += 1;
-                        difference[r.end] -= 1;
+    for part in ordered.sorted() {
+        for own in part.chunk_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2)) {
+            let difference = &mut difference[own[0].2 as usize];
+            // Merge the runs of periods of the customer's cells (ascending, so the runs
+            // come sorted by start and end) into disjoint ones.
+            let mut run: Option<std::ops::Range<usize>> = None;
+            for &(_, _, _, c) in own {
+                let next = holding(c as i32);
+                if next.is_empty() {
+                    continue;
+                }
+                match &mut run {
+                    Some(r) if next.start <= r.end => r.end = r.end.max(next.end),
+                    _ => {
+                        if let Some(r) = run.replace(next) {
+                            difference[r.start] += 1;
+                            difference[r.end] -= 1;
+                        }
                     }
                 }
             }
-        }
-        if let Some(r) = run {
-            difference[r.start] += 1;
-            difference[r.end] -= 1;
+            if let Some(r) = run {
+                difference[r.start] += 1;
+                difference[r.end] -= 1;
+            }
         }
     }
     let mut out = BTreeMap::new();

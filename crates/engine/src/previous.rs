@@ -127,6 +127,64 @@ pub(crate) fn inline(view: u128) -> bool {
     (view as u32) <= 12
 }
 
+/// Keys of ids read from view arrays, equal exactly when the ids are: an inline id's
+/// view, or for a longer id a number given when first seen, in a key whose length
+/// field (the low 32 bits) no inline view has.
+#[derive(Debug, Default)]
+pub(crate) struct ViewKeys {
+    long: hashbrown::HashMap<String, u128>,
+}
+
+impl ViewKeys {
+    /// The key of row `row` of `ids`.
+    #[inline]
+    pub(crate) fn key(&mut self, ids: &StringViewArray, row: usize) -> u128 {
+        let view = ids.views()[row];
+        if inline(view) {
+            return view;
+        }
+        let next = ((self.long.len() as u128) << 32) | u128::from(u32::MAX);
+        *self.long.entry_ref(ids.value(row)).or_insert(next)
+    }
+}
+
+/// Segments of view-array rows numbered 0, 1, 2, ... in the order first seen, the
+/// previous row's compared first (segments are few, and rows of a segment follow
+/// each other).
+#[derive(Debug, Default)]
+pub(crate) struct Segments {
+    /// The segments in number order.
+    pub(crate) names: Vec<String>,
+    numbers: hashbrown::HashMap<String, u32>,
+    last: Option<(u128, u32)>,
+}
+
+impl Segments {
+    /// The number of row `row`'s segment, and whether it is new.
+    #[inline]
+    pub(crate) fn number(&mut self, segments: &StringViewArray, row: usize) -> (u32, bool) {
+        let view = segments.views()[row];
+        if let Some((last, s)) = self.last
+            && last == view
+            && inline(view)
+        {
+            return (s, false);
+        }
+        let name = segments.value(row);
+        let (s, new) = match self.numbers.get(name) {
+            Some(&s) => (s, false),
+            None => {
+                let s = self.names.len() as u32;
+                self.names.push(name.to_string());
+                self.numbers.insert(name.to_string(), s);
+                (s, true)
+            }
+        };
+        self.last = Some((view, s));
+        (s, new)
+    }
+}
+
 /// Dense numbers for (segment, id) pairs read row by row from view arrays, across
 /// streamed batches: segments and pairs are numbered 0, 1, 2, ... in the order first
 /// seen, so no batch needs to outlive its pass. An inline id (see [`inline`]) is keyed
@@ -282,6 +340,51 @@ mod tests {
         ] {
             assert_eq!(index.find(&mut Cursor::default(), ids, row), expected);
         }
+    }
+
+    #[test]
+    fn view_keys_are_equal_exactly_when_the_ids_are() {
+        let long = "customer-0000001";
+        let first = StringViewArray::from(vec!["C1", long, "customer-0000002", ""]);
+        let second = StringViewArray::from(vec![long, "C1", "customer-0000002", "C2"]);
+        let mut keys = ViewKeys::default();
+        let a: Vec<u128> = (0..4).map(|row| keys.key(&first, row)).collect();
+        let b: Vec<u128> = (0..4).map(|row| keys.key(&second, row)).collect();
+        assert_eq!((a[0], a[1], a[2]), (b[1], b[0], b[2]));
+        let mut all = vec![a[0], a[1], a[2], a[3], b[3]];
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), 5);
+    }
+
+    #[test]
+    fn segments_are_numbered_as_first_seen_across_batches() {
+        let long = "a segment of more than 12 bytes";
+        let first = StringViewArray::from(vec!["b", "b", long, "a"]);
+        let second = StringViewArray::from(vec![long, "b", "a", "c"]);
+        let mut segments = Segments::default();
+        let got: Vec<(u32, bool)> = [&first, &second]
+            .iter()
+            .flat_map(|array| {
+                (0..4)
+                    .map(|row| segments.number(array, row))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0, true),
+                (0, false),
+                (1, true),
+                (2, true),
+                (1, false),
+                (0, false),
+                (2, false),
+                (3, true)
+            ]
+        );
+        assert_eq!(segments.names, ["b", long, "a", "c"]);
     }
 
     #[test]

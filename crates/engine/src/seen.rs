@@ -31,16 +31,57 @@ impl Seen {
     }
 }
 
+/// Values spread over 256 partitions by a hash of a 128-bit key, so that the values
+/// of a key share a partition: appends are sequential, and each partition, sorted at
+/// the end, fits the cache. A hash map over millions of keys missed the cache on
+/// nearly every new key.
+#[derive(Debug)]
+pub(crate) struct Partitioned<T> {
+    parts: Vec<Vec<T>>,
+}
+
+impl<T: Ord> Partitioned<T> {
+    pub(crate) fn new() -> Partitioned<T> {
+        Partitioned {
+            parts: (0..256).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    /// Appends `value` to the partition of `key`; its partition.
+    #[inline]
+    pub(crate) fn push(&mut self, key: u128, value: T) -> usize {
+        let mixed = (key as u64 ^ (key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let part = (mixed >> 56) as usize;
+        self.parts[part].push(value);
+        part
+    }
+
+    /// The value last appended to partition `part`.
+    pub(crate) fn last_mut(&mut self, part: usize) -> Option<&mut T> {
+        self.parts[part].last_mut()
+    }
+
+    /// The partitions, each sorted.
+    pub(crate) fn sorted(self) -> impl Iterator<Item = Vec<T>> {
+        self.parts.into_iter().map(|mut part| {
+            part.sort_unstable();
+            part
+        })
+    }
+}
+
+/// Splits a 128-bit key into halves: a tuple of `u64`s packs with narrower fields in
+/// 8-byte alignment, where a `u128` field aligns it to 16.
+pub(crate) fn halves(key: u128) -> (u64, u64) {
+    ((key >> 64) as u64, key as u64)
+}
+
 /// Distinct (cell, key) pairs of a stream of many, each with a flag that holds when
-/// any of its occurrences held it: pushed pairs go to one of 256 partitions by their
-/// key's hash (sequential appends), and each partition, small enough for the cache,
-/// is sorted and counted at the end. A hash set of all pairs missed the cache on
-/// nearly every insert once it held millions.
+/// any of its occurrences held it, counted per cell ([`Partitioned`] by key).
 #[derive(Debug)]
 pub(crate) struct DistinctPairs {
-    /// (cell, flag, key's high and low halves): 24 bytes, where a `u128` field would
-    /// align the entry to 32.
-    parts: Vec<Vec<(u32, bool, u64, u64)>>,
+    /// (cell, key's halves, flag).
+    parts: Partitioned<(u32, u64, u64, bool)>,
     /// The last pair pushed and its partition: a repeat only updates its flag.
     last: Option<(u32, u128, usize)>,
 }
@@ -48,7 +89,7 @@ pub(crate) struct DistinctPairs {
 impl DistinctPairs {
     pub(crate) fn new() -> DistinctPairs {
         DistinctPairs {
-            parts: vec![Vec::new(); 256],
+            parts: Partitioned::new(),
             last: None,
         }
     }
@@ -60,25 +101,23 @@ impl DistinctPairs {
             && (c, k) == (cell, key)
         {
             if flag {
-                self.parts[part].last_mut().expect("pushed").1 = true;
+                self.parts.last_mut(part).expect("pushed").3 = true;
             }
             return;
         }
-        let (high, low) = ((key >> 64) as u64, key as u64);
-        let part = ((high ^ low).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize;
-        self.parts[part].push((cell, flag, high, low));
+        let (high, low) = halves(key);
+        let part = self.parts.push(key, (cell, high, low, flag));
         self.last = Some((cell, key, part));
     }
 
     /// Per cell below `cells`: the distinct keys, and those of them flagged.
     pub(crate) fn count(self, cells: usize) -> Vec<(u64, u64)> {
         let mut out = vec![(0, 0); cells];
-        for mut part in self.parts {
-            part.sort_unstable_by_key(|&(cell, _, high, low)| (cell, high, low));
-            for pair in part.chunk_by(|a, b| (a.0, a.2, a.3) == (b.0, b.2, b.3)) {
+        for part in self.parts.sorted() {
+            for pair in part.chunk_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2)) {
                 let counts = &mut out[pair[0].0 as usize];
                 counts.0 += 1;
-                counts.1 += u64::from(pair.iter().any(|p| p.1));
+                counts.1 += u64::from(pair.iter().any(|p| p.3));
             }
         }
         out

@@ -25,7 +25,7 @@ use datafusion::logical_expr::{ident, lit};
 use datafusion::prelude::{SessionContext, cast};
 use futures::StreamExt;
 
-use crate::previous::inline;
+use crate::previous::{Segments, ViewKeys};
 use crate::seen::DistinctPairs;
 use crate::{FamilyResult, Request, Result, bucket, prepare};
 
@@ -57,12 +57,8 @@ pub(crate) async fn compute(
     let n_periods = periods.len();
     // Per segment and period (cell s * n_periods + p): sessions, bounced sessions.
     let mut counts: Vec<[u64; 2]> = Vec::new();
-    let mut segments: Vec<String> = Vec::new();
-    let mut segment_numbers: hashbrown::HashMap<String, u32> = hashbrown::HashMap::new();
-    let mut last_segment: Option<(u128, u32)> = None;
-    // Visitors keyed by their view when inline; longer ids get a number, marked by a
-    // length field no inline view has.
-    let mut long_ids: hashbrown::HashMap<String, u128> = hashbrown::HashMap::new();
+    let mut segments = Segments::default();
+    let mut keys = ViewKeys::default();
     let mut visitors = DistinctPairs::new();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
@@ -71,32 +67,11 @@ pub(crate) async fn compute(
         let visitor = batch.column(2).as_string_view();
         let (converts, bounces) = (batch.column(3).as_boolean(), batch.column(4).as_boolean());
         for row in 0..batch.num_rows() {
-            let view = segment.views()[row];
-            let s = match last_segment {
-                Some((last, s)) if last == view && inline(view) => s,
-                _ => {
-                    let name = segment.value(row);
-                    let s = match segment_numbers.get(name) {
-                        Some(&s) => s,
-                        None => {
-                            let s = segments.len() as u32;
-                            segments.push(name.to_string());
-                            segment_numbers.insert(name.to_string(), s);
-                            counts.resize(counts.len() + n_periods, [0; 2]);
-                            s
-                        }
-                    };
-                    last_segment = Some((view, s));
-                    s
-                }
-            };
-            let view = visitor.views()[row];
-            let key = if inline(view) {
-                view
-            } else {
-                let next = ((long_ids.len() as u128) << 32) | u128::from(u32::MAX);
-                *long_ids.entry_ref(visitor.value(row)).or_insert(next)
-            };
+            let (s, new) = segments.number(segment, row);
+            if new {
+                counts.resize(counts.len() + n_periods, [0; 2]);
+            }
+            let key = keys.key(visitor, row);
             let cell = s as usize * n_periods + period.value(row) as usize;
             visitors.push(cell as u32, key, converts.value(row));
             counts[cell][0] += 1;
@@ -104,7 +79,7 @@ pub(crate) async fn compute(
         }
     }
     let distinct = visitors.count(counts.len());
-    for (s, segment) in segments.iter().enumerate() {
+    for (s, segment) in segments.names.iter().enumerate() {
         for p in 0..n_periods {
             let cell = s * n_periods + p;
             let ([sessions, bounced], (visitors, converted)) = (counts[cell], distinct[cell]);
