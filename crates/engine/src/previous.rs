@@ -1,18 +1,18 @@
-//! The previous row's key, for the per-customer passes that read a source's rows in
-//! storage order and find each row's customer (or segment and customer) by id. The
-//! store keeps a customer's rows together (imports write them as the files list them,
-//! and exports and the demo list them by customer), so consecutive rows mostly name
-//! the same customer: comparing with the previous key skips the hash lookup. Any
-//! order stays correct, only slower.
+//! Keys of the rows that the per-customer passes read in storage order, and the
+//! previous row's, compared before any hashing. The store keeps a customer's rows
+//! together (imports write them as the files list them, and exports and the demo list
+//! them by customer), so consecutive rows mostly name the same customer. Any order
+//! stays correct, only slower.
 //!
 //! [`Index`] finds customers by id in one array of the customer table's ids, a
 //! [`Cursor`] carrying the previous row's answer across streamed batches (and trying
-//! the next customer of the array before hashing); [`DensePairs`] numbers
-//! (segment, id) pairs of view arrays 0, 1, 2, ... in the order first seen, across
-//! streamed batches; [`Dense`] numbers borrowed keys in the order first seen
-//! (collected batches). With view arrays, an id of up to 12 bytes is inline in its
-//! 16-byte view (length, bytes, zero padding), so equal views are equal ids, across
-//! batches too, and comparing two rows is one integer comparison.
+//! the next customer of the array before hashing); [`ViewKeys`] turns ids into keys
+//! equal exactly when the ids are, and [`Segments`] numbers segments, for the passes
+//! that partition their rows by key (`seen::Partitioned`); [`Dense`] numbers borrowed
+//! keys in the order first seen (collected batches). With view arrays, an id of up to
+//! 12 bytes is inline in its 16-byte view (length, bytes, zero padding), so equal
+//! views are equal ids, across batches too, and comparing two rows is one integer
+//! comparison.
 
 use std::hash::Hash;
 
@@ -185,76 +185,6 @@ impl Segments {
     }
 }
 
-/// Dense numbers for (segment, id) pairs read row by row from view arrays, across
-/// streamed batches: segments and pairs are numbered 0, 1, 2, ... in the order first
-/// seen, so no batch needs to outlive its pass. An inline id (see [`inline`]) is keyed
-/// by its view, one 16-byte integer; a longer one is owned once when first seen. A
-/// row whose two views equal the previous row's inline views is the previous pair
-/// without hashing.
-#[derive(Debug, Default)]
-pub(crate) struct DensePairs {
-    /// The segments in number order.
-    pub(crate) segments: Vec<String>,
-    segment_index: hashbrown::HashMap<String, usize>,
-    /// Per segment, id -> pair number: inline ids by view, longer ones by text.
-    ids: Vec<(
-        hashbrown::HashMap<u128, usize>,
-        hashbrown::HashMap<String, usize>,
-    )>,
-    pairs: usize,
-    last: Option<(u128, u128, usize, usize)>,
-}
-
-impl DensePairs {
-    /// The (segment number, pair number) of row `row`, and whether the pair is new
-    /// (then its number is the number of pairs seen before it).
-    #[inline]
-    pub(crate) fn index(
-        &mut self,
-        segments: &StringViewArray,
-        ids: &StringViewArray,
-        row: usize,
-    ) -> (usize, usize, bool) {
-        let views = (segments.views()[row], ids.views()[row]);
-        let inline_pair = inline(views.0) && inline(views.1);
-        if let Some((a, b, segment, pair)) = self.last
-            && inline_pair
-            && (a, b) == views
-        {
-            return (segment, pair, false);
-        }
-        let name = segments.value(row);
-        let segment = match self.segment_index.get(name) {
-            Some(&at) => at,
-            None => {
-                let at = self.segments.len();
-                self.segments.push(name.to_string());
-                self.segment_index.insert(name.to_string(), at);
-                self.ids.push(Default::default());
-                at
-            }
-        };
-        let next = self.pairs;
-        let (by_view, by_text) = &mut self.ids[segment];
-        let pair = if inline(views.1) {
-            *by_view.entry(views.1).or_insert(next)
-        } else {
-            let id = ids.value(row);
-            match by_text.get(id) {
-                Some(&at) => at,
-                None => {
-                    by_text.insert(id.to_string(), next);
-                    next
-                }
-            }
-        };
-        let new = pair == next;
-        self.pairs += usize::from(new);
-        self.last = inline_pair.then_some((views.0, views.1, segment, pair));
-        (segment, pair, new)
-    }
-}
-
 /// Dense indexes for keys in the order first seen, remembering the previous key's.
 #[derive(Debug)]
 pub(crate) struct Dense<K> {
@@ -385,36 +315,5 @@ mod tests {
             ]
         );
         assert_eq!(segments.names, ["b", long, "a", "c"]);
-    }
-
-    #[test]
-    fn dense_pairs_number_segments_and_pairs_across_batches() {
-        let long = "customer-0000001";
-        let batches = [
-            (vec!["s", "s", "t", "s"], vec!["a", "a", "a", long]),
-            (vec!["s", "t", "s", "s"], vec![long, "a", "a", "b"]),
-        ];
-        let mut dense = DensePairs::default();
-        let mut got = Vec::new();
-        for (segments, ids) in batches {
-            let (segments, ids) = (StringViewArray::from(segments), StringViewArray::from(ids));
-            for row in 0..ids.len() {
-                got.push(dense.index(&segments, &ids, row));
-            }
-        }
-        assert_eq!(
-            got,
-            [
-                (0, 0, true),
-                (0, 0, false),
-                (1, 1, true),
-                (0, 2, true),
-                (0, 2, false),
-                (1, 1, false),
-                (0, 0, false),
-                (0, 3, true)
-            ]
-        );
-        assert_eq!(dense.segments, ["s", "t"]);
     }
 }

@@ -40,7 +40,7 @@ pub(crate) struct Partitioned<T> {
     parts: Vec<Vec<T>>,
 }
 
-impl<T: Ord> Partitioned<T> {
+impl<T> Partitioned<T> {
     pub(crate) fn new() -> Partitioned<T> {
         Partitioned {
             parts: (0..256).map(|_| Vec::new()).collect(),
@@ -56,15 +56,23 @@ impl<T: Ord> Partitioned<T> {
         part
     }
 
+    /// Every value, partition by partition.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.parts.iter().flatten()
+    }
+
     /// The value last appended to partition `part`.
     pub(crate) fn last_mut(&mut self, part: usize) -> Option<&mut T> {
         self.parts[part].last_mut()
     }
 
-    /// The partitions, each sorted.
-    pub(crate) fn sorted(self) -> impl Iterator<Item = Vec<T>> {
-        self.parts.into_iter().map(|mut part| {
-            part.sort_unstable();
+    /// The partitions, each sorted by `key`.
+    pub(crate) fn sorted_by_key<K: Ord>(
+        self,
+        key: impl Fn(&T) -> K + Copy,
+    ) -> impl Iterator<Item = Vec<T>> {
+        self.parts.into_iter().map(move |mut part| {
+            part.sort_unstable_by_key(key);
             part
         })
     }
@@ -113,7 +121,7 @@ impl DistinctPairs {
     /// Per cell below `cells`: the distinct keys, and those of them flagged.
     pub(crate) fn count(self, cells: usize) -> Vec<(u64, u64)> {
         let mut out = vec![(0, 0); cells];
-        for part in self.parts.sorted() {
+        for part in self.parts.sorted_by_key(|&pair| pair) {
             for pair in part.chunk_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2)) {
                 let counts = &mut out[pair[0].0 as usize];
                 counts.0 += 1;

@@ -4,10 +4,10 @@
 //! previous period's close, `start - 1 s` of the first period. Those instants form a
 //! grid, and an interval `[started_at, ended_at)` runs at exactly a contiguous range
 //! of grid points, `[cx_grid(started_at), cx_grid(ended_at))`. DataFusion maps the
-//! intervals to ranges; one pass here numbers their (segment, customer) pairs and
-//! adds each interval's MRR to its segment's points, and the intervals sorted by pair
-//! give each customer's MRR at every grid point, from which the per-customer m0/m1 of
-//! revenue churn follow. MRR segments by the subscription's columns and revenue churn
+//! intervals to ranges; one pass here keeps them partitioned by customer (see
+//! `seen::Partitioned`), MRR adds each interval to its segment's points, and each
+//! customer's intervals, sorted together, give its MRR at every grid point, from
+//! which the per-customer m0/m1 of revenue churn follow. MRR segments by the subscription's columns and revenue churn
 //! by the customer's, so with a segment or filter the two read the intervals apart.
 
 use arrow::array::{Array, AsArray};
@@ -22,7 +22,8 @@ use datafusion::logical_expr::{ident, lit};
 use datafusion::prelude::{SessionContext, cast, coalesce};
 use futures::StreamExt;
 
-use crate::previous::DensePairs;
+use crate::previous::{Segments, ViewKeys};
+use crate::seen::{Partitioned, halves};
 use crate::{FamilyResult, Request, Result, bucket, prepare};
 
 /// The KPIs of this family.
@@ -34,8 +35,19 @@ const SECOND: i64 = 1_000_000;
 struct Intervals {
     /// The segments in number order.
     segments: Vec<String>,
-    /// Per interval: pair, segment, grid range `[from, to)`, MRR.
-    rows: Vec<(usize, usize, usize, usize, f64)>,
+    /// Per interval: its customer's key halves, segment, grid range `[from, to)` and
+    /// MRR, partitioned by customer.
+    rows: Partitioned<Interval>,
+}
+
+/// One interval of [`Intervals`].
+#[derive(Debug)]
+struct Interval {
+    customer: (u64, u64),
+    segment: u32,
+    from: u32,
+    to: u32,
+    mrr: f64,
 }
 
 /// Revenue churn's totals of one segment in one period.
@@ -72,8 +84,8 @@ async fn intervals(
         .filter(ident("from").lt(ident("to")))?
         .execute_stream()
         .await?;
-    let mut pairs = DensePairs::default();
-    let mut rows = Vec::new();
+    let (mut segments, mut keys) = (Segments::default(), ViewKeys::default());
+    let mut rows = Partitioned::new();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let segment = batch.column(0).as_string_view();
@@ -82,18 +94,24 @@ async fn intervals(
         let to = batch.column(3).as_primitive::<Int32Type>();
         let mrr = batch.column(4).as_primitive::<Float64Type>();
         for row in 0..batch.num_rows() {
-            let (s, pair, _) = pairs.index(segment, customer, row);
-            let value = if mrr.is_null(row) {
-                0.0
-            } else {
-                mrr.value(row)
+            let (segment, _) = segments.number(segment, row);
+            let key = keys.key(customer, row);
+            let interval = Interval {
+                customer: halves(key),
+                segment,
+                from: from.value(row) as u32,
+                to: to.value(row) as u32,
+                mrr: if mrr.is_null(row) {
+                    0.0
+                } else {
+                    mrr.value(row)
+                },
             };
-            let range = (from.value(row) as usize, to.value(row) as usize);
-            rows.push((pair, s, range.0, range.1, value));
+            rows.push(key, interval);
         }
     }
     Ok(Intervals {
-        segments: pairs.segments,
+        segments: segments.names,
         rows,
     })
 }
@@ -118,11 +136,11 @@ pub(crate) async fn compute(
         .find(|k| matches!(k.id, "gross_revenue_churn" | "net_revenue_retention"));
     // Without segments or filters both read the same intervals.
     let shared = request.by.is_none() && request.filters.is_empty();
-    let mut mrr_intervals = match mrr_kpi {
+    let mrr_intervals = match mrr_kpi {
         Some(kpi) => Some(intervals(ctx, snapshot, kpi, request, &instants).await?),
         None => None,
     };
-    let mut churn_intervals = match churn_kpi {
+    let churn_intervals = match churn_kpi {
         Some(_) if shared && mrr_intervals.is_some() => None,
         Some(kpi) => Some(intervals(ctx, snapshot, kpi, request, &instants).await?),
         None => None,
@@ -135,49 +153,48 @@ pub(crate) async fn compute(
             .iter()
             .map(|s| (s.clone(), vec![0.0; points], vec![0; points]))
             .collect();
-        for &(_, s, from, to, mrr) in rows {
-            let (_, values, counts) = &mut running[s];
-            for k in from..to.min(points) {
-                values[k] += mrr;
+        for interval in rows.iter() {
+            let (_, values, counts) = &mut running[interval.segment as usize];
+            for k in interval.from as usize..(interval.to as usize).min(points) {
+                values[k] += interval.mrr;
                 counts[k] += 1;
             }
         }
     }
 
     // Per segment and period.
-    let mut retention: Vec<(&str, Vec<Retained>)> = Vec::new();
+    let mut retention: Vec<(String, Vec<Retained>)> = Vec::new();
     let churn_source = match churn_kpi {
-        Some(_) => churn_intervals.as_mut().or(mrr_intervals.as_mut()),
+        Some(_) => churn_intervals.or(mrr_intervals),
         None => None,
     };
     if let Some(Intervals { segments, rows }) = churn_source {
-        retention = segments
-            .iter()
-            .map(|s| (s.as_str(), vec![Retained::default(); periods.len()]))
-            .collect();
-        // Stable, and pairs are numbered as first seen: rows stored by customer are
-        // already in order.
-        rows.sort_by_key(|r| r.0);
+        let mut per_segment: Vec<Vec<Retained>> =
+            vec![vec![Retained::default(); periods.len()]; segments.len()];
         let mut mrr = vec![0.0; points];
-        for customer in rows.chunk_by(|a, b| a.0 == b.0) {
+        for part in rows.sorted_by_key(|i| (i.customer, i.segment)) {
             // A customer's segment is a customer column: the same on all its rows.
-            let segment = customer[0].1;
-            mrr.fill(0.0);
-            for &(_, _, from, to, value) in customer {
-                for m in &mut mrr[from..to.min(points)] {
-                    *m += value;
+            for customer in part.chunk_by(|a, b| (a.customer, a.segment) == (b.customer, b.segment))
+            {
+                mrr.fill(0.0);
+                for interval in customer {
+                    for m in &mut mrr[interval.from as usize..(interval.to as usize).min(points)] {
+                        *m += interval.mrr;
+                    }
                 }
-            }
-            for (p, totals) in retention[segment].1.iter_mut().enumerate() {
-                let (m0, m1) = (mrr[p], mrr[p + 1]);
-                if m0 > 0.0 {
-                    totals.customers += 1;
-                    totals.m0 += m0;
-                    totals.m1 += m1;
-                    totals.lost += (m0 - m1).max(0.0);
+                let totals = &mut per_segment[customer[0].segment as usize];
+                for (p, totals) in totals.iter_mut().enumerate() {
+                    let (m0, m1) = (mrr[p], mrr[p + 1]);
+                    if m0 > 0.0 {
+                        totals.customers += 1;
+                        totals.m0 += m0;
+                        totals.m1 += m1;
+                        totals.lost += (m0 - m1).max(0.0);
+                    }
                 }
             }
         }
+        retention = segments.into_iter().zip(per_segment).collect();
     }
 
     for (segment, values, counts) in &running {
