@@ -6,7 +6,7 @@
 //!
 //! [`Index`] finds customers by id in one array of the customer table's ids, a
 //! [`Cursor`] carrying the previous row's answer across streamed batches (and trying
-//! the next customer of the array before hashing); [`ViewKeys`] turns ids into keys
+//! the next few customers of the array before hashing); [`ViewKeys`] turns ids into keys
 //! equal exactly when the ids are, and [`Segments`] numbers segments, for the passes
 //! that partition their rows by key (`seen::Partitioned`); [`Dense`] numbers borrowed
 //! keys in the order first seen (collected batches). With view arrays, an id of up to
@@ -22,8 +22,9 @@ use arrow::error::ArrowError;
 /// Customers numbered by their row in one array of ids (customer c is row c), found
 /// by the ids of other tables' rows: inline ids by their view, longer ones by text.
 /// A [`Cursor`] carries what the previous row found, so a row naming the previous
-/// row's customer, or the customer after it in the array (sources and the customer
-/// table listed in the same order), is found by one comparison, without hashing.
+/// row's customer, or one of the few after it in the array (sources and the customer
+/// table listed in the same order, a source skipping customers without rows), is
+/// found by comparisons of adjacent views, without hashing.
 #[derive(Debug)]
 pub(crate) struct Index<'a> {
     ids: &'a StringViewArray,
@@ -43,6 +44,9 @@ pub(crate) fn concat_views(
     }
     Ok(arrow::compute::concat(&columns)?.as_string_view().clone())
 }
+
+/// How many customers after the previous row's [`Index::find`] compares before hashing.
+const AHEAD: usize = 8;
 
 /// Where the previous row of a pass was found (see [`Index::find`]).
 #[derive(Debug, Default)]
@@ -94,10 +98,13 @@ impl<'a> Index<'a> {
             {
                 return found;
             }
-            if views.get(cursor.next) == Some(&view) && self.ids.is_valid(cursor.next) {
-                Some(cursor.next as u32)
-            } else {
-                self.inline.get(&view).copied()
+            // The next few customers of the array (a source skips customers without
+            // rows), then the hash map.
+            let ahead =
+                &views[cursor.next.min(views.len())..(cursor.next + AHEAD).min(views.len())];
+            match ahead.iter().position(|v| *v == view) {
+                Some(i) if self.ids.is_valid(cursor.next + i) => Some((cursor.next + i) as u32),
+                _ => self.inline.get(&view).copied(),
             }
         } else {
             let id = column.value(row);
