@@ -6,10 +6,10 @@
 //!
 //! [`Index`] finds customers by id in one array of the customer table's ids, a
 //! [`Cursor`] carrying the previous row's answer across streamed batches (and trying
-//! the next few customers of the array before hashing); [`ViewKeys`] turns ids into keys
-//! equal exactly when the ids are, and [`Segments`] numbers segments, for the passes
-//! that partition their rows by key (`seen::Partitioned`); [`Dense`] numbers borrowed
-//! keys in the order first seen (collected batches). With view arrays, an id of up to
+//! the next few customers of the array before hashing); [`ViewKeys`] turns ids into
+//! keys equal exactly when the ids are, and [`Segments`] numbers segments, for the
+//! passes that partition their rows by key (`seen::Partitioned`); [`Dense`] numbers
+//! borrowed keys in the order first seen (collected batches). With view arrays, an id of up to
 //! 12 bytes is inline in its 16-byte view (length, bytes, zero padding), so equal
 //! views are equal ids, across batches too, and comparing two rows is one integer
 //! comparison.
