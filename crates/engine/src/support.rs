@@ -292,7 +292,7 @@ pub(crate) async fn compute(
 fn durations(calendar: &[f64], business: Option<&[f64]>) -> (Estimate, Vec<(&'static str, f64)>) {
     let summary = |hours: &[f64]| {
         let mut sorted = hours.to_vec();
-        sorted.sort_by(f64::total_cmp);
+        sorted.sort_unstable_by(f64::total_cmp);
         let median = stats::percentile_sorted(&sorted, 50.0);
         let mean_p90 = stats::percentile_sorted(&sorted, 90.0)
             .map(|p90| (sorted.iter().sum::<f64>() / sorted.len() as f64, p90));
