@@ -221,7 +221,7 @@ async fn twelve_months(
     };
     // Per segment, a difference array over the periods of the customers ordering.
     let mut difference = vec![vec![0i64; periods.len() + 1]; labels.len()];
-    for part in ordered.sorted_by_key(|&cells| cells) {
+    for part in ordered.sorted_by_key(|&entry| entry) {
         for own in part.chunk_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2)) {
             let difference = &mut difference[own[0].2 as usize];
             // Merge the runs of periods of the customer's cells (ascending, so the runs

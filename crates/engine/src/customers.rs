@@ -26,7 +26,7 @@ use datafusion::logical_expr::{ident, lit};
 use datafusion::prelude::{SessionContext, cast, coalesce};
 use jiff::Span;
 
-use crate::previous::{Cursor, Dense, Index, concat_views};
+use crate::previous::{Cursor, Index, Segments, concat_views};
 use crate::results::Columns;
 use crate::seen::Seen;
 use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare};
@@ -261,8 +261,7 @@ async fn engaged(
         .await?;
     let ids = concat_views(&batches, 0)?;
     let index = Index::new(&ids);
-    let mut segments: Vec<&str> = Vec::new();
-    let mut segment_ids = Dense::new();
+    let mut segments = Segments::default();
     // Per customer: (segment, won bucket, lost bucket).
     let mut lives: Vec<(u32, i32, i32)> = Vec::new();
     for batch in &batches {
@@ -270,11 +269,8 @@ async fn engaged(
         let won = batch.column(2).as_primitive::<Int32Type>();
         let lost = batch.column(3).as_primitive::<Int32Type>();
         for row in 0..batch.num_rows() {
-            let (seg, new) = segment_ids.index(segment.value(row));
-            if new {
-                segments.push(segment.value(row));
-            }
-            lives.push((seg as u32, won.value(row), lost.value(row)));
+            let (seg, _) = segments.number(segment, row);
+            lives.push((seg, won.value(row), lost.value(row)));
         }
     }
 
@@ -304,6 +300,7 @@ async fn engaged(
         Entity::Referrals => vec!["referral"],
         _ => kinds.to_vec(),
     };
+    let segments = segments.names;
     let (n_periods, n_segments) = (periods.len(), segments.len());
     let cell = |g: usize, p: usize, seg: u32| (g * n_periods + p) * n_segments + seg as usize;
     let mut customers = vec![0u64; groups.len() * n_periods * n_segments];
@@ -343,7 +340,7 @@ async fn engaged(
                 let i = cell(g, p, s as u32);
                 if rows[i] > 0 {
                     out.insert(
-                        (group.to_string(), p, segment.to_string()),
+                        (group.to_string(), p, segment.clone()),
                         (customers[i], rows[i]),
                     );
                 }
@@ -601,28 +598,20 @@ pub(crate) async fn lives(
         cast(ident("acquired_at"), DataType::Int64).alias("won"),
         cast(ident("churned_at"), DataType::Int64).alias("lost"),
     ])?;
-    // Segments numbered as first seen, looked up only when the segment changes.
-    let mut names: Vec<String> = Vec::new();
-    let mut index: hashbrown::HashMap<String, usize> = hashbrown::HashMap::new();
+    // Per segment, numbered as first seen.
+    let mut segments = Segments::default();
     let mut lives: Vec<Vec<(i64, Option<i64>)>> = Vec::new();
-    let mut last = None;
     for batch in frame.collect().await? {
         let segment = batch.column(0).as_string_view();
         let won = batch.column(1).as_primitive::<Int64Type>();
         let lost = batch.column(2).as_primitive::<Int64Type>();
         for row in 0..batch.num_rows() {
-            let name = segment.value(row);
-            let at = match last {
-                Some(at) if names[at] == name => at,
-                _ => *index.entry_ref(name).or_insert_with(|| {
-                    names.push(name.to_string());
-                    lives.push(Vec::new());
-                    names.len() - 1
-                }),
-            };
-            last = Some(at);
-            lives[at].push((won.value(row), lost.is_valid(row).then(|| lost.value(row))));
+            let (s, new) = segments.number(segment, row);
+            if new {
+                lives.push(Vec::new());
+            }
+            lives[s as usize].push((won.value(row), lost.is_valid(row).then(|| lost.value(row))));
         }
     }
-    Ok(names.into_iter().zip(lives).collect())
+    Ok(segments.names.into_iter().zip(lives).collect())
 }

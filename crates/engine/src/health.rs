@@ -32,7 +32,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{Expr, ident, lit};
 use datafusion::prelude::{SessionContext, cast};
 
-use crate::previous::{Cursor, Index, concat_views};
+use crate::previous::{Cursor, Index, Segments, concat_views};
 use crate::{FamilyResult, Request, Result, bucket, prepare};
 
 /// The KPIs of this family.
@@ -229,10 +229,10 @@ impl Gathered {
 ///
 /// Every source streams through here rather than being grouped by DataFusion: a
 /// source's rows find their customer in the index of the customer table's ids (see
-/// `previous::Index`, and [`customer_rows`]), and the
-/// grid cell of an instant (the number of `ends` at or before it) is a binary search
-/// over the few `ends`. Group-bys by the string id, and reading ids as owned strings,
-/// took most of the time.
+/// `previous::Index`, and [`customer_rows`]), and the grid cell of an instant (the
+/// number of `ends` at or before it) is a binary search over the few `ends`.
+/// Group-bys by the string id, and reading ids as owned strings, took most of the
+/// time.
 async fn gather(
     ctx: &SessionContext,
     snapshot: &Snapshot,
@@ -264,19 +264,14 @@ async fn gather(
     // One array of ids (views, their strings shared with the batches): customer c is
     // row c, and the index borrows from it.
     let ids = concat_views(&batches, 0)?;
-    let (mut customers, mut segments) = (Vec::new(), Vec::new());
-    let mut numbers = crate::previous::Dense::new();
+    let (mut customers, mut segments) = (Vec::new(), Segments::default());
     for batch in &batches {
         let segment = batch.column(1).as_string_view();
         let acquired = batch.column(2).as_primitive::<Int64Type>();
         let churned = batch.column(3).as_primitive::<Int64Type>();
         for row in 0..batch.num_rows() {
-            let (at, new) = numbers.index(segment.value(row));
-            if new {
-                segments.push(segment.value(row).to_string());
-            }
             customers.push(Customer {
-                segment: at as u32,
+                segment: segments.number(segment, row).0,
                 acquired: if acquired.is_null(row) {
                     i64::MAX
                 } else {
@@ -423,7 +418,7 @@ async fn gather(
     Ok(Gathered {
         ids,
         customers,
-        segments,
+        segments: segments.names,
         cells,
         activity,
         purchases,

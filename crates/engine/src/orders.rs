@@ -3,8 +3,8 @@
 //! (by the period of `delivered_at`).
 //!
 //! The ordered-at scan: DataFusion maps each order to its period and segment, and one
-//! pass in Rust (the orders partitioned by customer, see `seen::Partitioned`) gives each
-//! customer's orders per period and their running total, hence the ordering
+//! pass in Rust (the orders partitioned by customer, see `seen::Partitioned`) gives
+//! each customer's orders per period and their running total, hence the ordering
 //! customers, the spread of their order counts, the repeat buyers (two or more orders
 //! by the period's end, history before the first period included), revenue, the
 //! spread of order amounts and accuracy.
@@ -270,10 +270,10 @@ async fn ordered_by_period(
         for customer in part.chunk_by(|a, b| a.customer == b.customer) {
             let s = customer[0].customer.2 as usize;
             let mut running = 0;
-            for runs in customer.chunk_by(|a, b| a.period == b.period) {
-                let n: u64 = runs.iter().map(|r| r.orders).sum();
+            for period in customer.chunk_by(|a, b| a.period == b.period) {
+                let n: u64 = period.iter().map(|r| r.orders).sum();
                 running += n;
-                let p = runs[0].period;
+                let p = period[0].period;
                 if p < 0 {
                     continue;
                 }
@@ -282,9 +282,9 @@ async fn ordered_by_period(
                 o.repeaters += u64::from(running >= 2);
                 o.orders += n;
                 o.count_squares += (n * n) as f64;
-                o.revenue += runs.iter().map(|r| r.amount).sum::<f64>();
-                o.accurate += runs.iter().map(|r| r.accurate).sum::<u64>();
-                o.accuracy_known += runs.iter().map(|r| r.accuracy_known).sum::<u64>();
+                o.revenue += period.iter().map(|r| r.amount).sum::<f64>();
+                o.accurate += period.iter().map(|r| r.accurate).sum::<u64>();
+                o.accuracy_known += period.iter().map(|r| r.accuracy_known).sum::<u64>();
             }
         }
     }

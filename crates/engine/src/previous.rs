@@ -7,12 +7,12 @@
 //! [`Index`] finds customers by id in one array of the customer table's ids, a
 //! [`Cursor`] carrying the previous row's answer across streamed batches (and trying
 //! the next few customers of the array before hashing); [`ViewKeys`] turns ids into
-//! keys equal exactly when the ids are, and [`Segments`] numbers segments, for the
-//! passes that partition their rows by key (`seen::Partitioned`); [`Dense`] numbers
-//! borrowed keys in the order first seen (collected batches). With view arrays, an id of up to
-//! 12 bytes is inline in its 16-byte view (length, bytes, zero padding), so equal
-//! views are equal ids, across batches too, and comparing two rows is one integer
-//! comparison.
+//! keys equal exactly when the ids are, for the passes that partition their rows by
+//! key (`seen::Partitioned`); [`Segments`] numbers the segment values of every pass;
+//! [`Dense`] numbers borrowed keys in the order first seen (collected batches). With
+//! view arrays, an id of up to 12 bytes is inline in its 16-byte view (length, bytes,
+//! zero padding), so equal views are equal ids, across batches too, and comparing two
+//! rows is one integer comparison.
 
 use std::hash::Hash;
 
@@ -30,19 +30,6 @@ pub(crate) struct Index<'a> {
     ids: &'a StringViewArray,
     inline: hashbrown::HashMap<u128, u32>,
     long: hashbrown::HashMap<&'a str, u32>,
-}
-
-/// Column `column` (views) of `batches` as one array: row c of the result is row c
-/// of the batches read in order, its strings shared with them.
-pub(crate) fn concat_views(
-    batches: &[RecordBatch],
-    column: usize,
-) -> Result<StringViewArray, ArrowError> {
-    let columns: Vec<&dyn Array> = batches.iter().map(|b| b.column(column).as_ref()).collect();
-    if columns.is_empty() {
-        return Ok(StringViewArray::from(Vec::<&str>::new()));
-    }
-    Ok(arrow::compute::concat(&columns)?.as_string_view().clone())
 }
 
 /// How many customers after the previous row's [`Index::find`] compares before hashing.
@@ -125,6 +112,19 @@ impl<'a> Index<'a> {
         }
         found
     }
+}
+
+/// Column `column` (views) of `batches` as one array: row c of the result is row c
+/// of the batches read in order, its strings shared with them.
+pub(crate) fn concat_views(
+    batches: &[RecordBatch],
+    column: usize,
+) -> Result<StringViewArray, ArrowError> {
+    let columns: Vec<&dyn Array> = batches.iter().map(|b| b.column(column).as_ref()).collect();
+    if columns.is_empty() {
+        return Ok(StringViewArray::from(Vec::<&str>::new()));
+    }
+    Ok(arrow::compute::concat(&columns)?.as_string_view().clone())
 }
 
 /// Whether a string view holds its value inline (12 bytes or fewer): its low 32 bits

@@ -7,8 +7,9 @@
 //! intervals to ranges; one pass here keeps them partitioned by customer (see
 //! `seen::Partitioned`), MRR adds each interval to its segment's points, and each
 //! customer's intervals, sorted together, give its MRR at every grid point, from
-//! which the per-customer m0/m1 of revenue churn follow. MRR segments by the subscription's columns and revenue churn
-//! by the customer's, so with a segment or filter the two read the intervals apart.
+//! which the per-customer m0/m1 of revenue churn follow. MRR segments by the
+//! subscription's columns and revenue churn by the customer's, so with a segment or
+//! filter the two read the intervals apart.
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type, Int32Type};
@@ -31,7 +32,7 @@ pub(crate) const KPIS: [&str; 4] = ["mrr", "arr", "gross_revenue_churn", "net_re
 
 const SECOND: i64 = 1_000_000;
 
-/// Intervals running at some grid point, their (segment, customer) pairs numbered.
+/// Intervals running at some grid point, with their segments numbered.
 struct Intervals {
     /// The segments in number order.
     segments: Vec<String>,
@@ -199,7 +200,7 @@ pub(crate) async fn compute(
 
     for (segment, values, counts) in &running {
         for p in 0..periods.len() {
-            let entry = results.entry((p, segment.to_string())).or_default();
+            let entry = results.entry((p, segment.clone())).or_default();
             let (mrr, n) = (values[p + 1], counts[p + 1]);
             for kpi in kpis {
                 let value = match kpi.id {
@@ -220,7 +221,7 @@ pub(crate) async fn compute(
     }
     for (segment, per_period) in &retention {
         for (p, totals) in per_period.iter().enumerate() {
-            let entry = results.entry((p, segment.to_string())).or_default();
+            let entry = results.entry((p, segment.clone())).or_default();
             let Retained {
                 customers: n,
                 m0,

@@ -6,8 +6,8 @@
 //! time). The backlog at a period's end is the tickets created before it less those
 //! resolved before it, so it comes from the running totals of the two scans, with a
 //! bucket for everything before the first period; without the backlog, a scan reads
-//! only the rows of its periods. Medians and 90th percentiles use the core's type-7 percentile over the
-//! durations DataFusion gathers per group.
+//! only the rows of its periods. Medians and 90th percentiles use the core's type-7
+//! percentile over the durations DataFusion gathers per group.
 //!
 //! With a business-hours calendar, first response and resolution times are also
 //! gathered as business hours (`cx_business_hours`); the value, mean and p90 are then
