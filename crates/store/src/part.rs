@@ -12,7 +12,7 @@ use arrow::array::{
     RecordBatch, StringArray, StringBuilder, TimestampMicrosecondBuilder, UInt64Array,
     UInt64Builder, new_null_array,
 };
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef};
 use cxkpi_core::entity::{ColumnType, Entity};
 use cxkpi_core::validate::Value;
 use parquet::arrow::ArrowWriter;
@@ -20,6 +20,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use crate::error::{IoContext, Result, StoreError};
 use crate::manifest::Part;
@@ -179,11 +180,25 @@ impl BatchBuilder {
     }
 }
 
-fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+/// Text columns are Snappy-compressed (ids shrink about threefold); the others are
+/// stored uncompressed. Timestamps, amounts and row hashes shrank by under 10% (on
+/// the 1M demo), while decompressing them was a tenth of a whole scorecard's time.
+fn writer_properties(schema: &SchemaRef) -> WriterProperties {
+    let mut builder = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(1 << 20))
-        .build()
+        .set_max_row_group_row_count(Some(1 << 20));
+    for field in schema.fields() {
+        if !matches!(
+            field.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        ) {
+            builder = builder.set_column_compression(
+                ColumnPath::from(field.name().as_str()),
+                Compression::UNCOMPRESSED,
+            );
+        }
+    }
+    builder.build()
 }
 
 /// A new part file name: the version it is written for plus a nonce, so that files of
@@ -215,7 +230,8 @@ impl OpenPart {
             fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
         }
         let out = File::create(&path).context(|| format!("creating {}", path.display()))?;
-        let writer = ArrowWriter::try_new(out, Arc::clone(&schema), Some(writer_properties()))?;
+        let writer =
+            ArrowWriter::try_new(out, Arc::clone(&schema), Some(writer_properties(&schema)))?;
         Ok(OpenPart {
             file,
             path,
@@ -457,4 +473,23 @@ pub(crate) fn rewrite_part(
         return Ok(None);
     }
     Ok(Some(part))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Text columns (ids, kinds, dimensions) are compressed, the others not.
+    #[test]
+    fn only_text_columns_are_compressed() {
+        let schema = schema::part_schema(Entity::Orders, &["channel".to_string()]);
+        let properties = writer_properties(&schema);
+        let codec = |column: &str| properties.compression(&ColumnPath::from(column));
+        for column in ["order_id", "customer_id", "channel"] {
+            assert_eq!(codec(column), Compression::SNAPPY, "{column}");
+        }
+        for column in ["ordered_at", "amount", "accurate", ROW_HASH] {
+            assert_eq!(codec(column), Compression::UNCOMPRESSED, "{column}");
+        }
+    }
 }
