@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, BooleanBufferBuilder, Int32Array, TimestampMicrosecondArray};
+use arrow::buffer::BooleanBuffer;
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, TimeUnit};
 use cxkpi_core::period::Period;
@@ -18,6 +19,8 @@ use datafusion::logical_expr::{
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct PeriodBucket {
     signature: Signature,
+    /// [`PeriodBucket::index`] as a table (what the function evaluates).
+    steps: Steps,
     /// `[start, end)` of each period in microseconds since the epoch, sorted.
     bounds: Vec<(i64, i64)>,
     /// Whether instants before the first period map to -1 (for running totals).
@@ -43,12 +46,12 @@ fn bucket_of(periods: &[Period], before: bool, closed_right: bool) -> ScalarUDF 
         .iter()
         .map(|p| (p.start.as_microsecond(), p.end.as_microsecond()))
         .collect();
-    ScalarUDF::from(PeriodBucket {
-        signature: instant_signature(),
+    ScalarUDF::from(PeriodBucket::new(
+        instant_signature(),
         bounds,
         before,
         closed_right,
-    })
+    ))
 }
 
 /// A UDF `cx_period(ts)` for the given periods (sorted by start, disjoint).
@@ -62,6 +65,31 @@ pub(crate) fn period_bucket_with_before(periods: &[Period]) -> ScalarUDF {
 }
 
 impl PeriodBucket {
+    fn new(
+        signature: Signature,
+        bounds: Vec<(i64, i64)>,
+        before: bool,
+        closed_right: bool,
+    ) -> PeriodBucket {
+        let mut bucket = PeriodBucket {
+            signature,
+            steps: Steps::default(),
+            bounds,
+            before,
+            closed_right,
+        };
+        // `index` changes value at starts and ends only: from the instant itself on
+        // when periods are left-closed, from the next microsecond on when right-closed.
+        let after = i64::from(bucket.closed_right);
+        let changes = bucket
+            .bounds
+            .iter()
+            .flat_map(|&(start, end)| [start, end])
+            .map(|t| t.saturating_add(after));
+        bucket.steps = Steps::new(changes, |t| bucket.index(t));
+        bucket
+    }
+
     fn index(&self, t: i64) -> Option<i32> {
         if self.closed_right {
             let i = self.bounds.partition_point(|(start, _)| *start < t);
@@ -77,6 +105,84 @@ impl PeriodBucket {
         }
         let (_, end) = self.bounds[i - 1];
         (t < end).then_some((i - 1) as i32)
+    }
+}
+
+/// A step function of instants, evaluated by a table lookup: `values[j]` is its value
+/// where exactly j of the sorted change points are at or before the instant. A coarse
+/// table of cells of 2^shift microseconds holds the change points at or before each
+/// cell's start, so evaluating is one load and a step over the few change points
+/// inside the cell, where a binary search over the change points cost a branch
+/// misprediction per level (instants arrive in no order).
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
+struct Steps {
+    /// The change points, sorted, distinct.
+    changes: Vec<i64>,
+    /// The value after j change points, [`Steps::NULL`] for none.
+    values: Vec<i32>,
+    /// One microsecond before the first change point: cell 0 starts there.
+    origin: i64,
+    shift: u32,
+    /// Per cell, the change points at or before its start.
+    coarse: Vec<u32>,
+}
+
+impl Steps {
+    /// The value standing for "no value".
+    const NULL: i32 = i32::MIN;
+
+    /// The step function changing value at `changes` (any order) and equal to `f`
+    /// elsewhere; `f` must not change between consecutive change points.
+    fn new(changes: impl IntoIterator<Item = i64>, f: impl Fn(i64) -> Option<i32>) -> Steps {
+        let mut changes: Vec<i64> = changes.into_iter().collect();
+        changes.sort_unstable();
+        changes.dedup();
+        let (Some(&first), Some(&last)) = (changes.first(), changes.last()) else {
+            let value = f(0).unwrap_or(Steps::NULL);
+            return Steps {
+                values: vec![value],
+                coarse: vec![0],
+                ..Steps::default()
+            };
+        };
+        // j change points passed: the instant before the first for j = 0, the j-th
+        // change point itself after that.
+        let values = std::iter::once(first - 1)
+            .chain(changes.iter().copied())
+            .map(|t| f(t).unwrap_or(Steps::NULL))
+            .collect();
+        let origin = first - 1;
+        let span = last.abs_diff(origin);
+        // About eight cells per change point: most cells hold none.
+        let cells = (changes.len() as u64 * 8).max(64);
+        let shift = (0..63).find(|s| span >> s < cells).unwrap_or(63);
+        let coarse = (0..=span >> shift)
+            .map(|c| {
+                let start = origin.saturating_add_unsigned(c << shift);
+                changes.partition_point(|&t| t <= start) as u32
+            })
+            .collect();
+        Steps {
+            changes,
+            values,
+            origin,
+            shift,
+            coarse,
+        }
+    }
+
+    /// The value at instant `t`.
+    #[inline]
+    fn at(&self, t: i64) -> i32 {
+        // Instants before the origin are in cell 0 (no change point at or before its
+        // start), instants after the last cell in the last.
+        let offset = t.max(self.origin).wrapping_sub(self.origin) as u64;
+        let cell = ((offset >> self.shift) as usize).min(self.coarse.len() - 1);
+        let mut j = self.coarse[cell] as usize;
+        while j < self.changes.len() && self.changes[j] <= t {
+            j += 1;
+        }
+        self.values[j]
     }
 }
 
@@ -132,7 +238,22 @@ impl ScalarUDFImpl for PeriodBucket {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_instants(self.name(), args, |t| self.index(t))
+        let array = args.args[0].clone().into_array(args.number_rows)?;
+        let Some(ts) = array.as_any().downcast_ref::<TimestampMicrosecondArray>() else {
+            return exec_err!(
+                "{} expects a microsecond timestamp, got {}",
+                self.name(),
+                array.data_type()
+            );
+        };
+        let values: Vec<i32> = ts.values().iter().map(|&t| self.steps.at(t)).collect();
+        let valid = |row: usize| values[row] != Steps::NULL && ts.is_valid(row);
+        let nulls = (ts.null_count() > 0 || values.contains(&Steps::NULL))
+            .then(|| NullBuffer::new(BooleanBuffer::collect_bool(values.len(), valid)));
+        Ok(ColumnarValue::Array(Arc::new(Int32Array::new(
+            values.into(),
+            nulls,
+        ))))
     }
 }
 
@@ -280,6 +401,7 @@ mod tests {
         );
         let mut bucket = PeriodBucket {
             signature: Signature::any(1, Volatility::Immutable),
+            steps: Steps::default(),
             bounds: months
                 .iter()
                 .map(|p| (p.start.as_microsecond(), p.end.as_microsecond()))
@@ -305,6 +427,66 @@ mod tests {
         assert_eq!(bucket.index(at("2024-02-01T00:00:01Z")), Some(1));
         assert_eq!(bucket.index(at("2024-04-01T00:00:00Z")), Some(2));
         assert_eq!(bucket.index(at("2024-04-01T00:00:01Z")), None);
+    }
+
+    /// The table the function evaluates agrees with `index`, the binary search it
+    /// replaces, at every change point and its neighbours and at instants spread over
+    /// the periods and beyond, for period sets with gaps, days across a DST change and
+    /// both closures.
+    #[test]
+    fn the_step_table_agrees_with_the_search() {
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let months = |from: Date, to: Date| periods(Grain::Month, from, to, &TimeZone::UTC);
+        let with_gap = [
+            months(Date::constant(2023, 1, 1), Date::constant(2023, 3, 1)),
+            months(Date::constant(2023, 7, 1), Date::constant(2023, 8, 1)),
+            periods(
+                Grain::Day,
+                Date::constant(2024, 3, 25),
+                Date::constant(2024, 4, 3),
+                &TimeZone::UTC,
+            ),
+        ]
+        .concat();
+        let sets = [
+            months(Date::constant(2024, 1, 1), Date::constant(2025, 1, 1)),
+            with_gap,
+            periods(
+                Grain::Day,
+                Date::constant(2024, 3, 20),
+                Date::constant(2024, 4, 10),
+                &berlin,
+            ),
+            periods(
+                Grain::Week,
+                Date::constant(2021, 1, 4),
+                Date::constant(2024, 1, 1),
+                &berlin,
+            ),
+            Vec::new(),
+        ];
+        for set in &sets {
+            for (before, closed_right) in [(false, false), (true, false), (true, true)] {
+                let bounds = set
+                    .iter()
+                    .map(|p| (p.start.as_microsecond(), p.end.as_microsecond()))
+                    .collect();
+                let signature = Signature::any(1, Volatility::Immutable);
+                let bucket = PeriodBucket::new(signature, bounds, before, closed_right);
+                let edges = bucket.bounds.iter().flat_map(|&(s, e)| [s, e]);
+                let near = edges.flat_map(|t| [t - 1, t, t + 1]);
+                let (low, high) = (1_600_000_000_000_000i64, 1_740_000_000_000_000i64);
+                // A fixed pseudo-random walk over six years in steps under a day.
+                let spread = (0..20_000i64).map(|i| low + (i * 7_919_000_003_137) % (high - low));
+                let mut checked = 0;
+                for t in near.chain(spread).chain([i64::MIN, i64::MAX, 0]) {
+                    let want = bucket.index(t).unwrap_or(Steps::NULL);
+                    assert_eq!(bucket.steps.at(t), want, "t = {t}, {before} {closed_right}");
+                    checked += 1;
+                }
+                assert!(checked >= 20_003);
+            }
+        }
     }
 
     /// The instants `within` keeps, as RFC 3339 text.
