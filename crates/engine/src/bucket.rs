@@ -108,6 +108,23 @@ impl PeriodBucket {
     }
 }
 
+/// The number of sorted `instants` at or before an instant, computed in Rust with the
+/// step table of the UDFs here.
+pub(crate) struct Count(Steps);
+
+impl Count {
+    pub(crate) fn new(instants: &[i64]) -> Count {
+        let count = |t: i64| Some(instants.partition_point(|i| *i <= t) as i32);
+        Count(Steps::new(instants.iter().copied(), count))
+    }
+
+    /// How many of the instants are at or before `t`.
+    #[inline]
+    pub(crate) fn at(&self, t: i64) -> u32 {
+        self.0.at(t) as u32
+    }
+}
+
 /// A step function of instants, evaluated by a table lookup: `values[j]` is its value
 /// where exactly j of the sorted change points are at or before the instant. A coarse
 /// table of cells of 2^shift microseconds holds the change points at or before each
@@ -485,6 +502,14 @@ mod tests {
                     checked += 1;
                 }
                 assert!(checked >= 20_003);
+            }
+            // The count of ends at or before an instant, the grid of the health score.
+            let ends: Vec<i64> = set.iter().map(|p| p.end.as_microsecond()).collect();
+            let count = Count::new(&ends);
+            let near = ends.iter().flat_map(|&t| [t - 1, t, t + 1]);
+            for t in near.chain([i64::MIN, 0, 1_700_000_000_000_000, i64::MAX]) {
+                let want = ends.partition_point(|e| *e <= t) as u32;
+                assert_eq!(count.at(t), want, "t = {t}");
             }
         }
     }

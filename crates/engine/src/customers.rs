@@ -1,7 +1,8 @@
 //! Customer-base KPIs: `customers_active`, `customers_new`, `customers_churned`,
 //! `churn_rate`, `retention_rate`, `customer_lifetime`, and the rates over customers
-//! active during a period: `active_rate`, `self_service_rate`, `referral_rate`, and
-//! `arpu`. Segmented by customer dimensions only.
+//! active during a period: `referral_rate` and `arpu` (`active_rate` and
+//! `self_service_rate` are computed with the health score, which reads the same
+//! activity). Segmented by customer dimensions only.
 //!
 //! One scan of `customers` groups them by segment and by the period buckets of their
 //! `acquired_at` and `churned_at`, left-closed (`[start, end)`: "in the period") and
@@ -32,7 +33,7 @@ use crate::seen::Seen;
 use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare};
 
 /// The KPIs of this family.
-pub(crate) const KPIS: [&str; 11] = [
+pub(crate) const KPIS: [&str; 9] = [
     "median_lifetime",
     "customers_active",
     "customers_new",
@@ -41,8 +42,6 @@ pub(crate) const KPIS: [&str; 11] = [
     "retention_rate",
     "customer_lifetime",
     "referral_rate",
-    "active_rate",
-    "self_service_rate",
     "arpu",
 ];
 
@@ -67,7 +66,7 @@ struct Buckets {
     churned_from_start: Vec<i64>,
 }
 
-fn contiguous(periods: &[Period]) -> Result<()> {
+pub(crate) fn contiguous(periods: &[Period]) -> Result<()> {
     if periods.windows(2).any(|w| w[0].end != w[1].start) {
         return Err(EngineError::Periods);
     }
@@ -220,27 +219,22 @@ pub(crate) fn lifetime_months_value(s6: u64, c6: u64) -> Option<f64> {
     (s6 > 0 && c6 > 0).then(|| s6 as f64 / c6 as f64)
 }
 
-/// Engagement per (group, period, segment): the distinct customers active during the
-/// period who have a row of `entity` in it, and the number of such rows. Activity is
-/// grouped by its `kind` (the `kinds` wanted: `usage`, `self_service`), so one scan
-/// serves both rates; referrals form the one group `referral` (the customer is the
-/// referrer).
+/// Referrals per (period, segment): the distinct referrers active during the period
+/// who referred someone in it, and the number of such referrals.
 ///
-/// DataFusion maps the customers (filtered, with their segment) and the rows to
-/// period buckets; the rest is one pass here: the customers in a hash table keyed by
-/// the borrowed ids, each row counted for its customer's segment when the customer is
-/// active during the row's period, and (customer, period, group) marked seen so each
-/// customer counts once. A join of the rows to the customers and `count_distinct`
+/// DataFusion maps the customers (filtered, with their segment) and the referrals to
+/// period buckets; the rest is one pass here: each referral finds its referrer in the
+/// index of the customers' ids and is counted for the referrer's segment when the
+/// referrer is active during its period, and (customer, period) is marked seen so each
+/// referrer counts once. A join of the rows to the customers and `count_distinct`
 /// took three times as long.
-async fn engaged(
+async fn referrals(
     ctx: &SessionContext,
     snapshot: &Snapshot,
     kpi: &KpiDef,
     request: &Request,
     periods: &[Period],
-    entity: Entity,
-    kinds: &[&str],
-) -> Result<BTreeMap<(String, usize, String), (u64, u64)>> {
+) -> Result<BTreeMap<(usize, String), (u64, u64)>> {
     use arrow::array::AsArray;
     use arrow::datatypes::{DataType, Int32Type};
     use futures::StreamExt;
@@ -274,44 +268,27 @@ async fn engaged(
         }
     }
 
-    let (time, who) = match entity {
-        Entity::Referrals => ("referred_at", "referrer_id"),
-        _ => ("occurred_at", "customer_id"),
-    };
-    let mut frame = ctx.table(entity.name()).await?;
-    let group = match entity {
-        Entity::Referrals => lit("referral"),
-        _ => {
-            let wanted = kinds.iter().map(|k| lit(*k)).collect();
-            frame = frame.filter(ident("kind").in_list(wanted, false))?;
-            ident("kind")
-        }
-    };
-    let mut stream = frame
-        .filter(bucket::within(periods, time, false))?
+    let mut stream = ctx
+        .table(Entity::Referrals.name())
+        .await?
+        .filter(bucket::within(periods, "referred_at", false))?
         .select(vec![
-            cast(ident(who), DataType::Utf8View).alias("who"),
-            cast(group, DataType::Utf8View).alias("group"),
-            left.call(vec![ident(time)]).alias("period"),
+            cast(ident("referrer_id"), DataType::Utf8View).alias("who"),
+            left.call(vec![ident("referred_at")]).alias("period"),
         ])?
         .execute_stream()
         .await?;
-    let groups: Vec<&str> = match entity {
-        Entity::Referrals => vec!["referral"],
-        _ => kinds.to_vec(),
-    };
     let segments = segments.names;
     let (n_periods, n_segments) = (periods.len(), segments.len());
-    let cell = |g: usize, p: usize, seg: u32| (g * n_periods + p) * n_segments + seg as usize;
-    let mut customers = vec![0u64; groups.len() * n_periods * n_segments];
+    let cell = |p: usize, seg: u32| p * n_segments + seg as usize;
+    let mut customers = vec![0u64; n_periods * n_segments];
     let mut rows = vec![0u64; customers.len()];
-    let mut seen = Seen::new(lives.len() * n_periods * groups.len());
+    let mut seen = Seen::new(lives.len() * n_periods);
     let mut cursor = Cursor::default();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let who = batch.column(0).as_string_view();
-        let group = batch.column(1).as_string_view();
-        let period = batch.column(2).as_primitive::<Int32Type>();
+        let period = batch.column(1).as_primitive::<Int32Type>();
         for row in 0..batch.num_rows() {
             let Some(c) = index.find(&mut cursor, who, row) else {
                 continue;
@@ -321,29 +298,19 @@ async fn engaged(
             if won > p || lost < p {
                 continue;
             }
-            let g = groups
-                .iter()
-                .position(|k| *k == group.value(row))
-                .expect("filtered to the groups");
             let p = p as usize;
-            rows[cell(g, p, seg)] += 1;
-            let key = (c as usize * n_periods + p) * groups.len() + g;
-            if seen.insert(key) {
-                customers[cell(g, p, seg)] += 1;
+            rows[cell(p, seg)] += 1;
+            if seen.insert(c as usize * n_periods + p) {
+                customers[cell(p, seg)] += 1;
             }
         }
     }
     let mut out = BTreeMap::new();
-    for (g, group) in groups.iter().enumerate() {
-        for p in 0..n_periods {
-            for (s, segment) in segments.iter().enumerate() {
-                let i = cell(g, p, s as u32);
-                if rows[i] > 0 {
-                    out.insert(
-                        (group.to_string(), p, segment.clone()),
-                        (customers[i], rows[i]),
-                    );
-                }
+    for p in 0..n_periods {
+        for (s, segment) in segments.iter().enumerate() {
+            let i = cell(p, s as u32);
+            if rows[i] > 0 {
+                out.insert((p, segment.clone()), (customers[i], rows[i]));
             }
         }
     }
@@ -479,30 +446,10 @@ pub(crate) async fn compute(
         lifetime,
         revenue,
     } = inputs;
-    let mut engagement = BTreeMap::new();
-    for (entity, groups) in [
-        (
-            Entity::Activity,
-            &[
-                ("active_rate", "usage"),
-                ("self_service_rate", "self_service"),
-            ][..],
-        ),
-        (Entity::Referrals, &[("referral_rate", "referral")][..]),
-    ] {
-        // A KPI of the group is requested exactly when some of its kinds are.
-        let kinds: Vec<&str> = groups
-            .iter()
-            .filter(|(id, _)| wanted(id))
-            .map(|(_, kind)| *kind)
-            .collect();
-        if let Some(kpi) = kpis
-            .iter()
-            .find(|k| groups.iter().any(|(id, _)| *id == k.id))
-        {
-            engagement.extend(engaged(ctx, snapshot, kpi, request, periods, entity, &kinds).await?);
-        }
-    }
+    let referred = match kpis.iter().find(|k| k.id == "referral_rate") {
+        Some(kpi) => referrals(ctx, snapshot, kpi, request, periods).await?,
+        None => BTreeMap::new(),
+    };
     let medians = if wanted("median_lifetime") {
         let kpi = kpis
             .iter()
@@ -546,19 +493,9 @@ pub(crate) async fn compute(
                         }
                         Estimate::Plain { value, n: s6 }
                     }
-                    "active_rate" | "self_service_rate" | "referral_rate" => {
-                        let group = match kpi.id {
-                            "active_rate" => "usage",
-                            "self_service_rate" => "self_service",
-                            _ => "referral",
-                        };
-                        let (x, rows) = engagement
-                            .get(&(group.to_string(), p, segment.clone()))
-                            .copied()
-                            .unwrap_or((0, 0));
-                        if kpi.id == "referral_rate" {
-                            components.push(("referrals", rows as f64));
-                        }
+                    "referral_rate" => {
+                        let (x, rows) = referred.get(&key).copied().unwrap_or((0, 0));
+                        components.push(("referrals", rows as f64));
                         Estimate::Proportion {
                             x: x.min(during),
                             n: during,

@@ -8,9 +8,10 @@
 //!
 //! Families, one module each: `satisfaction` (`nps`, `csat`, `ces`, `ppr`),
 //! `sentiment` (VADER over comments), `support` (tickets, with business hours),
-//! `orders`, `sessions`, `customers` (the customer base, lifetimes, engagement),
+//! `orders`, `sessions`, `customers` (the customer base, lifetimes, referrals),
 //! `subscriptions` (MRR and revenue retention), `acquisition` (spend) and `health`
-//! (the health score, also per customer: [`customer_health`]).
+//! (the health score, also per customer: [`customer_health`], and the activity rates,
+//! which share its scan of activity).
 #![deny(missing_docs)]
 
 mod acquisition;

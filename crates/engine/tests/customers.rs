@@ -24,7 +24,8 @@ K7,2024-07-05T00:00:00Z,,basic
 ";
 
 /// K4 uses the product after churning but is active during May; K5's May event comes
-/// before it was won (not active during May); K9 is unknown.
+/// before it was won (not active during May); K9 is unknown; K3's event is at May's
+/// first instant, K6's a microsecond before it (in no period).
 const ACTIVITY: &str = "\
 event_id,customer_id,occurred_at,event,kind
 E1,K1,2024-05-03T00:00:00Z,login,usage
@@ -34,6 +35,8 @@ E4,K5,2024-05-30T00:00:00Z,login,usage
 E5,K2,2024-05-02T00:00:00Z,faq_view,self_service
 E6,K9,2024-05-05T00:00:00Z,login,usage
 E7,K6,2024-06-10T00:00:00Z,login,usage
+E8,K3,2024-05-01T00:00:00Z,faq_view,self_service
+E9,K6,2024-04-30T23:59:59.999999Z,login,usage
 ";
 
 const REFERRALS: &str = "\
@@ -51,6 +54,11 @@ O3,K7,2024-06-10T00:00:00Z,30
 ";
 
 fn run(by: Option<&str>) -> Vec<KpiRow> {
+    run_with(by, &[])
+}
+
+/// The family's KPIs and `extra` ones.
+fn run_with(by: Option<&str>, extra: &[&str]) -> Vec<KpiRow> {
     let (_dir, store) = common::workspace(
         "UTC",
         None,
@@ -74,6 +82,7 @@ fn run(by: Option<&str>) -> Vec<KpiRow> {
         "arpu",
         "median_lifetime",
     ];
+    let kpis: Vec<&str> = kpis.iter().chain(extra).copied().collect();
     common::run(&store, &kpis, by, &[], false)
 }
 
@@ -107,22 +116,29 @@ fn customer_lifetime_pools_six_months() {
 
 #[test]
 fn rates_over_customers_active_during_the_period() {
-    let rows = run(None);
+    // The activity rates read activity alone, or with the health score's facts.
+    for extra in [&[][..], &["health_score"]] {
+        rates_over_customers_active_during(&run_with(None, extra));
+    }
+}
+
+fn rates_over_customers_active_during(rows: &[KpiRow]) {
     // Active during May: K1, K2, K3, K4, K6 (K5 was won at May's end): 5.
     // Usage by active customers: K1, K4 (K5's event is before it was won, K9 is
-    // unknown): 2 / 5. Self-service: K2: 1 / 5. Referrers: K1 (two referrals): 1 / 5.
-    check(&rows, "active_rate", "2024-05", 40.0, 5);
-    check(&rows, "self_service_rate", "2024-05", 20.0, 5);
-    check(&rows, "referral_rate", "2024-05", 20.0, 5);
-    let referrals = row(&rows, "referral_rate", "2024-05", None);
+    // unknown, K6's is in April): 2 / 5. Self-service: K2, K3 (at May's start): 2 / 5.
+    // Referrers: K1 (two referrals): 1 / 5.
+    check(rows, "active_rate", "2024-05", 40.0, 5);
+    check(rows, "self_service_rate", "2024-05", 40.0, 5);
+    check(rows, "referral_rate", "2024-05", 20.0, 5);
+    let referrals = row(rows, "referral_rate", "2024-05", None);
     assert_eq!(referrals.components, vec![("referrals", 2.0)]);
     // June: active during = K1, K5, K6. Usage: K6: 1 / 3. K3 referred in June after
     // churning in May: 0 / 3.
-    check(&rows, "active_rate", "2024-06", 100.0 / 3.0, 3);
-    check(&rows, "referral_rate", "2024-06", 0.0, 3);
+    check(rows, "active_rate", "2024-06", 100.0 / 3.0, 3);
+    check(rows, "referral_rate", "2024-06", 0.0, 3);
     // ARPU: May revenue 150 over 5; June 30 over 3.
-    check(&rows, "arpu", "2024-05", 30.0, 5);
-    check(&rows, "arpu", "2024-06", 10.0, 3);
+    check(rows, "arpu", "2024-05", 30.0, 5);
+    check(rows, "arpu", "2024-06", 10.0, 3);
 }
 
 #[test]
