@@ -128,9 +128,12 @@ impl Count {
 /// A step function of instants, evaluated by a table lookup: `values[j]` is its value
 /// where exactly j of the sorted change points are at or before the instant. A coarse
 /// table of cells of 2^shift microseconds holds the change points at or before each
-/// cell's start, so evaluating is one load and a step over the few change points
-/// inside the cell, where a binary search over the change points cost a branch
-/// misprediction per level (instants arrive in no order).
+/// cell's start, so evaluating is one load and a step over the change points inside
+/// the cell, where a binary search over the change points cost a branch
+/// misprediction per level (instants arrive in no order). Cells are made no wider
+/// than the closest two change points (period bounds are local midnights, at least
+/// 23 hours apart), so a cell holds at most one and the step is a comparison without
+/// a branch; when that would take too many cells, the step is a loop.
 #[derive(Debug, Default, PartialEq, Eq, Hash)]
 struct Steps {
     /// The change points, sorted, distinct.
@@ -142,11 +145,16 @@ struct Steps {
     shift: u32,
     /// Per cell, the change points at or before its start.
     coarse: Vec<u32>,
+    /// Whether a cell holds at most one change point.
+    one_per_cell: bool,
 }
 
 impl Steps {
     /// The value standing for "no value".
     const NULL: i32 = i32::MIN;
+
+    /// The most cells made for a branch-free step (256 KiB of table).
+    const MAX_CELLS: u64 = 1 << 16;
 
     /// The step function changing value at `changes` (any order) and equal to `f`
     /// elsewhere; `f` must not change between consecutive change points.
@@ -164,27 +172,40 @@ impl Steps {
         };
         // j change points passed: the instant before the first for j = 0, the j-th
         // change point itself after that.
-        let values = std::iter::once(first - 1)
+        let mut values: Vec<i32> = std::iter::once(first - 1)
             .chain(changes.iter().copied())
             .map(|t| f(t).unwrap_or(Steps::NULL))
             .collect();
         let origin = first - 1;
         let span = last.abs_diff(origin);
-        // About eight cells per change point: most cells hold none.
-        let cells = (changes.len() as u64 * 8).max(64);
-        let shift = (0..63).find(|s| span >> s < cells).unwrap_or(63);
+        // Cells no wider than the closest change points, when that is few enough;
+        // else about eight cells per change point, so that most cells hold none.
+        let closest = changes.windows(2).map(|w| w[1].abs_diff(w[0])).min();
+        let narrow = closest.map_or(63, |gap| gap.ilog2());
+        let one_per_cell = span >> narrow < Steps::MAX_CELLS;
+        let shift = if one_per_cell {
+            narrow
+        } else {
+            let cells = (changes.len() as u64 * 8).max(64);
+            (0..63).find(|s| span >> s < cells).unwrap_or(63)
+        };
         let coarse = (0..=span >> shift)
             .map(|c| {
                 let start = origin.saturating_add_unsigned(c << shift);
                 changes.partition_point(|&t| t <= start) as u32
             })
             .collect();
+        // The branch-free step may pass the last change point once more (an instant
+        // at i64::MAX): a last value repeated, and a change point that stops nothing.
+        values.push(*values.last().expect("one per change point and one more"));
+        changes.push(i64::MAX);
         Steps {
             changes,
             values,
             origin,
             shift,
             coarse,
+            one_per_cell,
         }
     }
 
@@ -196,8 +217,13 @@ impl Steps {
         let offset = t.max(self.origin).wrapping_sub(self.origin) as u64;
         let cell = ((offset >> self.shift) as usize).min(self.coarse.len() - 1);
         let mut j = self.coarse[cell] as usize;
-        while j < self.changes.len() && self.changes[j] <= t {
-            j += 1;
+        if self.one_per_cell {
+            // `changes` ends with i64::MAX, so `j` stays a valid index.
+            j += usize::from(self.changes[j] <= t);
+        } else {
+            while j + 1 < self.changes.len() && self.changes[j] <= t {
+                j += 1;
+            }
         }
         self.values[j]
     }
@@ -490,6 +516,7 @@ mod tests {
                     .collect();
                 let signature = Signature::any(1, Volatility::Immutable);
                 let bucket = PeriodBucket::new(signature, bounds, before, closed_right);
+                assert_eq!(bucket.steps.one_per_cell, !set.is_empty());
                 let edges = bucket.bounds.iter().flat_map(|&(s, e)| [s, e]);
                 let near = edges.flat_map(|t| [t - 1, t, t + 1]);
                 let (low, high) = (1_600_000_000_000_000i64, 1_740_000_000_000_000i64);
@@ -512,6 +539,24 @@ mod tests {
                 assert_eq!(count.at(t), want, "t = {t}");
             }
         }
+    }
+
+    /// Change points too close together for a cell each take the looping step.
+    #[test]
+    fn close_change_points_take_the_loop() {
+        let day = 86_400_000_000i64;
+        let instants = [-day, 0, 1, 2, 5, 3 * day, 3 * day + 1, 400 * day];
+        let count = Count::new(&instants);
+        assert!(!count.0.one_per_cell);
+        let spread = (0..5_000i64).map(|i| -2 * day + i * 8_640_000_017 % (500 * day));
+        let near = instants.iter().flat_map(|&t| [t - 1, t, t + 1]);
+        for t in near.chain(spread).chain([i64::MIN, i64::MAX]) {
+            let want = instants.partition_point(|i| *i <= t) as u32;
+            assert_eq!(count.at(t), want, "t = {t}");
+        }
+        // Period ends a day or more apart take the comparison.
+        let ends = [0, day, 2 * day, 30 * day];
+        assert!(Count::new(&ends).0.one_per_cell);
     }
 
     /// The instants `within` keeps, as RFC 3339 text.
