@@ -181,6 +181,7 @@ async fn twelve_months(
         .execute_stream()
         .await?;
     let cells = grid.len() + 1;
+    let cell = bucket::Count::new(&grid);
     // Per segment its revenue per cell; per (customer, segment), the cells ordered in
     // ([`Partitioned`] by customer: (customer key's halves, segment, cell)), a run of
     // a customer's orders in one cell once.
@@ -199,7 +200,7 @@ async fn twelve_months(
             if new {
                 revenue.push(vec![0.0; cells]);
             }
-            let c = grid.partition_point(|i| *i <= t.value(row)) as u32;
+            let c = cell.at(t.value(row));
             if !amount.is_null(row) {
                 revenue[s as usize][c as usize] += amount.value(row);
             }

@@ -110,6 +110,7 @@ impl PeriodBucket {
 
 /// The number of sorted `instants` at or before an instant, computed in Rust with the
 /// step table of the UDFs here.
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Count(Steps);
 
 impl Count {
@@ -236,15 +237,23 @@ impl Steps {
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct Grid {
     signature: Signature,
-    instants: Vec<i64>,
+    /// The instants before t are those at or before t - 1 µs: a count of the instants
+    /// plus 1 µs at or before t.
+    before: Count,
 }
 
 /// A UDF `cx_grid(ts)` over sorted instants (microseconds).
-pub(crate) fn grid(instants: Vec<i64>) -> ScalarUDF {
+pub(crate) fn grid(instants: &[i64]) -> ScalarUDF {
     ScalarUDF::from(Grid {
         signature: instant_signature(),
-        instants,
+        before: count_before(instants),
     })
+}
+
+/// The count of `instants` before (not at) an instant.
+fn count_before(instants: &[i64]) -> Count {
+    let later: Vec<i64> = instants.iter().map(|t| t.saturating_add(1)).collect();
+    Count::new(&later)
 }
 
 impl ScalarUDFImpl for Grid {
@@ -261,9 +270,7 @@ impl ScalarUDFImpl for Grid {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_instants(self.name(), args, |t| {
-            Some(self.instants.partition_point(|i| *i < t) as i32)
-        })
+        map_instants(self.name(), args, |t| Some(self.before.at(t) as i32))
     }
 }
 
@@ -553,6 +560,11 @@ mod tests {
         for t in near.chain(spread).chain([i64::MIN, i64::MAX]) {
             let want = instants.partition_point(|i| *i <= t) as u32;
             assert_eq!(count.at(t), want, "t = {t}");
+        }
+        // The grid function counts the instants strictly before.
+        let before = count_before(&instants);
+        for t in instants.iter().flat_map(|&t| [t - 1, t, t + 1]) {
+            assert_eq!(before.at(t), instants.partition_point(|i| *i < t) as u32);
         }
         // Period ends a day or more apart take the comparison.
         let ends = [0, day, 2 * day, 30 * day];

@@ -71,7 +71,7 @@ async fn intervals(
     request: &Request,
     instants: &[i64],
 ) -> Result<Intervals> {
-    let grid = bucket::grid(instants.to_vec());
+    let grid = bucket::grid(instants);
     let beyond = lit(instants.len() as i32);
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Subscriptions, request).await?;
     let mut stream = frame
