@@ -81,34 +81,66 @@ impl Lives {
     /// [`lifetimes_at`] of these lives, sorted by duration (events before censored
     /// lives of the same duration).
     pub fn at(&self, end: i64, unit: f64) -> Vec<(f64, bool)> {
+        self.merged(end)
+            .map(|(duration, event)| (duration as f64 / unit, event))
+            .collect()
+    }
+
+    /// The Kaplan-Meier median of the lifetimes at `end` (`median(&kaplan_meier(..))`
+    /// of [`Lives::at`], to the bit) and their number, without collecting them: the
+    /// curve is followed only until it reaches one half.
+    pub fn median_at(&self, end: i64, unit: f64) -> (Option<f64>, u64) {
+        let n = self.merged(end).count() as u64;
+        let mut observations = self
+            .merged(end)
+            .map(|(duration, event)| (duration as f64 / unit, event))
+            .peekable();
+        // As `kaplan_meier` steps: observations of one time together.
+        let (mut at_risk, mut survival) = (n, 1.0);
+        while let Some((t, event)) = observations.next() {
+            let (mut same, mut events) = (1, u64::from(event));
+            while let Some((_, event)) = observations.next_if(|o| o.0 == t) {
+                same += 1;
+                events += u64::from(event);
+            }
+            if events > 0 {
+                survival *= 1.0 - events as f64 / at_risk as f64;
+                if survival <= 0.5 {
+                    return (Some(t), n);
+                }
+            }
+            at_risk -= same;
+        }
+        (None, n)
+    }
+
+    /// The (duration, event) of the lives at `end`, by duration, events first.
+    fn merged(&self, end: i64) -> impl Iterator<Item = (i64, bool)> + '_ {
         let mut events = self
             .events
             .iter()
-            .filter(|(_, won, lost)| *won < end && *lost < end)
+            .filter(move |(_, won, lost)| *won < end && *lost < end)
             .map(|(duration, _, _)| *duration)
             .peekable();
         let mut censored = self
             .by_won
             .iter()
-            .filter(|(won, lost)| *won < end && lost.is_none_or(|lost| lost >= end))
-            .map(|(won, _)| end - won)
+            .filter(move |(won, lost)| *won < end && lost.is_none_or(|lost| lost >= end))
+            .map(move |(won, _)| end - won)
             .peekable();
-        let mut out = Vec::new();
-        loop {
+        std::iter::from_fn(move || {
             let event = match (events.peek(), censored.peek()) {
                 (Some(e), Some(c)) => e <= c,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
-                (None, None) => break,
+                (None, None) => return None,
             };
-            let (duration, event) = if event {
+            Some(if event {
                 (events.next().expect("peeked"), true)
             } else {
                 (censored.next().expect("peeked"), false)
-            };
-            out.push((duration as f64 / unit, event));
-        }
-        out
+            })
+        })
     }
 }
 
@@ -283,6 +315,52 @@ mod tests {
                 (9.0, false)
             ]
         );
+    }
+
+    #[test]
+    fn the_streamed_median_is_the_curve_median() {
+        // At 100 (see above): 0.1 (event), 5 (three events), 7, 8, 9 (censored).
+        // S(0.1) = 6/7; S(5) = 6/7 * 3/6 = 3/7 <= 0.5: the median is 5.
+        let small = [
+            (0, Some(50)),
+            (10, None),
+            (20, Some(100)),
+            (5, Some(55)),
+            (30, None),
+            (120, None),
+            (40, Some(90)),
+            (60, Some(61)),
+        ];
+        assert_eq!(Lives::new(&small).median_at(100, 10.0), (Some(5.0), 7));
+        // Many lives with tied durations, medians reached or not, at many instants.
+        let mut state = 7u64;
+        let mut next = |m: u64| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (state >> 33) % m
+        };
+        let lives: Vec<(i64, Option<i64>)> = (0..3_000)
+            .map(|_| {
+                let won = next(1_000) as i64;
+                let lost = (next(3) > 0).then(|| won + next(400) as i64);
+                (won, lost)
+            })
+            .collect();
+        let sorted = Lives::new(&lives);
+        let (mut reached, mut unreached) = (0, 0);
+        for end in (0..1_500).step_by(37) {
+            let mut observations = sorted.at(end, 30.0);
+            let n = observations.len() as u64;
+            let want = median(&kaplan_meier(&mut observations));
+            let got = sorted.median_at(end, 30.0);
+            assert_eq!(got.1, n, "at {end}");
+            assert_eq!(got.0.map(f64::to_bits), want.map(f64::to_bits), "at {end}");
+            if want.is_some() {
+                reached += 1;
+            } else {
+                unreached += 1;
+            }
+        }
+        assert!(reached > 5 && unreached > 5, "{reached} {unreached}");
     }
 
     #[test]

@@ -328,20 +328,17 @@ async fn median_lifetimes(
     periods: &[Period],
 ) -> Result<BTreeMap<(usize, String), (Option<f64>, u64)>> {
     use cxkpi_core::period::{DAY_MICROS, MONTH_DAYS};
-    use cxkpi_core::survival::{Lives, kaplan_meier, median};
+    use cxkpi_core::survival::Lives;
     let lives = lives(ctx, snapshot, kpi, request).await?;
     let mut out = BTreeMap::new();
     for (segment, lives) in &lives {
-        // Sorted once, so each period's observations come sorted in linear time.
+        // Sorted once, so each period's observations come sorted in linear time, and
+        // the curve is followed only to its median.
         let lives = Lives::new(lives);
         for (p, period) in periods.iter().enumerate() {
             let end = period.end.as_microsecond();
-            let mut observations = lives.at(end, MONTH_DAYS * DAY_MICROS);
-            let n = observations.len() as u64;
-            out.insert(
-                (p, segment.clone()),
-                (median(&kaplan_meier(&mut observations)), n),
-            );
+            let median = lives.median_at(end, MONTH_DAYS * DAY_MICROS);
+            out.insert((p, segment.clone()), median);
         }
     }
     Ok(out)
