@@ -90,7 +90,9 @@ impl Lives {
     /// of [`Lives::at`], to the bit) and their number, without collecting them: the
     /// curve is followed only until it reaches one half.
     pub fn median_at(&self, end: i64, unit: f64) -> (Option<f64>, u64) {
-        let n = self.merged(end).count() as u64;
+        // Every life won before `end` is an event or censored there; `by_won` is
+        // sorted latest first.
+        let n = (self.by_won.len() - self.by_won.partition_point(|(won, _)| *won >= end)) as u64;
         let mut observations = self
             .merged(end)
             .map(|(duration, event)| (duration as f64 / unit, event))
@@ -335,7 +337,9 @@ mod tests {
         // Many lives with tied durations, medians reached or not, at many instants.
         let mut state = 7u64;
         let mut next = |m: u64| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             (state >> 33) % m
         };
         let lives: Vec<(i64, Option<i64>)> = (0..3_000)
