@@ -85,24 +85,25 @@ pub(crate) async fn base(
     let left = bucket::period_bucket_with_before(periods);
     let right = bucket::period_bucket_right_closed(periods);
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
-    let frame = frame
-        .select(vec![
-            crate::segment::or_whole(segment).alias("segment"),
-            left.call(vec![ident("acquired_at")]).alias("won_left"),
-            right.call(vec![ident("acquired_at")]).alias("won_right"),
-            left.call(vec![ident("churned_at")]).alias("churned_left"),
-            right.call(vec![ident("churned_at")]).alias("churned_right"),
-        ])?
-        .aggregate(
-            vec![
-                ident("segment"),
-                ident("won_left"),
-                ident("won_right"),
-                ident("churned_left"),
-                ident("churned_right"),
-            ],
-            vec![count(lit(1)).alias("n")],
-        )?;
+    let segmented = segment.is_some();
+    let mut columns = vec![
+        left.call(vec![ident("acquired_at")]).alias("won_left"),
+        right.call(vec![ident("acquired_at")]).alias("won_right"),
+        left.call(vec![ident("churned_at")]).alias("churned_left"),
+        right.call(vec![ident("churned_at")]).alias("churned_right"),
+    ];
+    columns.extend(crate::segment::column(segment));
+    let frame = crate::segment::group_by(
+        frame.select(columns)?,
+        segmented,
+        vec![
+            ident("won_left"),
+            ident("won_right"),
+            ident("churned_left"),
+            ident("churned_right"),
+        ],
+        vec![count(lit(1)).alias("n")],
+    )?;
     let slots = periods.len() + 1;
     let mut buckets: BTreeMap<String, Buckets> = BTreeMap::new();
     for batch in frame.collect().await? {
@@ -354,17 +355,20 @@ pub(crate) async fn revenue(
 ) -> Result<BTreeMap<(usize, String), f64>> {
     let bucket = bucket::period_bucket(periods);
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Orders, request).await?;
-    let frame = frame
-        .filter(bucket::within(periods, "ordered_at", false))?
-        .select(vec![
-            bucket.call(vec![ident("ordered_at")]).alias("period"),
-            crate::segment::or_whole(segment).alias("segment"),
-            ident("amount"),
-        ])?
-        .aggregate(
-            vec![ident("period"), ident("segment")],
-            vec![sum(ident("amount")).alias("revenue")],
-        )?;
+    let segmented = segment.is_some();
+    let mut columns = vec![
+        bucket.call(vec![ident("ordered_at")]).alias("period"),
+        ident("amount"),
+    ];
+    columns.extend(crate::segment::column(segment));
+    let frame = crate::segment::group_by(
+        frame
+            .filter(bucket::within(periods, "ordered_at", false))?
+            .select(columns)?,
+        segmented,
+        vec![ident("period")],
+        vec![sum(ident("amount")).alias("revenue")],
+    )?;
     let mut out = BTreeMap::new();
     for batch in frame.collect().await? {
         let c = Columns::new(&batch);

@@ -71,26 +71,30 @@ pub(crate) async fn compute(
     let mut delivered: BTreeMap<(i32, String), (u64, u64)> = BTreeMap::new();
     if wanted("on_time_delivery_rate") {
         let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Orders, request).await?;
+        let segmented = segment.is_some();
+        let mut columns = vec![
+            bucket.call(vec![ident("delivered_at")]).alias("period"),
+            ident("delivered_at")
+                .lt_eq(ident("promised_at"))
+                .alias("on_time"),
+        ];
+        columns.extend(crate::segment::column(segment));
         let frame = frame
             .filter(ident("promised_at").is_not_null().and(bucket::within(
                 periods,
                 "delivered_at",
                 false,
             )))?
-            .select(vec![
-                bucket.call(vec![ident("delivered_at")]).alias("period"),
-                crate::segment::or_whole(segment).alias("segment"),
-                ident("delivered_at")
-                    .lt_eq(ident("promised_at"))
-                    .alias("on_time"),
-            ])?
-            .aggregate(
-                vec![ident("period"), ident("segment")],
-                vec![
-                    count(lit(1)).alias("n"),
-                    count_if(ident("on_time")).alias("on_time"),
-                ],
-            )?;
+            .select(columns)?;
+        let frame = crate::segment::group_by(
+            frame,
+            segmented,
+            vec![ident("period")],
+            vec![
+                count(lit(1)).alias("n"),
+                count_if(ident("on_time")).alias("on_time"),
+            ],
+        )?;
         for batch in frame.collect().await? {
             let c = Columns::new(&batch);
             for row in 0..batch.num_rows() {

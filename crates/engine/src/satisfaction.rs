@@ -38,27 +38,26 @@ pub(crate) async fn compute(
     let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Responses, request).await?;
     let bucket = bucket::period_bucket(periods);
     let surveys: Vec<Expr> = kpis.iter().map(|k| lit(k.id)).collect();
+    let segmented = segment.is_some();
+    let mut columns = vec![
+        bucket.call(vec![ident("responded_at")]).alias("period"),
+        ident("survey"),
+        ident("score"),
+    ];
+    columns.extend(crate::segment::column(segment));
     let frame = frame
         .filter(ident("survey").in_list(surveys, false).and(bucket::within(
             periods,
             "responded_at",
             false,
         )))?
-        .select(vec![
-            bucket.call(vec![ident("responded_at")]).alias("period"),
-            crate::segment::or_whole(segment).alias("segment"),
-            ident("survey"),
-            ident("score"),
-        ])?
-        .aggregate(
-            vec![
-                ident("period"),
-                ident("segment"),
-                ident("survey"),
-                ident("score"),
-            ],
-            vec![count(lit(1)).alias("n")],
-        )?;
+        .select(columns)?;
+    let frame = crate::segment::group_by(
+        frame,
+        segmented,
+        vec![ident("period"), ident("survey"), ident("score")],
+        vec![count(lit(1)).alias("n")],
+    )?;
     let mut distributions = Distributions::new();
     for batch in frame.collect().await? {
         let c = Columns::new(&batch);

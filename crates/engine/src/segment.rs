@@ -10,6 +10,7 @@ use cxkpi_core::entity::Entity;
 use cxkpi_core::kpi::{KpiDef, Segmentation};
 use cxkpi_store::Snapshot;
 use datafusion::common::ScalarValue;
+use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{Expr, ident, lit};
 use datafusion::prelude::{cast, coalesce, nullif};
 
@@ -109,6 +110,31 @@ pub(crate) fn segment_expr(column: Expr) -> Expr {
 /// group-by's time).
 pub(crate) fn or_whole(segment: Option<Expr>) -> Expr {
     segment.unwrap_or_else(|| lit(ScalarValue::Utf8View(Some(String::new()))))
+}
+
+/// The segment column to select before [`group_by`]: none for an unsegmented request.
+pub(crate) fn column(segment: Option<Expr>) -> Option<Expr> {
+    segment.map(|s| s.alias("segment"))
+}
+
+/// `frame` grouped by `keys` and its column "segment" (see [`column`]) with
+/// `aggregates`. An unsegmented request's one empty segment ([`or_whole`]) is added
+/// after grouping: grouping by a constant still hashed and compared it on every row.
+pub(crate) fn group_by(
+    frame: DataFrame,
+    segmented: bool,
+    mut keys: Vec<Expr>,
+    aggregates: Vec<Expr>,
+) -> datafusion::error::Result<DataFrame> {
+    if segmented {
+        keys.push(ident("segment"));
+    }
+    let frame = frame.aggregate(keys, aggregates)?;
+    if segmented {
+        Ok(frame)
+    } else {
+        frame.with_column("segment", or_whole(None))
+    }
 }
 
 /// The expression of a resolved dimension, given the alias of joined customer column

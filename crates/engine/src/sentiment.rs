@@ -43,27 +43,31 @@ pub(crate) async fn compute(
     let kpi = kpis[0];
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Responses, request).await?;
     let bucket = bucket::period_bucket(periods);
+    let segmented = segment.is_some();
+    let mut columns = vec![
+        bucket.call(vec![ident("responded_at")]).alias("period"),
+        compound().alias("compound"),
+    ];
+    columns.extend(crate::segment::column(segment));
     let frame = frame
         .filter(
             ident("comment")
                 .is_not_null()
                 .and(bucket::within(periods, "responded_at", false)),
         )?
-        .select(vec![
-            bucket.call(vec![ident("responded_at")]).alias("period"),
-            crate::segment::or_whole(segment).alias("segment"),
-            compound().alias("compound"),
-        ])?
-        .filter(ident("compound").is_not_null())?
-        .aggregate(
-            vec![ident("period"), ident("segment")],
-            vec![
-                count(lit(1)).alias("n"),
-                count_if(ident("compound").gt_eq(lit(POSITIVE_AT))).alias("positive"),
-                count_if(ident("compound").lt_eq(lit(NEGATIVE_AT))).alias("negative"),
-                avg(ident("compound")).alias("mean"),
-            ],
-        )?;
+        .select(columns)?
+        .filter(ident("compound").is_not_null())?;
+    let frame = crate::segment::group_by(
+        frame,
+        segmented,
+        vec![ident("period")],
+        vec![
+            count(lit(1)).alias("n"),
+            count_if(ident("compound").gt_eq(lit(POSITIVE_AT))).alias("positive"),
+            count_if(ident("compound").lt_eq(lit(NEGATIVE_AT))).alias("negative"),
+            avg(ident("compound")).alias("mean"),
+        ],
+    )?;
     for batch in frame.collect().await? {
         let c = Columns::new(&batch);
         for row in 0..batch.num_rows() {

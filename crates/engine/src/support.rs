@@ -24,7 +24,7 @@ use cxkpi_core::period::Period;
 use cxkpi_core::stats;
 use cxkpi_store::Snapshot;
 use datafusion::functions_aggregate::expr_fn::{array_agg, avg, count, stddev};
-use datafusion::logical_expr::{Expr, ident, lit};
+use datafusion::logical_expr::{ident, lit};
 use datafusion::prelude::{SessionContext, cast};
 
 use crate::results::{Columns, count_if, micros_between, micros_between_hours};
@@ -83,7 +83,6 @@ pub(crate) async fn compute(
     } else {
         bucket::period_bucket(periods)
     };
-    let segment_of = |segment: Option<Expr>| crate::segment::or_whole(segment).alias("segment");
     let sla_micros = (config.sla_first_response_hours * 3_600_000_000.0).round() as i64;
     let business = config
         .business_hours
@@ -109,37 +108,42 @@ pub(crate) async fn compute(
         );
         let created_bucket = bucket.call(vec![ident("created_at")]);
         let answered = ident("first_response_at").is_not_null();
+        let segmented = segment.is_some();
         let frame = frame
             .filter(bucket::within(periods, "created_at", backlog))?
-            .select(vec![
-                created_bucket.clone().alias("period"),
-                segment_of(segment),
-                response_hours.alias("response_hours"),
-                micros_between("created_at", "first_response_at").alias("response_micros"),
-                answered.clone().alias("answered"),
-                ident("created_at"),
-                ident("first_response_at"),
-                // Unanswered tickets are judged when the deadline falls in the same period.
-                bucket
-                    .call(vec![deadline])
-                    .eq(created_bucket)
-                    .alias("deadline_passed"),
-            ])?
-            .aggregate(
-                vec![ident("period"), ident("segment")],
+            .select(
                 vec![
-                    count(lit(1)).alias("n"),
-                    array_agg(ident("response_hours")).alias("hours"),
-                    count_if(
-                        ident("answered").and(ident("response_micros").lt_eq(lit(sla_micros))),
-                    )
-                    .alias("within"),
-                    count_if(ident("answered").or(ident("deadline_passed"))).alias("judged"),
+                    created_bucket.clone().alias("period"),
+                    response_hours.alias("response_hours"),
+                    micros_between("created_at", "first_response_at").alias("response_micros"),
+                    answered.clone().alias("answered"),
+                    ident("created_at"),
+                    ident("first_response_at"),
+                    // Unanswered tickets are judged when the deadline falls in the same period.
+                    bucket
+                        .call(vec![deadline])
+                        .eq(created_bucket)
+                        .alias("deadline_passed"),
                 ]
                 .into_iter()
-                .chain(business_list("created_at", "first_response_at"))
+                .chain(crate::segment::column(segment))
                 .collect::<Vec<_>>(),
             )?;
+        let frame = crate::segment::group_by(
+            frame,
+            segmented,
+            vec![ident("period")],
+            vec![
+                count(lit(1)).alias("n"),
+                array_agg(ident("response_hours")).alias("hours"),
+                count_if(ident("answered").and(ident("response_micros").lt_eq(lit(sla_micros))))
+                    .alias("within"),
+                count_if(ident("answered").or(ident("deadline_passed"))).alias("judged"),
+            ]
+            .into_iter()
+            .chain(business_list("created_at", "first_response_at"))
+            .collect::<Vec<_>>(),
+        )?;
         for batch in frame.collect().await? {
             let c = Columns::new(&batch);
             for row in 0..batch.num_rows() {
@@ -169,38 +173,44 @@ pub(crate) async fn compute(
         ])
     {
         let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Tickets, request).await?;
+        let segmented = segment.is_some();
         let frame = frame
             .filter(bucket::within(periods, "resolved_at", backlog))?
-            .select(vec![
-                bucket.call(vec![ident("resolved_at")]).alias("period"),
-                segment_of(segment),
-                micros_between_hours("created_at", "resolved_at").alias("resolution_hours"),
-                ident("created_at"),
-                ident("resolved_at"),
-                ident("contacts"),
-                ident("replies"),
-                ident("reopens"),
-                ident("escalated"),
-                cast(ident("handle_seconds"), DataType::Float64).alias("handle"),
-            ])?
-            .aggregate(
-                vec![ident("period"), ident("segment")],
+            .select(
                 vec![
-                    count(lit(1)).alias("n"),
-                    array_agg(ident("resolution_hours")).alias("hours"),
-                    count_if(ident("contacts").eq(lit(1i64))).alias("one_contact"),
-                    count(ident("replies")).alias("replies_known"),
-                    count_if(ident("replies").eq(lit(1i64))).alias("one_reply"),
-                    count_if(ident("reopens").eq(lit(0i64)).and(!ident("escalated")))
-                        .alias("clean"),
-                    count(ident("handle")).alias("handle_n"),
-                    avg(ident("handle")).alias("handle_mean"),
-                    stddev(ident("handle")).alias("handle_sd"),
+                    bucket.call(vec![ident("resolved_at")]).alias("period"),
+                    micros_between_hours("created_at", "resolved_at").alias("resolution_hours"),
+                    ident("created_at"),
+                    ident("resolved_at"),
+                    ident("contacts"),
+                    ident("replies"),
+                    ident("reopens"),
+                    ident("escalated"),
+                    cast(ident("handle_seconds"), DataType::Float64).alias("handle"),
                 ]
                 .into_iter()
-                .chain(business_list("created_at", "resolved_at"))
+                .chain(crate::segment::column(segment))
                 .collect::<Vec<_>>(),
             )?;
+        let frame = crate::segment::group_by(
+            frame,
+            segmented,
+            vec![ident("period")],
+            vec![
+                count(lit(1)).alias("n"),
+                array_agg(ident("resolution_hours")).alias("hours"),
+                count_if(ident("contacts").eq(lit(1i64))).alias("one_contact"),
+                count(ident("replies")).alias("replies_known"),
+                count_if(ident("replies").eq(lit(1i64))).alias("one_reply"),
+                count_if(ident("reopens").eq(lit(0i64)).and(!ident("escalated"))).alias("clean"),
+                count(ident("handle")).alias("handle_n"),
+                avg(ident("handle")).alias("handle_mean"),
+                stddev(ident("handle")).alias("handle_sd"),
+            ]
+            .into_iter()
+            .chain(business_list("created_at", "resolved_at"))
+            .collect::<Vec<_>>(),
+        )?;
         for batch in frame.collect().await? {
             let c = Columns::new(&batch);
             for row in 0..batch.num_rows() {
