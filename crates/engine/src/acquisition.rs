@@ -29,7 +29,7 @@ use jiff::Span;
 use crate::customers::{BaseInputs, lifetime_months_value};
 use crate::previous::{Segments, ViewKeys};
 use crate::results::Columns;
-use crate::seen::{Partitioned, halves};
+use crate::seen::Runs;
 use crate::segment::NONE_SEGMENT;
 use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare};
 
@@ -126,7 +126,7 @@ async fn allocate(
 /// grid instants `a` and `b` exactly when that number is in `(a, b]`. Both bounds grow
 /// with the period, so the windows holding a grid cell are a contiguous run of
 /// periods. Revenue is a prefix sum over cells; each customer's cells, sorted (by
-/// [`Partitioned`]), give the runs of windows they ordered in, merged, and a
+/// [`Runs`]), give the runs of windows they ordered in, merged, and a
 /// difference array per segment counts each customer once per window.
 async fn twelve_months(
     ctx: &SessionContext,
@@ -183,12 +183,10 @@ async fn twelve_months(
     let cells = grid.len() + 1;
     let cell = bucket::Count::new(&grid);
     // Per segment its revenue per cell; per (customer, segment), the cells ordered in
-    // ([`Partitioned`] by customer: (customer key's halves, segment, cell)), a run of
-    // a customer's orders in one cell once.
+    // ([`Runs`]), a run of a customer's orders in one cell once.
     let mut revenue: Vec<Vec<f64>> = Vec::new();
     let (mut segments, mut keys) = (Segments::default(), ViewKeys::default());
-    let mut ordered: Partitioned<(u64, u64, u32, u32)> = Partitioned::new();
-    let mut last = None;
+    let mut ordered: Runs<u32> = Runs::new();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let segment = batch.column(0).as_string_view();
@@ -205,10 +203,8 @@ async fn twelve_months(
                 revenue[s as usize][c as usize] += amount.value(row);
             }
             let key = keys.key(customer, row);
-            if last != Some((key, s, c)) {
-                let (high, low) = halves(key);
-                ordered.push(key, (high, low, s, c));
-                last = Some((key, s, c));
+            if ordered.last_of(key, s).is_none_or(|last| *last != c) {
+                ordered.push(key, s, c);
             }
         }
     }
@@ -222,33 +218,32 @@ async fn twelve_months(
     };
     // Per segment, a difference array over the periods of the customers ordering.
     let mut difference = vec![vec![0i64; periods.len() + 1]; labels.len()];
-    for part in ordered.sorted_by_key(|&entry| entry) {
-        for own in part.chunk_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2)) {
-            let difference = &mut difference[own[0].2 as usize];
-            // Merge the runs of periods of the customer's cells (ascending, so the runs
-            // come sorted by start and end) into disjoint ones.
-            let mut run: Option<std::ops::Range<usize>> = None;
-            for &(_, _, _, c) in own {
-                let next = holding(c as i32);
-                if next.is_empty() {
-                    continue;
-                }
-                match &mut run {
-                    Some(r) if next.start <= r.end => r.end = r.end.max(next.end),
-                    _ => {
-                        if let Some(r) = run.replace(next) {
-                            difference[r.start] += 1;
-                            difference[r.end] -= 1;
-                        }
+    ordered.for_each_key(|s, own| {
+        own.sort_unstable();
+        let difference = &mut difference[s as usize];
+        // Merge the runs of periods of the customer's cells (ascending, so the runs come
+        // sorted by start and end) into disjoint ones.
+        let mut run: Option<std::ops::Range<usize>> = None;
+        for &c in own.iter() {
+            let next = holding(c as i32);
+            if next.is_empty() {
+                continue;
+            }
+            match &mut run {
+                Some(r) if next.start <= r.end => r.end = r.end.max(next.end),
+                _ => {
+                    if let Some(r) = run.replace(next) {
+                        difference[r.start] += 1;
+                        difference[r.end] -= 1;
                     }
                 }
             }
-            if let Some(r) = run {
-                difference[r.start] += 1;
-                difference[r.end] -= 1;
-            }
         }
-    }
+        if let Some(r) = run {
+            difference[r.start] += 1;
+            difference[r.end] -= 1;
+        }
+    });
     let mut out = BTreeMap::new();
     for ((segment, revenue), difference) in labels.into_iter().zip(revenue).zip(difference) {
         let mut prefix = vec![0.0; cells + 1];

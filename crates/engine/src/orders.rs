@@ -24,7 +24,7 @@ use datafusion::prelude::{SessionContext, cast};
 
 use crate::previous::{Segments, ViewKeys};
 use crate::results::{Columns, count_if};
-use crate::seen::{Partitioned, halves};
+use crate::seen::Runs;
 use crate::{FamilyResult, Request, Result, bucket, prepare};
 
 /// The KPIs of this family.
@@ -172,10 +172,8 @@ impl Ordered {
 }
 
 /// One customer's orders in one period: a run of consecutive rows.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct PeriodOrders {
-    /// The customer's key halves and segment.
-    customer: (u64, u64, u32),
     period: i32,
     orders: u64,
     amount: f64,
@@ -186,7 +184,7 @@ struct PeriodOrders {
 /// One pass over the orders up to the last period's end: DataFusion maps each order to
 /// its period (bucket -1 for everything before the first) and segment, and the rest
 /// happens here: each (customer, segment)'s orders per period, brought together by
-/// [`Partitioned`], give their running total (a repeat buyer in period p has two or
+/// [`Runs`], give their running total (a repeat buyer in period p has two or
 /// more orders by its end), and per (period, segment) the sums the KPIs need.
 /// Grouping by the string id in DataFusion and a window over the groups took four
 /// times as long, and numbering customers in a hash map missed the cache on nearly
@@ -217,10 +215,10 @@ async fn ordered_by_period(
         .await?;
     let n_periods = periods.len();
     let (mut segments, mut keys) = (Segments::default(), ViewKeys::default());
-    // A customer's orders in a period, a run of consecutive rows in one entry.
-    // Streamed: collecting the orders first cost most of the time in zeroing pages.
-    let mut runs: Partitioned<PeriodOrders> = Partitioned::new();
-    let mut last: Option<(u128, u32, i32, usize)> = None;
+    // A customer's orders in a period, consecutive rows in one entry, per (customer,
+    // segment). Streamed: collecting the orders first cost most of the time in zeroing
+    // pages.
+    let mut runs: Runs<PeriodOrders> = Runs::new();
     // Amount moments per (segment, period), for the AOV interval.
     let mut amounts: Vec<Moments> = Vec::new();
     while let Some(batch) = stream.next().await {
@@ -237,21 +235,14 @@ async fn ordered_by_period(
                 amounts.resize(amounts.len() + n_periods, Moments::default());
             }
             let key = keys.key(customer, row);
-            let part = match last {
-                Some((k, ls, lp, part)) if (k, ls, lp) == (key, s, p) => part,
-                _ => {
-                    let (high, low) = halves(key);
-                    let run = PeriodOrders {
-                        customer: (high, low, s),
-                        period: p,
-                        ..PeriodOrders::default()
-                    };
-                    let part = runs.push(key, run);
-                    last = Some((key, s, p, part));
-                    part
-                }
-            };
-            let run = runs.last_mut(part).expect("pushed");
+            if runs.last_of(key, s).is_none_or(|last| last.period != p) {
+                let first = PeriodOrders {
+                    period: p,
+                    ..PeriodOrders::default()
+                };
+                runs.push(key, s, first);
+            }
+            let run = runs.last_of(key, s).expect("pushed");
             run.orders += 1;
             run.amount += value;
             if !accurate.is_null(row) {
@@ -270,28 +261,30 @@ async fn ordered_by_period(
             ..Ordered::default()
         })
         .collect();
-    for part in runs.sorted_by_key(|run| (run.customer, run.period)) {
-        for customer in part.chunk_by(|a, b| a.customer == b.customer) {
-            let s = customer[0].customer.2 as usize;
-            let mut running = 0;
-            for period in customer.chunk_by(|a, b| a.period == b.period) {
-                let n: u64 = period.iter().map(|r| r.orders).sum();
-                running += n;
-                let p = period[0].period;
-                if p < 0 {
-                    continue;
-                }
-                let o = &mut by_cell[s * n_periods + p as usize];
-                o.customers += 1;
-                o.repeaters += u64::from(running >= 2);
-                o.orders += n;
-                o.count_squares += (n * n) as f64;
-                o.revenue += period.iter().map(|r| r.amount).sum::<f64>();
-                o.accurate += period.iter().map(|r| r.accurate).sum::<u64>();
-                o.accuracy_known += period.iter().map(|r| r.accuracy_known).sum::<u64>();
-            }
+    runs.for_each_key(|s, customer| {
+        let s = s as usize;
+        // Nearly in time order already.
+        if !customer.is_sorted_by_key(|run| run.period) {
+            customer.sort_by_key(|run| run.period);
         }
-    }
+        let mut running = 0;
+        for period in customer.chunk_by(|a, b| a.period == b.period) {
+            let n: u64 = period.iter().map(|r| r.orders).sum();
+            running += n;
+            let p = period[0].period;
+            if p < 0 {
+                continue;
+            }
+            let o = &mut by_cell[s * n_periods + p as usize];
+            o.customers += 1;
+            o.repeaters += u64::from(running >= 2);
+            o.orders += n;
+            o.count_squares += (n * n) as f64;
+            o.revenue += period.iter().map(|r| r.amount).sum::<f64>();
+            o.accurate += period.iter().map(|r| r.accurate).sum::<u64>();
+            o.accuracy_known += period.iter().map(|r| r.accuracy_known).sum::<u64>();
+        }
+    });
     let mut ordered = BTreeMap::new();
     for (cell, o) in by_cell.into_iter().enumerate() {
         if o.orders > 0 {

@@ -8,11 +8,11 @@
 //! [`Cursor`] carrying the previous row's answer across streamed batches (and trying
 //! the next few customers of the array before hashing); [`ViewKeys`] turns ids into
 //! keys equal exactly when the ids are, for the passes that partition their rows by
-//! key (`seen::Partitioned`); [`Segments`] numbers the segment values of every pass;
-//! [`Dense`] numbers borrowed keys in the order first seen (collected batches). With
-//! view arrays, an id of up to 12 bytes is inline in its 16-byte view (length, bytes,
-//! zero padding), so equal views are equal ids, across batches too, and comparing two
-//! rows is one integer comparison.
+//! key (`seen::Partitioned`, `seen::Runs`); [`Segments`] numbers the segment values
+//! of every pass; [`Dense`] numbers borrowed keys in the order first seen (collected
+//! batches). With view arrays, an id of up to 12 bytes is inline in its 16-byte view
+//! (length, bytes, zero padding), so equal views are equal ids, across batches too,
+//! and comparing two rows is one integer comparison.
 
 use std::hash::Hash;
 

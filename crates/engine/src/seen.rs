@@ -69,11 +69,6 @@ impl<T> Partitioned<T> {
         self.parts.iter().flatten()
     }
 
-    /// The value last appended to partition `part`.
-    pub(crate) fn last_mut(&mut self, part: usize) -> Option<&mut T> {
-        self.parts[part].last_mut()
-    }
-
     /// The partitions, each sorted by `key`.
     pub(crate) fn sorted_by_key<K: Ord>(
         self,
@@ -92,117 +87,138 @@ pub(crate) fn halves(key: u128) -> (u64, u64) {
     ((key >> 64) as u64, key as u64)
 }
 
-/// Distinct (cell, key) pairs of a stream of many, each with a flag that holds when
-/// any of its occurrences held it, counted per cell.
+/// Items pushed in runs of one key (a 128-bit key and a small sub-key, such as a
+/// customer and their segment), handed back key by key.
 ///
-/// Sources keep a key's rows together (the store holds a visitor's sessions in a
-/// row), so the pushes come in runs of one key: each run's (cell, flag) pairs are
+/// Sources keep a key's rows together (the store holds a customer's orders, a
+/// visitor's sessions, in a row), so the pushes come in runs: each run's items are
 /// appended in order, and only the run itself goes to a [`Partitioned`] by key. At
-/// the end each key's runs (nearly always one) are found together, and their few
-/// pairs sorted and counted. Sorting every pair by key took three times as long.
-/// Pushes in any order stay correct: every push then starts a run.
+/// the end the sorted partitions tell the keys with several runs, whose items are
+/// gathered; every other run is handed back in push order, sequentially. Sorting
+/// every item by key took up to three times as long, and visiting the runs in key
+/// order missed the cache on nearly every run. Pushes in any order stay correct:
+/// every push then starts a run.
+#[derive(Debug)]
+pub(crate) struct Runs<T> {
+    /// Per run: its key's halves, sub-key and number.
+    runs: Partitioned<(u64, u64, u32, u32)>,
+    /// Where each run's items start in `items`, and its sub-key.
+    starts: Vec<usize>,
+    subs: Vec<u32>,
+    items: Vec<T>,
+    /// The key and sub-key of the current run.
+    current: Option<(u128, u32)>,
+}
+
+impl<T: Clone> Runs<T> {
+    pub(crate) fn new() -> Runs<T> {
+        Runs {
+            runs: Partitioned::new(),
+            starts: Vec::new(),
+            subs: Vec::new(),
+            items: Vec::new(),
+            current: None,
+        }
+    }
+
+    /// The last item pushed, when (`key`, `sub`) is the current run's.
+    #[inline]
+    pub(crate) fn last_of(&mut self, key: u128, sub: u32) -> Option<&mut T> {
+        if self.current == Some((key, sub)) {
+            self.items.last_mut()
+        } else {
+            None
+        }
+    }
+
+    /// Appends `item` to the run of (`key`, `sub`), starting a run unless it is the
+    /// current one.
+    #[inline]
+    pub(crate) fn push(&mut self, key: u128, sub: u32, item: T) {
+        if self.current != Some((key, sub)) {
+            let (high, low) = halves(key);
+            let run = u32::try_from(self.starts.len()).expect("under 2^32 runs");
+            self.runs.push(key, (high, low, sub, run));
+            self.starts.push(self.items.len());
+            self.subs.push(sub);
+            self.current = Some((key, sub));
+        }
+        self.items.push(item);
+    }
+
+    /// Calls `f(sub, items)` once per (key, sub-key) with all its items, a run's in push
+    /// order (a key's several runs one after another); `f` may reorder them.
+    pub(crate) fn for_each_key(mut self, mut f: impl FnMut(u32, &mut [T])) {
+        self.starts.push(self.items.len());
+        let starts = &self.starts;
+        let range = |r: u32| starts[r as usize]..starts[r as usize + 1];
+        // The keys with several runs: their runs flagged, their items gathered.
+        let mut several = Seen::new(starts.len());
+        let mut gathered: Vec<T> = Vec::new();
+        for part in self.runs.sorted_by_key(|&run| run) {
+            for runs in part.chunk_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2)) {
+                if runs.len() > 1 {
+                    gathered.clear();
+                    for &(_, _, _, r) in runs {
+                        several.insert(r as usize);
+                        gathered.extend_from_slice(&self.items[range(r)]);
+                    }
+                    f(runs[0].2, &mut gathered);
+                }
+            }
+        }
+        for (r, &sub) in self.subs.iter().enumerate() {
+            if !several.contains(r) {
+                f(sub, &mut self.items[range(r as u32)]);
+            }
+        }
+    }
+}
+
+/// Distinct (cell, key) pairs of a stream of many, each with a flag that holds when
+/// any of its occurrences held it, counted per cell: the pairs go to [`Runs`] by key.
 #[derive(Debug)]
 pub(crate) struct DistinctPairs {
-    /// Per run: its key's halves and the run's number.
-    runs: Partitioned<(u64, u64, u32)>,
-    /// Where each run's pairs start in `pairs`.
-    starts: Vec<usize>,
-    /// (cell, flag) of the pushes, run after run; a push repeating the previous
-    /// cell of its run only updates the flag.
-    pairs: Vec<(u32, bool)>,
-    /// The key of the current run.
-    key: Option<u128>,
+    /// (cell, flag) per key; a push repeating the previous cell of its run only
+    /// updates the flag.
+    runs: Runs<(u32, bool)>,
 }
 
 impl DistinctPairs {
     pub(crate) fn new() -> DistinctPairs {
-        DistinctPairs {
-            runs: Partitioned::new(),
-            starts: Vec::new(),
-            pairs: Vec::new(),
-            key: None,
-        }
+        DistinctPairs { runs: Runs::new() }
     }
 
     /// Adds one occurrence of (`cell`, `key`).
     #[inline]
     pub(crate) fn push(&mut self, cell: u32, key: u128, flag: bool) {
-        if self.key == Some(key) {
-            let last = self.pairs.last_mut().expect("a run has a pair");
-            if last.0 == cell {
-                last.1 |= flag;
-                return;
-            }
-        } else {
-            let (high, low) = halves(key);
-            let run = u32::try_from(self.starts.len()).expect("under 2^32 runs");
-            self.runs.push(key, (high, low, run));
-            self.starts.push(self.pairs.len());
-            self.key = Some(key);
+        match self.runs.last_of(key, 0) {
+            Some(last) if last.0 == cell => last.1 |= flag,
+            _ => self.runs.push(key, 0, (cell, flag)),
         }
-        self.pairs.push((cell, flag));
     }
 
     /// Per cell below `cells`: the distinct keys, and those of them flagged.
-    ///
-    /// The partitions, sorted by key, only tell which keys have several runs; the
-    /// runs are then counted in push order, sequentially (visiting them in key order
-    /// missed the cache on nearly every run), and those keys' runs together.
-    pub(crate) fn count(mut self, cells: usize) -> Vec<(u64, u64)> {
-        self.starts.push(self.pairs.len());
-        let (starts, pairs) = (&self.starts, &self.pairs);
-        let run = |r: u32| &pairs[starts[r as usize]..starts[r as usize + 1]];
+    pub(crate) fn count(self, cells: usize) -> Vec<(u64, u64)> {
         let mut out = vec![(0, 0); cells];
-        // Counts each distinct cell of `pairs`, sorted by cell, once.
-        let mut add = |pairs: &[(u32, bool)]| {
+        self.runs.for_each_key(|_, pairs| {
+            // A run in time order is sorted by cell already.
+            if !pairs.is_sorted_by_key(|&(cell, _)| cell) {
+                pairs.sort_unstable_by_key(|&(cell, _)| cell);
+            }
             for pairs in pairs.chunk_by(|a, b| a.0 == b.0) {
                 let counts = &mut out[pairs[0].0 as usize];
                 counts.0 += 1;
                 counts.1 += u64::from(pairs.iter().any(|p| p.1));
             }
-        };
-        // A key's pairs gathered and sorted by cell.
-        let mut own: Vec<(u32, bool)> = Vec::new();
-        let gather = |own: &mut Vec<(u32, bool)>, runs: &mut dyn Iterator<Item = u32>| {
-            own.clear();
-            runs.for_each(|r| own.extend_from_slice(run(r)));
-            own.sort_unstable_by_key(|&(cell, _)| cell);
-        };
-        // The runs of keys with several, flagged, with those keys' pairs counted.
-        let mut several = Seen::new(starts.len());
-        for part in self
-            .runs
-            .sorted_by_key(|&(high, low, run)| (high, low, run))
-        {
-            for runs in part.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-                if runs.len() > 1 {
-                    for &(_, _, r) in runs {
-                        several.insert(r as usize);
-                    }
-                    gather(&mut own, &mut runs.iter().map(|&(_, _, r)| r));
-                    add(&own);
-                }
-            }
-        }
-        for r in 0..starts.len() as u32 - 1 {
-            if several.contains(r as usize) {
-                continue;
-            }
-            let pairs = run(r);
-            if pairs.is_sorted_by_key(|&(cell, _)| cell) {
-                add(pairs);
-            } else {
-                gather(&mut own, &mut std::iter::once(r));
-                add(&own);
-            }
-        }
+        });
         out
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{DistinctPairs, Seen};
+    use super::{DistinctPairs, Runs, Seen};
 
     #[test]
     fn distinct_pairs_count_keys_per_cell_and_the_flagged_ones() {
@@ -223,6 +239,38 @@ mod tests {
             pairs.push(cell, key, flag);
         }
         assert_eq!(pairs.count(3), [(3, 1), (2, 1), (0, 0)]);
+    }
+
+    /// Items come back once per (key, sub-key), a lone run's in push order, a key's
+    /// several runs together, whatever the order of the pushes.
+    #[test]
+    fn runs_hand_back_each_key_with_all_its_items() {
+        use std::collections::BTreeMap;
+        let mut runs: Runs<u32> = Runs::new();
+        let mut want: BTreeMap<(u128, u32), Vec<u32>> = BTreeMap::new();
+        let pushes = [
+            (7, 0, 1),
+            (7, 0, 2),
+            (7, 1, 3),
+            (9, 0, 4),
+            (7, 0, 5),
+            (1u128 << 90, 0, 6),
+            (9, 0, 7),
+            (9, 0, 8),
+        ];
+        for (key, sub, item) in pushes {
+            runs.push(key, sub, item);
+            want.entry((key, sub)).or_default().push(item);
+        }
+        assert_eq!(runs.last_of(9, 0).copied(), Some(8));
+        assert!(runs.last_of(9, 1).is_none() && runs.last_of(7, 0).is_none());
+        let mut got: Vec<(u32, Vec<u32>)> = Vec::new();
+        runs.for_each_key(|sub, items| got.push((sub, items.to_vec())));
+        // Lone runs in push order; keys of several runs (7/0 and 9/0) gathered.
+        got.sort();
+        let mut want: Vec<(u32, Vec<u32>)> = want.into_iter().map(|((_, s), v)| (s, v)).collect();
+        want.sort();
+        assert_eq!(got, want);
     }
 
     /// Runs of one key, its cells in any order, and its runs apart: the counts agree
