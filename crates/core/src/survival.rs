@@ -283,19 +283,21 @@ pub fn log_rank(groups: &[Vec<(f64, bool)>]) -> Option<(f64, usize, f64)> {
 mod tests {
     use super::*;
 
+    /// (won, churned): churned before, at and after the instants, never, won later.
+    const LIVES: [(i64, Option<i64>); 8] = [
+        (0, Some(50)),
+        (10, None),
+        (20, Some(100)),
+        (5, Some(55)),
+        (30, None),
+        (120, None),
+        (40, Some(90)),
+        (60, Some(61)),
+    ];
+
     #[test]
     fn sorted_lives_give_the_observations_of_lifetimes_at_in_order() {
-        // (won, churned): churned before, at and after the instants, never, won later.
-        let lives = [
-            (0, Some(50)),
-            (10, None),
-            (20, Some(100)),
-            (5, Some(55)),
-            (30, None),
-            (120, None),
-            (40, Some(90)),
-            (60, Some(61)),
-        ];
+        let lives = LIVES;
         let sorted = Lives::new(&lives);
         for end in [0, 50, 56, 90, 100, 101, 200] {
             let mut expected = lifetimes_at(&lives, end, 10.0);
@@ -321,19 +323,9 @@ mod tests {
 
     #[test]
     fn the_streamed_median_is_the_curve_median() {
-        // At 100 (see above): 0.1 (event), 5 (three events), 7, 8, 9 (censored).
+        // LIVES at 100 (see above): 0.1 (event), 5 (three events), 7, 8, 9 (censored).
         // S(0.1) = 6/7; S(5) = 6/7 * 3/6 = 3/7 <= 0.5: the median is 5.
-        let small = [
-            (0, Some(50)),
-            (10, None),
-            (20, Some(100)),
-            (5, Some(55)),
-            (30, None),
-            (120, None),
-            (40, Some(90)),
-            (60, Some(61)),
-        ];
-        assert_eq!(Lives::new(&small).median_at(100, 10.0), (Some(5.0), 7));
+        assert_eq!(Lives::new(&LIVES).median_at(100, 10.0), (Some(5.0), 7));
         // Many lives with tied durations, medians reached or not, at many instants.
         let mut state = 7u64;
         let mut next = |m: u64| {
