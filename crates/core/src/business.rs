@@ -8,20 +8,18 @@
 //! the earlier instant (jiff's "compatible" rule, as for imported timestamps).
 //!
 //! [`BusinessClock`] precomputes the openings of a range of days with their running
-//! total and where each day's openings start, so the business time between two
-//! instants is two short steps over one day's openings; instants outside the range are
-//! computed day by day.
+//! total, and counts the openings at or before an instant with a step table
+//! ([`Count`]), so the business time between two instants is two table lookups;
+//! instants outside the range are computed day by day.
 
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 
 use crate::config::BusinessHours;
+use crate::steps::Count;
 
 /// Microseconds in an hour.
 const HOUR: f64 = 3_600_000_000.0;
-
-/// Microseconds in 24 hours.
-const DAY: i64 = 86_400_000_000;
 
 /// Business time between instants for one calendar.
 #[derive(Debug, Clone)]
@@ -34,10 +32,8 @@ pub struct BusinessClock {
     /// The covered instants `[start, end)`: from the first covered day's midnight to
     /// the midnight after the last one.
     covered: (i64, i64),
-    /// `by_day[d]`: the number of openings that open at or before `covered.0 + d`
-    /// whole days (of 24 hours), so finding an instant's opening starts there and
-    /// steps over the few openings of one day instead of searching them all.
-    by_day: Vec<u32>,
+    /// The number of openings that open at or before an instant.
+    opened: Count,
 }
 
 impl BusinessClock {
@@ -53,19 +49,14 @@ impl BusinessClock {
         }
         let midnight = |d: Date| local_midnight(calendar, d);
         let covered = (midnight(first), last.tomorrow().map_or(i64::MAX, midnight));
-        let days = (covered.1.saturating_sub(covered.0) / DAY + 1).clamp(1, 1 << 20);
-        let by_day = (0..days)
-            .map(|d| {
-                let t = covered.0.saturating_add(d * DAY);
-                openings.partition_point(|(open, _)| *open <= t) as u32
-            })
-            .collect();
+        let opens: Vec<i64> = openings.iter().map(|(open, _)| *open).collect();
+        let opened = Count::new(&opens);
         BusinessClock {
             calendar: calendar.clone(),
             openings,
             total,
             covered,
-            by_day,
+            opened,
         }
     }
 
@@ -88,13 +79,7 @@ impl BusinessClock {
 
     /// Business time of the covered range before instant `t` (inside it).
     fn worked_before(&self, t: i64) -> i64 {
-        // The openings at or before t: those at or before its day's start, then the
-        // few of its day.
-        let day = ((t - self.covered.0) / DAY) as usize;
-        let mut k = self.by_day.get(day).map_or(0, |k| *k as usize);
-        while k < self.openings.len() && self.openings[k].0 <= t {
-            k += 1;
-        }
+        let k = self.opened.at(t) as usize;
         if k == 0 {
             return 0;
         }

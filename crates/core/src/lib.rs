@@ -48,6 +48,7 @@ pub mod parse;
 pub mod period;
 pub mod sentiment;
 pub mod stats;
+pub mod steps;
 pub mod survival;
 pub mod themes;
 pub mod validate;

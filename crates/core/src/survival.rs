@@ -81,9 +81,7 @@ impl Lives {
     /// [`lifetimes_at`] of these lives, sorted by duration (events before censored
     /// lives of the same duration).
     pub fn at(&self, end: i64, unit: f64) -> Vec<(f64, bool)> {
-        self.merged(end)
-            .map(|(duration, event)| (duration as f64 / unit, event))
-            .collect()
+        self.observations(end, unit).collect()
     }
 
     /// The Kaplan-Meier median of the lifetimes at `end` (`median(&kaplan_meier(..))`
@@ -93,10 +91,7 @@ impl Lives {
         // Every life won before `end` is an event or censored there; `by_won` is
         // sorted latest first.
         let n = (self.by_won.len() - self.by_won.partition_point(|(won, _)| *won >= end)) as u64;
-        let mut observations = self
-            .merged(end)
-            .map(|(duration, event)| (duration as f64 / unit, event))
-            .peekable();
+        let mut observations = self.observations(end, unit).peekable();
         // As `kaplan_meier` steps: observations of one time together.
         let (mut at_risk, mut survival) = (n, 1.0);
         while let Some((t, event)) = observations.next() {
@@ -116,8 +111,9 @@ impl Lives {
         (None, n)
     }
 
-    /// The (duration, event) of the lives at `end`, by duration, events first.
-    fn merged(&self, end: i64) -> impl Iterator<Item = (i64, bool)> + '_ {
+    /// The (duration in `unit`s, event) of the lives at `end`, by duration, events
+    /// first.
+    fn observations(&self, end: i64, unit: f64) -> impl Iterator<Item = (f64, bool)> + '_ {
         let mut events = self
             .events
             .iter()
@@ -137,11 +133,12 @@ impl Lives {
                 (None, Some(_)) => false,
                 (None, None) => return None,
             };
-            Some(if event {
-                (events.next().expect("peeked"), true)
+            let duration = if event {
+                events.next()
             } else {
-                (censored.next().expect("peeked"), false)
-            })
+                censored.next()
+            };
+            Some((duration.expect("peeked") as f64 / unit, event))
         })
     }
 }

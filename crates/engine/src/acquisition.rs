@@ -181,7 +181,7 @@ async fn twelve_months(
         .execute_stream()
         .await?;
     let cells = grid.len() + 1;
-    let cell = bucket::Count::new(&grid);
+    let cell = cxkpi_core::steps::Count::new(&grid);
     // Per segment its revenue per cell; per (customer, segment), the cells ordered in
     // ([`Runs`]), a run of a customer's orders in one cell once.
     let mut revenue: Vec<Vec<f64>> = Vec::new();

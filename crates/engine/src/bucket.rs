@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, BooleanBufferBuilder, Int32Array, TimestampMicrosecondArray};
+use arrow::array::{Array, Int32Array, TimestampMicrosecondArray};
 use arrow::buffer::BooleanBuffer;
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, TimeUnit};
 use cxkpi_core::period::Period;
+use cxkpi_core::steps::{Count, Steps};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -108,128 +109,6 @@ impl PeriodBucket {
     }
 }
 
-/// The number of sorted `instants` at or before an instant, computed in Rust with the
-/// step table of the UDFs here.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Count(Steps);
-
-impl Count {
-    pub(crate) fn new(instants: &[i64]) -> Count {
-        let count = |t: i64| Some(instants.partition_point(|i| *i <= t) as i32);
-        Count(Steps::new(instants.iter().copied(), count))
-    }
-
-    /// How many of the instants are at or before `t`.
-    #[inline]
-    pub(crate) fn at(&self, t: i64) -> u32 {
-        self.0.at(t) as u32
-    }
-}
-
-/// A step function of instants, evaluated by a table lookup: `values[j]` is its value
-/// where exactly j of the sorted change points are at or before the instant. A coarse
-/// table of cells of 2^shift microseconds holds the change points at or before each
-/// cell's start, so evaluating is one load and a step over the change points inside
-/// the cell, where a binary search over the change points cost a branch
-/// misprediction per level (instants arrive in no order). Cells are made no wider
-/// than the closest two change points (period bounds are local midnights, at least
-/// 23 hours apart), so a cell holds at most one and the step is a comparison without
-/// a branch; when that would take too many cells, the step is a loop.
-#[derive(Debug, Default, PartialEq, Eq, Hash)]
-struct Steps {
-    /// The change points, sorted, distinct.
-    changes: Vec<i64>,
-    /// The value after j change points, [`Steps::NULL`] for none.
-    values: Vec<i32>,
-    /// One microsecond before the first change point: cell 0 starts there.
-    origin: i64,
-    shift: u32,
-    /// Per cell, the change points at or before its start.
-    coarse: Vec<u32>,
-    /// Whether a cell holds at most one change point.
-    one_per_cell: bool,
-}
-
-impl Steps {
-    /// The value standing for "no value".
-    const NULL: i32 = i32::MIN;
-
-    /// The most cells made for a branch-free step (256 KiB of table).
-    const MAX_CELLS: u64 = 1 << 16;
-
-    /// The step function changing value at `changes` (any order) and equal to `f`
-    /// elsewhere; `f` must not change between consecutive change points.
-    fn new(changes: impl IntoIterator<Item = i64>, f: impl Fn(i64) -> Option<i32>) -> Steps {
-        let mut changes: Vec<i64> = changes.into_iter().collect();
-        changes.sort_unstable();
-        changes.dedup();
-        let (Some(&first), Some(&last)) = (changes.first(), changes.last()) else {
-            let value = f(0).unwrap_or(Steps::NULL);
-            return Steps {
-                values: vec![value],
-                coarse: vec![0],
-                ..Steps::default()
-            };
-        };
-        // j change points passed: the instant before the first for j = 0, the j-th
-        // change point itself after that.
-        let mut values: Vec<i32> = std::iter::once(first - 1)
-            .chain(changes.iter().copied())
-            .map(|t| f(t).unwrap_or(Steps::NULL))
-            .collect();
-        let origin = first - 1;
-        let span = last.abs_diff(origin);
-        // Cells no wider than the closest change points, when that is few enough;
-        // else about eight cells per change point, so that most cells hold none.
-        let closest = changes.windows(2).map(|w| w[1].abs_diff(w[0])).min();
-        let narrow = closest.map_or(63, |gap| gap.ilog2());
-        let one_per_cell = span >> narrow < Steps::MAX_CELLS;
-        let shift = if one_per_cell {
-            narrow
-        } else {
-            let cells = (changes.len() as u64 * 8).max(64);
-            (0..63).find(|s| span >> s < cells).unwrap_or(63)
-        };
-        let coarse = (0..=span >> shift)
-            .map(|c| {
-                let start = origin.saturating_add_unsigned(c << shift);
-                changes.partition_point(|&t| t <= start) as u32
-            })
-            .collect();
-        // The branch-free step may pass the last change point once more (an instant
-        // at i64::MAX): a last value repeated, and a change point that stops nothing.
-        values.push(*values.last().expect("one per change point and one more"));
-        changes.push(i64::MAX);
-        Steps {
-            changes,
-            values,
-            origin,
-            shift,
-            coarse,
-            one_per_cell,
-        }
-    }
-
-    /// The value at instant `t`.
-    #[inline]
-    fn at(&self, t: i64) -> i32 {
-        // Instants before the origin are in cell 0 (no change point at or before its
-        // start), instants after the last cell in the last.
-        let offset = t.max(self.origin).wrapping_sub(self.origin) as u64;
-        let cell = ((offset >> self.shift) as usize).min(self.coarse.len() - 1);
-        let mut j = self.coarse[cell] as usize;
-        if self.one_per_cell {
-            // `changes` ends with i64::MAX, so `j` stays a valid index.
-            j += usize::from(self.changes[j] <= t);
-        } else {
-            while j + 1 < self.changes.len() && self.changes[j] <= t {
-                j += 1;
-            }
-        }
-        self.values[j]
-    }
-}
-
 /// The grid function `cx_grid(ts)`: the number of grid instants before `ts`, i.e. the
 /// index of the first instant at or after it (`instants.len()` when there is none).
 /// An interval `[from, to)` covers instant k (`from <= T_k < to`) exactly when
@@ -270,7 +149,7 @@ impl ScalarUDFImpl for Grid {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_instants(self.name(), args, |t| Some(self.before.at(t) as i32))
+        map_instants(self.name(), args, |t| self.before.at(t) as i32)
     }
 }
 
@@ -288,22 +167,7 @@ impl ScalarUDFImpl for PeriodBucket {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let array = args.args[0].clone().into_array(args.number_rows)?;
-        let Some(ts) = array.as_any().downcast_ref::<TimestampMicrosecondArray>() else {
-            return exec_err!(
-                "{} expects a microsecond timestamp, got {}",
-                self.name(),
-                array.data_type()
-            );
-        };
-        let values: Vec<i32> = ts.values().iter().map(|&t| self.steps.at(t)).collect();
-        let valid = |row: usize| values[row] != Steps::NULL && ts.is_valid(row);
-        let nulls = (ts.null_count() > 0 || values.contains(&Steps::NULL))
-            .then(|| NullBuffer::new(BooleanBuffer::collect_bool(values.len(), valid)));
-        Ok(ColumnarValue::Array(Arc::new(Int32Array::new(
-            values.into(),
-            nulls,
-        ))))
+        map_instants(self.name(), args, |t| self.steps.at(t))
     }
 }
 
@@ -354,11 +218,9 @@ impl ScalarUDFImpl for LocalDayUdf {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let epoch = jiff::civil::Date::constant(1970, 1, 1);
         map_instants(self.name(), args, |t| {
-            let date = jiff::Timestamp::from_microsecond(t)
-                .ok()?
-                .to_zoned(self.tz.clone())
-                .date();
-            Some((date - epoch).get_days())
+            jiff::Timestamp::from_microsecond(t).map_or(Steps::NULL, |t| {
+                (t.to_zoned(self.tz.clone()).date() - epoch).get_days()
+            })
         })
     }
 }
@@ -381,13 +243,14 @@ fn instant_signature() -> Signature {
     Signature::exact(vec![instant_type()], Volatility::Immutable)
 }
 
-/// Applies `f` to every instant of the UDF's argument (nulls stay null). Values and
-/// validity are written side by side into plain buffers: collecting `Option`s through
-/// an iterator cost most of the function's time.
+/// Applies `f` to every instant of the UDF's argument: [`Steps::NULL`] from `f`, or a
+/// null instant, is null. Values are written into a plain buffer, and validity 64
+/// rows at a time only when some value is null: collecting `Option`s through an
+/// iterator cost most of the function's time.
 fn map_instants(
     name: &str,
     args: ScalarFunctionArgs,
-    f: impl Fn(i64) -> Option<i32>,
+    f: impl Fn(i64) -> i32,
 ) -> Result<ColumnarValue> {
     let array = args.args[0].clone().into_array(args.number_rows)?;
     let Some(ts) = array.as_any().downcast_ref::<TimestampMicrosecondArray>() else {
@@ -396,16 +259,14 @@ fn map_instants(
             array.data_type()
         );
     };
-    let mut values = Vec::with_capacity(ts.len());
-    let mut valid = BooleanBufferBuilder::new(ts.len());
-    for (row, &t) in ts.values().iter().enumerate() {
-        let out = if ts.is_valid(row) { f(t) } else { None };
-        values.push(out.unwrap_or(0));
-        valid.append(out.is_some());
-    }
-    let nulls = NullBuffer::new(valid.finish());
-    let out = Int32Array::new(values.into(), Some(nulls).filter(|n| n.null_count() > 0));
-    Ok(ColumnarValue::Array(Arc::new(out)))
+    let values: Vec<i32> = ts.values().iter().map(|&t| f(t)).collect();
+    let valid = |row: usize| values[row] != Steps::NULL && ts.is_valid(row);
+    let nulls = (ts.null_count() > 0 || values.contains(&Steps::NULL))
+        .then(|| NullBuffer::new(BooleanBuffer::collect_bool(values.len(), valid)));
+    Ok(ColumnarValue::Array(Arc::new(Int32Array::new(
+        values.into(),
+        nulls,
+    ))))
 }
 
 /// A filter keeping the rows whose `column` falls in one of `periods` (sorted and
@@ -523,7 +384,7 @@ mod tests {
                     .collect();
                 let signature = Signature::any(1, Volatility::Immutable);
                 let bucket = PeriodBucket::new(signature, bounds, before, closed_right);
-                assert_eq!(bucket.steps.one_per_cell, !set.is_empty());
+                assert_eq!(bucket.steps.one_per_cell(), !set.is_empty());
                 let edges = bucket.bounds.iter().flat_map(|&(s, e)| [s, e]);
                 let near = edges.flat_map(|t| [t - 1, t, t + 1]);
                 let (low, high) = (1_600_000_000_000_000i64, 1_740_000_000_000_000i64);
@@ -554,7 +415,7 @@ mod tests {
         let day = 86_400_000_000i64;
         let instants = [-day, 0, 1, 2, 5, 3 * day, 3 * day + 1, 400 * day];
         let count = Count::new(&instants);
-        assert!(!count.0.one_per_cell);
+        assert!(!count.one_per_cell());
         let spread = (0..5_000i64).map(|i| -2 * day + i * 8_640_000_017 % (500 * day));
         let near = instants.iter().flat_map(|&t| [t - 1, t, t + 1]);
         for t in near.chain(spread).chain([i64::MIN, i64::MAX]) {
@@ -568,7 +429,7 @@ mod tests {
         }
         // Period ends a day or more apart take the comparison.
         let ends = [0, day, 2 * day, 30 * day];
-        assert!(Count::new(&ends).0.one_per_cell);
+        assert!(Count::new(&ends).one_per_cell());
     }
 
     /// The instants `within` keeps, as RFC 3339 text.

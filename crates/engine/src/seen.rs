@@ -55,13 +55,11 @@ impl<T> Partitioned<T> {
         }
     }
 
-    /// Appends `value` to the partition of `key`; its partition.
+    /// Appends `value` to the partition of `key`.
     #[inline]
-    pub(crate) fn push(&mut self, key: u128, value: T) -> usize {
+    pub(crate) fn push(&mut self, key: u128, value: T) {
         let mixed = (key as u64 ^ (key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let part = (mixed >> 56) as usize;
-        self.parts[part].push(value);
-        part
+        self.parts[(mixed >> 56) as usize].push(value);
     }
 
     /// Every value, partition by partition.
