@@ -599,7 +599,7 @@ fn kind_view(kind: &str) -> u128 {
 /// the customer table.
 async fn customer_rows(
     frame: DataFrame,
-    find: &Index<'_>,
+    find: &Index,
     mut f: impl FnMut(&RecordBatch, &[Option<u32>]),
 ) -> Result<()> {
     use arrow::array::AsArray;

@@ -21,6 +21,7 @@ mod churn;
 mod customers;
 mod drivers;
 mod health;
+mod lookup;
 mod orders;
 mod previous;
 mod results;
@@ -42,7 +43,7 @@ use cxkpi_core::period::Period;
 use cxkpi_core::stats;
 use cxkpi_store::Snapshot;
 use datafusion::dataframe::DataFrame;
-use datafusion::logical_expr::{Expr, JoinType, ident, lit};
+use datafusion::logical_expr::{Expr, ident, lit};
 use datafusion::prelude::SessionContext;
 
 pub use churn::{Attributes, CHURN_NUMERIC, ChurnCase, churn_cases, customer_attributes};
@@ -290,8 +291,8 @@ fn bucket_periods(request: &Request, config: &Config) -> Result<Vec<Period>> {
     Ok(all)
 }
 
-/// The entity's table, joined to the customer columns that `by` and the filters need,
-/// filtered, with the segment expression.
+/// The entity's table, filtered, with the segment expression; customer columns that
+/// `by` and the filters need are found through [`lookup`].
 pub(crate) async fn prepare(
     ctx: &SessionContext,
     snapshot: &Snapshot,
@@ -317,32 +318,26 @@ pub(crate) async fn prepare(
             customer_columns.push(c.clone());
         }
     }
-    let index_of = |source: &segment::Source| match source {
-        segment::Source::Customer(c) => customer_columns.iter().position(|x| x == c).unwrap_or(0),
-        segment::Source::Own(_) => 0,
-    };
-    let mut frame = ctx.table(entity.name()).await?;
+    // The customer columns, by function of the entity's reference (`lookup`).
+    let mut customer_exprs = Vec::new();
     if !customer_columns.is_empty() {
         let reference = segment::customer_reference(entity).expect("resolve checked the reference");
-        let mut columns = vec![ident("customer_id").alias("_cx_customer_key")];
-        for (i, c) in customer_columns.iter().enumerate() {
-            columns.push(ident(c).alias(segment::customer_alias(i)));
+        for udf in lookup::customer_columns(ctx, &customer_columns).await? {
+            customer_exprs.push(udf.call(vec![ident(reference)]));
         }
-        let customers = ctx.table(Entity::Customers.name()).await?.select(columns)?;
-        // The customers first: the build side of the hash join (see `Snapshot::context`).
-        frame = customers.join_on(
-            frame,
-            JoinType::Right,
-            [ident(reference).eq(ident("_cx_customer_key"))],
-        )?;
     }
+    let column_expr = |source: &segment::Source| match source {
+        segment::Source::Own(c) => ident(c),
+        segment::Source::Customer(c) => {
+            let i = customer_columns.iter().position(|x| x == c);
+            customer_exprs[i.expect("listed above")].clone()
+        }
+    };
+    let mut frame = ctx.table(entity.name()).await?;
     for (source, value) in &filters {
-        let column = segment::column_expr(source, index_of(source));
-        frame = frame.filter(segment::segment_expr(column).eq(lit(value.clone())))?;
+        frame = frame.filter(segment::segment_expr(column_expr(source)).eq(lit(value.clone())))?;
     }
-    let segment = by
-        .as_ref()
-        .map(|s| segment::segment_expr(segment::column_expr(s, index_of(s))));
+    let segment = by.as_ref().map(|s| segment::segment_expr(column_expr(s)));
     Ok((frame, segment))
 }
 

@@ -14,7 +14,7 @@
 //! (length, bytes, zero padding), so equal views are equal ids, across batches too,
 //! and comparing two rows is one integer comparison.
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 
 use arrow::array::{Array, AsArray, RecordBatch, StringViewArray};
 use arrow::error::ArrowError;
@@ -24,16 +24,36 @@ use arrow::error::ArrowError;
 /// A [`Cursor`] carries what the previous row found, so a row naming the previous
 /// row's customer, or one of the few after it in the array (sources and the customer
 /// table listed in the same order, a source skipping customers without rows), is
-/// found by comparisons of adjacent views, without hashing.
+/// found by comparisons of adjacent views, without hashing. The hash maps are built
+/// when a row first needs them: building them for a million customers took longer
+/// than finding four million answers' customers by adjacency.
 #[derive(Debug)]
-pub(crate) struct Index<'a> {
-    ids: &'a StringViewArray,
+pub(crate) struct Index {
+    ids: StringViewArray,
+    maps: std::sync::OnceLock<Maps>,
+    /// How many rows were found by a scan of the ids (see [`Index::far`]).
+    scans: std::sync::atomic::AtomicUsize,
+}
+
+/// The hash maps of an [`Index`].
+#[derive(Debug)]
+struct Maps {
     inline: hashbrown::HashMap<u128, u32>,
-    long: hashbrown::HashMap<&'a str, u32>,
+    /// Rows of the longer ids, hashed by their text.
+    long: hashbrown::HashTable<u32>,
+    hasher: hashbrown::DefaultHashBuilder,
 }
 
 /// How many customers after the previous row's [`Index::find`] compares before hashing.
 const AHEAD: usize = 8;
+
+/// How many customers after the previous row's [`Index::find`] scans when the first
+/// [`AHEAD`] are not it, before the hash maps exist.
+const WINDOW: usize = 4096;
+
+/// How many rows [`Index::find`] looks for in all the ids (a few milliseconds for a
+/// million) before it builds the hash maps (tens of milliseconds).
+const SCANS: usize = 8;
 
 /// Where the previous row of a pass was found (see [`Index::find`]).
 #[derive(Debug, Default)]
@@ -44,26 +64,51 @@ pub(crate) struct Cursor {
     next: usize,
 }
 
-impl<'a> Index<'a> {
-    /// Indexes `ids`; of equal ids the last row wins.
-    pub(crate) fn new(ids: &'a StringViewArray) -> Index<'a> {
+impl Maps {
+    fn new(ids: &StringViewArray) -> Maps {
+        let hasher = hashbrown::DefaultHashBuilder::default();
         let mut inline_ids = hashbrown::HashMap::with_capacity(ids.len());
-        let mut long = hashbrown::HashMap::new();
+        let mut long = hashbrown::HashTable::new();
         for (c, &view) in ids.views().iter().enumerate() {
             if ids.is_null(c) {
                 continue;
             }
             if inline(view) {
                 inline_ids.insert(view, c as u32);
-            } else {
-                long.insert(ids.value(c), c as u32);
+                continue;
+            }
+            let id = ids.value(c);
+            let hash = hasher.hash_one(id);
+            match long.find_mut(hash, |&other: &u32| ids.value(other as usize) == id) {
+                Some(other) => *other = c as u32,
+                None => {
+                    long.insert_unique(hash, c as u32, |&other: &u32| {
+                        hasher.hash_one(ids.value(other as usize))
+                    });
+                }
             }
         }
-        Index {
-            ids,
+        Maps {
             inline: inline_ids,
             long,
+            hasher,
         }
+    }
+}
+
+impl Index {
+    /// Indexes `ids` (the array is shared, not copied), which should be distinct (of
+    /// equal ids, any may be found).
+    pub(crate) fn new(ids: &StringViewArray) -> Index {
+        Index {
+            ids: ids.clone(),
+            maps: std::sync::OnceLock::new(),
+            scans: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn maps(&self) -> &Maps {
+        self.maps.get_or_init(|| Maps::new(&self.ids))
     }
 
     /// The customer named by row `row` of `column` (`None`: null, or not a customer).
@@ -78,33 +123,10 @@ impl<'a> Index<'a> {
             return None;
         }
         let view = column.views()[row];
-        let views = self.ids.views();
-        let found = if inline(view) {
-            if let Some((last, found)) = cursor.last
-                && last == view
-            {
-                return found;
-            }
-            // The next few customers of the array (a source skips customers without
-            // rows), then the hash map.
-            let ahead =
-                &views[cursor.next.min(views.len())..(cursor.next + AHEAD).min(views.len())];
-            match ahead.iter().position(|v| *v == view) {
-                Some(i) if self.ids.is_valid(cursor.next + i) => Some((cursor.next + i) as u32),
-                _ => self.inline.get(&view).copied(),
-            }
-        } else {
-            let id = column.value(row);
-            let same = |c: usize| {
-                c < views.len() && views[c] as u32 == view as u32 && self.ids.value(c) == id
-            };
-            if cursor.next > 0 && same(cursor.next - 1) {
-                Some(cursor.next as u32 - 1)
-            } else if same(cursor.next) {
-                Some(cursor.next as u32)
-            } else {
-                self.long.get(id).copied()
-            }
+        let found = match self.near(cursor, column, row) {
+            Near::Same(found) => return found,
+            Near::Found(c) => Some(c),
+            Near::Unknown => self.far(cursor, column, row),
         };
         cursor.last = inline(view).then_some((view, found));
         if let Some(c) = found {
@@ -112,6 +134,102 @@ impl<'a> Index<'a> {
         }
         found
     }
+
+    /// What adjacency tells of the (non-null) row `row` of `column`: the previous
+    /// row's id, or the previous row's customer or one of the few after it.
+    #[inline]
+    pub(crate) fn near(&self, cursor: &Cursor, column: &StringViewArray, row: usize) -> Near {
+        let view = column.views()[row];
+        let views = self.ids.views();
+        if inline(view) {
+            if let Some((last, found)) = cursor.last
+                && last == view
+            {
+                return Near::Same(found);
+            }
+            // The next few customers of the array (a source skips customers without
+            // rows).
+            let ahead =
+                &views[cursor.next.min(views.len())..(cursor.next + AHEAD).min(views.len())];
+            match ahead.iter().position(|v| *v == view) {
+                Some(i) if self.ids.is_valid(cursor.next + i) => {
+                    Near::Found((cursor.next + i) as u32)
+                }
+                _ => Near::Unknown,
+            }
+        } else {
+            let id = column.value(row);
+            let same = |c: usize| {
+                c < views.len()
+                    && views[c] as u32 == view as u32
+                    && self.ids.is_valid(c)
+                    && self.ids.value(c) == id
+            };
+            if cursor.next > 0 && same(cursor.next - 1) {
+                Near::Found(cursor.next as u32 - 1)
+            } else if same(cursor.next) {
+                Near::Found(cursor.next as u32)
+            } else {
+                Near::Unknown
+            }
+        }
+    }
+
+    /// The customer of the (non-null) row `row` of `column` when adjacency could not
+    /// tell. Until the hash maps exist, a scan of the customers after the cursor
+    /// (a filtered source skips many), then, the first few times, of all the ids (a
+    /// pass starting in the middle of a table, as a second partition does, then
+    /// continues by adjacency); when both fail too often, the hash maps, built then.
+    #[cold]
+    fn far(&self, cursor: &Cursor, column: &StringViewArray, row: usize) -> Option<u32> {
+        let view = column.views()[row];
+        let views = self.ids.views();
+        if self.maps.get().is_none() {
+            let id = (!inline(view)).then(|| column.value(row));
+            let is = |c: usize, v: u128| match id {
+                None => v == view && self.ids.is_valid(c),
+                Some(id) => {
+                    v as u64 == view as u64 && self.ids.is_valid(c) && self.ids.value(c) == id
+                }
+            };
+            let start = cursor.next.min(views.len());
+            let window = &views[start..(start + WINDOW).min(views.len())];
+            if let Some(c) = (start..start + window.len()).find(|&c| is(c, window[c - start])) {
+                return Some(c as u32);
+            }
+            if self
+                .scans
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                < SCANS
+            {
+                return (0..views.len())
+                    .find(|&c| is(c, views[c]))
+                    .map(|c| c as u32);
+            }
+        }
+        let maps = self.maps();
+        if inline(view) {
+            maps.inline.get(&view).copied()
+        } else {
+            let id = column.value(row);
+            maps.long
+                .find(maps.hasher.hash_one(id), |&c| {
+                    self.ids.value(c as usize) == id
+                })
+                .copied()
+        }
+    }
+}
+
+/// What adjacency tells of a row's customer (see [`Index::near`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Near {
+    /// The previous row's id, with what it found.
+    Same(Option<u32>),
+    /// The previous row's customer or one of the few after it.
+    Found(u32),
+    /// Not near the previous row.
+    Unknown,
 }
 
 /// Column `column` (views) of `batches` as one array: row c of the result is row c
@@ -277,6 +395,64 @@ mod tests {
         ] {
             assert_eq!(index.find(&mut Cursor::default(), ids, row), expected);
         }
+    }
+
+    #[test]
+    fn the_index_finds_as_a_map_does_by_every_path() {
+        // Ids inline and long, and a null.
+        let id = |i: usize| {
+            if i.is_multiple_of(3) {
+                format!("customer-{i:010}")
+            } else {
+                format!("C{i}")
+            }
+        };
+        let mut ids: Vec<Option<String>> = (0..6000).map(|i| Some(id(i))).collect();
+        ids[17] = None;
+        let expected: std::collections::HashMap<String, u32> = ids
+            .iter()
+            .enumerate()
+            .filter_map(|(c, id)| Some((id.clone()?, c as u32)))
+            .collect();
+        let customers = StringViewArray::from(ids.clone());
+        // In order with gaps beyond `AHEAD` and within `WINDOW` (found by the window),
+        // then back to an earlier customer (by a scan of all the ids) and on in order,
+        // then in an order where neither finds them, past `SCANS` (by the hash maps),
+        // with unknown ids.
+        let in_order: Vec<String> = (0..3000).step_by(37).map(id).collect();
+        let back: Vec<String> = (1000..1100).map(id).collect();
+        let mut x = 7u64;
+        let random: Vec<String> = (0..200)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                id((x >> 33) as usize % 6100)
+            })
+            .collect();
+        let index = Index::new(&customers);
+        let mut cursor = Cursor::default();
+        let scans = || index.scans.load(std::sync::atomic::Ordering::Relaxed);
+        for (wanted, scans_after, maps_after) in [
+            (&in_order, 0, false),
+            (&back, 1, false),
+            (&random, SCANS + 1, true),
+        ] {
+            let source =
+                StringViewArray::from(wanted.iter().map(String::as_str).collect::<Vec<_>>());
+            for (row, id) in wanted.iter().enumerate() {
+                assert_eq!(
+                    index.find(&mut cursor, &source, row),
+                    expected.get(id).copied(),
+                    "{id}"
+                );
+            }
+            assert_eq!(
+                (scans(), index.maps.get().is_some()),
+                (scans_after, maps_after)
+            );
+        }
+        assert!(index.scans.load(std::sync::atomic::Ordering::Relaxed) > SCANS);
     }
 
     #[test]

@@ -24,13 +24,8 @@ pub const NONE_SEGMENT: &str = "(none)";
 pub(crate) enum Source {
     /// A column of the KPI's own entity.
     Own(String),
-    /// A column of the customer, joined through the entity's customer reference.
+    /// A column of the customer, found through the entity's customer reference.
     Customer(String),
-}
-
-/// Alias of the joined customer column for dimension `i`.
-pub(crate) fn customer_alias(i: usize) -> String {
-    format!("_cx_customer_{i}")
 }
 
 /// The columns of `entity` that segment and filter: its text and boolean contract
@@ -134,14 +129,5 @@ pub(crate) fn group_by(
         Ok(frame)
     } else {
         frame.with_column("segment", or_whole(None))
-    }
-}
-
-/// The expression of a resolved dimension, given the alias of joined customer column
-/// `i`.
-pub(crate) fn column_expr(source: &Source, customer_index: usize) -> Expr {
-    match source {
-        Source::Own(c) => ident(c),
-        Source::Customer(_) => ident(customer_alias(customer_index)),
     }
 }
