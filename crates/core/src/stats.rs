@@ -194,6 +194,19 @@ pub fn percentile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[below] + (h - below as f64) * (sorted[above] - sorted[below]))
 }
 
+/// The order statistics and weight of the `q`-th percentile (0..=100, R type 7) of
+/// values in any order, found by selection (linear time; `values` is reordered):
+/// `(below, above, w)`, the percentile being `below + w * (above - below)`, as
+/// [`percentile_sorted`] computes it. `None` for no values.
+pub fn percentile_select<T: Copy + Ord>(values: &mut [T], q: f64) -> Option<(T, T, f64)> {
+    let last = values.len().checked_sub(1)?;
+    let h = last as f64 * q / 100.0;
+    let below = h.floor() as usize;
+    let (_, &mut x_below, right) = values.select_nth_unstable(below);
+    let x_above = right.iter().copied().min().unwrap_or(x_below);
+    Some((x_below, x_above, h - below as f64))
+}
+
 /// The area under the ROC curve of a score meant to be higher for positives: the
 /// probability that a random positive scores above a random negative (ties count
 /// half), from the Mann-Whitney rank sum with midranks; with the Hanley-McNeil (1982)

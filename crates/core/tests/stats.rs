@@ -130,3 +130,27 @@ fn percentiles_match_numpy() {
     }
     assert_eq!(stats::percentile_sorted(&[], 50.0), None);
 }
+
+#[test]
+fn selection_finds_the_percentiles_of_sorting() {
+    // Unordered integers with ties, of every length up to 40, against the sorted
+    // values' percentile, bit for bit; and several percentiles of one reordered slice.
+    let mut x = 11u64;
+    for len in 0..40usize {
+        let mut values: Vec<i64> = (0..len)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((x >> 33) % 17) as i64 - 8
+            })
+            .collect();
+        let mut sorted: Vec<f64> = values.iter().map(|&v| v as f64).collect();
+        sorted.sort_by(f64::total_cmp);
+        for q in [50.0, 90.0, 0.0, 100.0, 33.3, 99.9] {
+            let selected = stats::percentile_select(&mut values, q)
+                .map(|(below, above, w)| below as f64 + w * (above as f64 - below as f64));
+            assert_eq!(selected, stats::percentile_sorted(&sorted, q), "{len} {q}");
+        }
+    }
+}

@@ -1,11 +1,11 @@
-//! The business-time function `cx_business_hours(from, to)`: hours of `[from, to)`
-//! inside the opening hours of the workspace's business-hours calendar (null when
-//! either instant is null), computed by the core's [`BusinessClock`].
+//! The business-time function `cx_business_micros(from, to)`: microseconds of
+//! `[from, to)` inside the opening hours of the workspace's business-hours calendar
+//! (null when either instant is null), computed by the core's [`BusinessClock`].
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use arrow::array::{Array, Float64Array, TimestampMicrosecondArray};
+use arrow::array::{Array, Int64Array, TimestampMicrosecondArray};
 use arrow::datatypes::DataType;
 use cxkpi_core::business::BusinessClock;
 use cxkpi_core::config::BusinessHours;
@@ -22,9 +22,9 @@ struct BusinessHoursUdf {
     clock: Arc<BusinessClock>,
 }
 
-/// A UDF `cx_business_hours(from, to)` whose fast path covers the periods and the
+/// A UDF `cx_business_micros(from, to)` whose fast path covers the periods and the
 /// year after them (resolutions come after creation).
-pub(crate) fn business_hours(calendar: &BusinessHours, periods: &[Period]) -> ScalarUDF {
+pub(crate) fn business_micros(calendar: &BusinessHours, periods: &[Period]) -> ScalarUDF {
     let date = |t: jiff::Timestamp| t.to_zoned(calendar.time_zone.clone()).date();
     let (first, last) = match (periods.first(), periods.last()) {
         (Some(first), Some(last)) => (date(first.start), date(last.end)),
@@ -55,7 +55,7 @@ impl Hash for BusinessHoursUdf {
 
 impl ScalarUDFImpl for BusinessHoursUdf {
     fn name(&self) -> &str {
-        "cx_business_hours"
+        "cx_business_micros"
     }
 
     fn signature(&self) -> &Signature {
@@ -63,7 +63,7 @@ impl ScalarUDFImpl for BusinessHoursUdf {
     }
 
     fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
+        Ok(DataType::Int64)
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -75,19 +75,19 @@ impl ScalarUDFImpl for BusinessHoursUdf {
                 .cloned()
         };
         let (Some(from), Some(to)) = (timestamps(&from), timestamps(&to)) else {
-            return exec_err!("cx_business_hours expects two microsecond timestamps");
+            return exec_err!("cx_business_micros expects two microsecond timestamps");
         };
         // Values written as a plain buffer, null where either instant is (collecting
         // `Option`s through an iterator cost more than the clock).
-        let hours: Vec<f64> = from
+        let micros: Vec<i64> = from
             .values()
             .iter()
             .zip(to.values().iter())
-            .map(|(&f, &t)| self.clock.hours(f, t))
+            .map(|(&f, &t)| self.clock.micros(f, t))
             .collect();
         let nulls = arrow::buffer::NullBuffer::union(from.nulls(), to.nulls());
-        Ok(ColumnarValue::Array(Arc::new(Float64Array::new(
-            hours.into(),
+        Ok(ColumnarValue::Array(Arc::new(Int64Array::new(
+            micros.into(),
             nulls,
         ))))
     }

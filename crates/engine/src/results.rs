@@ -104,19 +104,4 @@ impl<'a> Columns<'a> {
         let column = self.column(name, &DataType::Utf8);
         column.as_string::<i32>().value(row).to_string()
     }
-
-    /// The non-null values of a list column's row.
-    pub fn f64_list(&self, name: &str, row: usize) -> Vec<f64> {
-        let column = self.batch.column_by_name(name).expect("selected column");
-        let list = column.as_list::<i32>();
-        if list.is_null(row) {
-            return Vec::new();
-        }
-        let values = cast(&list.value(row), &DataType::Float64).expect("numeric list");
-        values
-            .as_primitive::<Float64Type>()
-            .iter()
-            .flatten()
-            .collect()
-    }
 }
