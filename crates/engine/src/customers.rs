@@ -27,7 +27,7 @@ use datafusion::logical_expr::{ident, lit};
 use datafusion::prelude::{SessionContext, cast, coalesce};
 use jiff::Span;
 
-use crate::previous::{Cursor, Index, Segments, concat_views};
+use crate::previous::{Cursors, Index, Segments, concat_views};
 use crate::results::Columns;
 use crate::seen::Seen;
 use crate::{EngineError, FamilyResult, Request, Result, bucket, prepare};
@@ -285,11 +285,12 @@ async fn referrals(
     let mut customers = vec![0u64; n_periods * n_segments];
     let mut rows = vec![0u64; customers.len()];
     let mut seen = Seen::new(lives.len() * n_periods);
-    let mut cursor = Cursor::default();
+    let mut cursors = Cursors::default();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let who = batch.column(0).as_string_view();
         let period = batch.column(1).as_primitive::<Int32Type>();
+        let mut cursor = cursors.take(&index, who);
         for row in 0..batch.num_rows() {
             let Some(c) = index.find(&mut cursor, who, row) else {
                 continue;
@@ -305,6 +306,7 @@ async fn referrals(
                 customers[cell(p, seg)] += 1;
             }
         }
+        cursors.keep(cursor);
     }
     let mut out = BTreeMap::new();
     for p in 0..n_periods {

@@ -36,7 +36,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{Expr, ident, lit};
 use datafusion::prelude::{SessionContext, cast};
 
-use crate::previous::{Cursor, Index, Segments, concat_views};
+use crate::previous::{Cursors, Index, Segments, concat_views};
 use crate::{FamilyResult, Request, Result, bucket, prepare};
 
 /// The KPIs of this family.
@@ -606,13 +606,15 @@ async fn customer_rows(
     use futures::StreamExt;
 
     let mut stream = frame.execute_stream().await?;
-    let mut cursor = Cursor::default();
+    let mut cursors = Cursors::default();
     let mut customers = Vec::new();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let ids = batch.column(0).as_string_view();
+        let mut cursor = cursors.take(find, ids);
         customers.clear();
         customers.extend((0..batch.num_rows()).map(|row| find.find(&mut cursor, ids, row)));
+        cursors.keep(cursor);
         f(&batch, &customers);
     }
     Ok(())

@@ -22,46 +22,16 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::{SessionContext, cast};
 
-use crate::previous::{Cursor, Index, Near, concat_views};
+use crate::previous::{Cursors, Index, concat_views};
 
 /// The customer table's ids and the looked-up columns, row for row.
 #[derive(Debug)]
 struct Customers {
     index: Index,
     columns: Vec<StringViewArray>,
-    /// The cursors of the batches looked up so far, so that the next batch of a
-    /// partition, wherever it runs, continues where its previous batch ended.
-    cursors: Mutex<Vec<Cursor>>,
-}
-
-/// How many cursors [`Customers`] keeps (partitions times columns, and a few more).
-const CURSORS: usize = 16;
-
-impl Customers {
-    /// The kept cursor that finds the first non-null row of `references` by adjacency,
-    /// or a new one.
-    fn cursor(&self, references: &StringViewArray) -> Cursor {
-        let Some(row) = (0..references.len()).find(|&row| references.is_valid(row)) else {
-            return Cursor::default();
-        };
-        let mut cursors = self.cursors.lock().expect("no panics while held");
-        match cursors
-            .iter()
-            .rposition(|c| self.index.near(c, references, row) != Near::Unknown)
-        {
-            Some(i) => cursors.swap_remove(i),
-            None => Cursor::default(),
-        }
-    }
-
-    /// Keeps `cursor` for the next batch, dropping the oldest kept beyond [`CURSORS`].
-    fn put_back(&self, cursor: Cursor) {
-        let mut cursors = self.cursors.lock().expect("no panics while held");
-        if cursors.len() == CURSORS {
-            cursors.remove(0);
-        }
-        cursors.push(cursor);
-    }
+    /// The cursors of the batches looked up so far (the UDF sees batches of every
+    /// partition).
+    cursors: Mutex<Cursors>,
 }
 
 /// Functions of a reference to the customer, one per column of `columns` (as text
@@ -87,7 +57,7 @@ pub(crate) async fn customer_columns(
     let customers = Arc::new(Customers {
         index: Index::new(&ids),
         columns: values,
-        cursors: Mutex::new(Vec::new()),
+        cursors: Mutex::new(Cursors::default()),
     });
     Ok(columns
         .iter()
@@ -144,11 +114,20 @@ impl ScalarUDFImpl for CustomerColumnUdf {
         let Some(references) = references.as_string_view_opt() else {
             return exec_err!("{} expects text views", self.name);
         };
-        let mut cursor = self.customers.cursor(references);
+        let customers = &self.customers;
+        let mut cursor = customers
+            .cursors
+            .lock()
+            .expect("no panics while held")
+            .take(&customers.index, references);
         let rows: UInt32Array = (0..references.len())
             .map(|row| self.customers.index.find(&mut cursor, references, row))
             .collect();
-        self.customers.put_back(cursor);
+        customers
+            .cursors
+            .lock()
+            .expect("no panics while held")
+            .keep(cursor);
         let values: ArrayRef = arrow::compute::take(
             &self.customers.columns[self.column] as &dyn Array,
             &rows,

@@ -138,7 +138,7 @@ impl Index {
     /// What adjacency tells of the (non-null) row `row` of `column`: the previous
     /// row's id, or the previous row's customer or one of the few after it.
     #[inline]
-    pub(crate) fn near(&self, cursor: &Cursor, column: &StringViewArray, row: usize) -> Near {
+    fn near(&self, cursor: &Cursor, column: &StringViewArray, row: usize) -> Near {
         let view = column.views()[row];
         let views = self.ids.views();
         if inline(view) {
@@ -218,6 +218,44 @@ impl Index {
                 })
                 .copied()
         }
+    }
+}
+
+/// The cursors of the batches a pass has looked up, so that each batch continues
+/// where the previous batch of its partition ended: a stream of several partitions
+/// interleaves their batches, and one cursor going back and forth between them
+/// found nothing by adjacency.
+#[derive(Debug, Default)]
+pub(crate) struct Cursors {
+    kept: Vec<Cursor>,
+}
+
+/// How many cursors [`Cursors`] keeps (partitions, and a few more).
+const CURSORS: usize = 16;
+
+impl Cursors {
+    /// The kept cursor that finds the first non-null row of `column` by adjacency, or
+    /// a new one.
+    pub(crate) fn take(&mut self, index: &Index, column: &StringViewArray) -> Cursor {
+        let Some(row) = (0..column.len()).find(|&row| column.is_valid(row)) else {
+            return Cursor::default();
+        };
+        match self
+            .kept
+            .iter()
+            .rposition(|c| index.near(c, column, row) != Near::Unknown)
+        {
+            Some(i) => self.kept.swap_remove(i),
+            None => Cursor::default(),
+        }
+    }
+
+    /// Keeps `cursor` for a later batch, dropping the oldest beyond [`CURSORS`].
+    pub(crate) fn keep(&mut self, cursor: Cursor) {
+        if self.kept.len() == CURSORS {
+            self.kept.remove(0);
+        }
+        self.kept.push(cursor);
     }
 }
 
@@ -453,6 +491,29 @@ mod tests {
             );
         }
         assert!(index.scans.load(std::sync::atomic::Ordering::Relaxed) > SCANS);
+    }
+
+    #[test]
+    fn kept_cursors_continue_interleaved_partitions() {
+        // Two partitions read in order, from customer 0 and from customer 6000 (past
+        // the window), their batches interleaved as a merged stream delivers them.
+        let customers =
+            StringViewArray::from((0..12_000).map(|i| format!("C{i}")).collect::<Vec<_>>());
+        let index = Index::new(&customers);
+        let mut cursors = Cursors::default();
+        for batch in 0..20 {
+            let first = if batch % 2 == 0 { 0 } else { 6000 } + batch / 2 * 300;
+            let ids: Vec<String> = (first..first + 300).map(|i| format!("C{i}")).collect();
+            let column = StringViewArray::from(ids.iter().map(String::as_str).collect::<Vec<_>>());
+            let mut cursor = cursors.take(&index, &column);
+            for (row, i) in (first..first + 300).enumerate() {
+                assert_eq!(index.find(&mut cursor, &column, row), Some(i as u32));
+            }
+            cursors.keep(cursor);
+        }
+        // One scan found the second partition's start; every other row was adjacent.
+        assert_eq!(index.scans.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert!(index.maps.get().is_none());
     }
 
     #[test]
