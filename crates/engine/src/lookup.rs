@@ -5,8 +5,9 @@
 //!
 //! A hash join of a million customers to four million answers by their string ids
 //! built a table of a million strings and probed it once a row (a third of `nps` by
-//! region's time); the index compares a row's id with its predecessor's customer and
-//! the few after it first (see [`previous::Index`]), and hashes only when those fail.
+//! region's time; bench case 1 took 0.23-0.39 s with it, 0.16-0.21 s without). The
+//! index compares a row's id with its predecessor's customer and those after it
+//! first, and hashes only when those fail (see [`previous::Index`]).
 //!
 //! [`previous::Index`]: crate::previous::Index
 

@@ -191,6 +191,11 @@ pub(crate) async fn compute(
             let deadline_passed = batch.column(3).as_boolean();
             let segments = segmented.then(|| batch.column(4).as_string_view());
             for row in 0..batch.num_rows() {
+                // Every row kept is in a bucket (`bucket::within`); a null one is skipped
+                // rather than read as bucket 0.
+                if period.is_null(row) {
+                    continue;
+                }
                 let cell = cells.cell(period.value(row), segments, row);
                 cell.count += 1;
                 if response.is_valid(row) {
@@ -251,6 +256,9 @@ pub(crate) async fn compute(
                 column.is_valid(row) && column.value(row) == value
             };
             for row in 0..batch.num_rows() {
+                if period.is_null(row) {
+                    continue;
+                }
                 let cell = cells.cell(period.value(row), segments, row);
                 cell.count += 1;
                 if resolution.is_valid(row) {
