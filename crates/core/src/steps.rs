@@ -22,7 +22,7 @@ impl Count {
 
     /// Whether its lookup is one comparison (see [`Steps`]).
     pub fn one_per_cell(&self) -> bool {
-        self.0.one_per_cell
+        self.0.one_per_cell()
     }
 }
 

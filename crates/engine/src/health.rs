@@ -23,6 +23,7 @@
 //! The core's [`cxkpi_core::health`] turns the facts into the score.
 
 use arrow::array::{Array, RecordBatch, StringViewArray};
+use arrow::datatypes::DataType;
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
 use cxkpi_core::estimate::Estimate;
@@ -31,6 +32,7 @@ use cxkpi_core::kpi::KpiDef;
 use cxkpi_core::period::DAY_MICROS;
 use cxkpi_core::period::Period;
 use cxkpi_core::stats::Moments;
+use cxkpi_core::steps::Count;
 use cxkpi_store::Snapshot;
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{Expr, ident, lit};
@@ -75,8 +77,7 @@ pub(crate) async fn compute(
     kpis: &[&'static KpiDef],
     results: &mut FamilyResult,
 ) -> Result<()> {
-    let kpi = kpis[0];
-    let wanted = |id: &str| kpis.iter().any(|k| k.id == id);
+    let score = kpis.iter().copied().find(|k| k.id == "health_score");
     let ends: Vec<i64> = periods.iter().map(|p| p.end.as_microsecond()).collect();
     let rates: Vec<(&'static KpiDef, &str)> = RATES
         .iter()
@@ -87,13 +88,13 @@ pub(crate) async fn compute(
         crate::customers::contiguous(periods)?;
     }
     let wants = Wants {
-        score: wanted("health_score"),
+        score: score.is_some(),
         kinds: &kinds,
         first_start: periods
             .first()
             .map_or(i64::MAX, |p| p.start.as_microsecond()),
     };
-    let gathered = gather(ctx, snapshot, kpi, config, request, &ends, &wants).await?;
+    let gathered = gather(ctx, snapshot, kpis[0], config, request, &ends, &wants).await?;
     if !kinds.is_empty() {
         let starts: Vec<i64> = periods.iter().map(|p| p.start.as_microsecond()).collect();
         let (during, engaged) = gathered.engagement(&starts, &ends, kinds.len());
@@ -110,13 +111,9 @@ pub(crate) async fn compute(
             }
         }
     }
-    if !wants.score {
+    let Some(kpi) = score else {
         return Ok(());
-    }
-    let kpi = *kpis
-        .iter()
-        .find(|k| k.id == "health_score")
-        .expect("wanted");
+    };
     // Per (period, segment index): score moments and band counts.
     let segments = gathered.segments.len();
     let mut acc = vec![(Moments::default(), [0u64; 3]); ends.len() * segments];
@@ -340,15 +337,11 @@ async fn gather(
     wants: &Wants<'_>,
 ) -> Result<Gathered> {
     use arrow::array::AsArray;
-    use arrow::datatypes::{DataType, Int64Type};
+    use arrow::datatypes::Int64Type;
 
-    let n_ends = ends.len() as u32;
-    let count = cxkpi_core::steps::Count::new(ends);
+    let count = Count::new(ends);
     let cell = |t: i64| count.at(t);
-    let view = |column: &str| cast(ident(column), DataType::Utf8View).alias(column);
-    let micros = |column: &str| cast(ident(column), DataType::Int64).alias(column);
     let last = ends.last().copied().unwrap_or(i64::MIN);
-    let before_last = |column: &str| ident(column).lt(bucket::instant(last));
 
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
     let batches = frame
@@ -360,8 +353,8 @@ async fn gather(
         ])?
         .collect()
         .await?;
-    // One array of ids (views, their strings shared with the batches): customer c is
-    // row c, and the index borrows from it.
+    // One array of ids (views, their strings shared with the batches and the index):
+    // customer c is row c.
     let ids = concat_views(&batches, 0)?;
     let (mut customers, mut segments) = (Vec::new(), Segments::default());
     for batch in &batches {
@@ -431,30 +424,65 @@ async fn gather(
         })
         .await?;
     }
-    if !wants.score {
-        drop(find);
-        return Ok(Gathered {
-            ids,
-            customers,
-            segments: segments.names,
-            cells,
-            activity,
-            purchases: Vec::new(),
-            engaged,
-            answers: Vec::new(),
-            first_ticket: Vec::new(),
-            old_open: Vec::new(),
-        });
-    }
+    let ScoreSources {
+        purchases,
+        answers,
+        first_ticket,
+        old_open,
+    } = if wants.score {
+        score_sources(ctx, config, &find, customers.len(), ends, &count).await?
+    } else {
+        ScoreSources::default()
+    };
+    Ok(Gathered {
+        ids,
+        customers,
+        segments: segments.names,
+        cells,
+        activity,
+        purchases,
+        engaged,
+        answers,
+        first_ticket,
+        old_open,
+    })
+}
+
+/// The score's facts from orders, answers and tickets (see [`Gathered`]).
+#[derive(Default)]
+struct ScoreSources {
+    purchases: Vec<i64>,
+    answers: Vec<(u32, u32, Answer)>,
+    first_ticket: Vec<u32>,
+    old_open: Vec<(u32, u32, u32)>,
+}
+
+/// Reads the health score's sources other than activity for `customers` customers,
+/// found by `find`, on the grid of `ends` (`count`).
+async fn score_sources(
+    ctx: &SessionContext,
+    config: &Config,
+    find: &Index,
+    customers: usize,
+    ends: &[i64],
+    count: &Count,
+) -> Result<ScoreSources> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::Int64Type;
+
+    let (cells, n_ends) = (ends.len(), ends.len() as u32);
+    let cell = |t: i64| count.at(t);
+    let last = ends.last().copied().unwrap_or(i64::MIN);
+    let before_last = |column: &str| ident(column).lt(bucket::instant(last));
 
     // The latest order per (customer, grid cell).
-    let mut purchases = vec![i64::MIN; customers.len() * cells];
+    let mut purchases = vec![i64::MIN; customers * cells];
     // Kept here, not by a DataFusion filter (see activity).
     let frame = ctx
         .table(Entity::Orders.name())
         .await?
         .select(vec![view("customer_id"), micros("ordered_at")])?;
-    customer_rows(frame, &find, |batch, customers| {
+    customer_rows(frame, find, |batch, customers| {
         let time = batch.column(1).as_primitive::<Int64Type>();
         for (row, (&t, i)) in time.values().iter().zip(customers).enumerate() {
             if let Some(i) = i
@@ -502,7 +530,7 @@ async fn gather(
     // (customer, cell, key): consecutive rows of a customer and cell are reduced here,
     // the rest after sorting.
     let mut keys: Vec<(u32, u32, i64)> = Vec::new();
-    customer_rows(frame, &find, |batch, customers| {
+    customer_rows(frame, find, |batch, customers| {
         let t = batch.column(1).as_primitive::<Int64Type>();
         let low = batch.column(2).as_primitive::<Int64Type>();
         for (row, (&t, i)) in t.values().iter().zip(customers).enumerate() {
@@ -541,7 +569,7 @@ async fn gather(
     // Tickets: the cell of the first creation per customer, and per ticket the instants
     // at which it is open and older than 72 hours, `[cell(created + 72 h),
     // cell(resolved))`. Tickets created at or after the last instant count for none.
-    let mut first_ticket = vec![u32::MAX; customers.len()];
+    let mut first_ticket = vec![u32::MAX; customers];
     let mut old_open = Vec::new();
     let frame = ctx
         .table(Entity::Tickets.name())
@@ -553,7 +581,7 @@ async fn gather(
             micros("resolved_at"),
         ])?;
     const OLD: i64 = 72 * 3_600_000_000;
-    customer_rows(frame, &find, |batch, customers| {
+    customer_rows(frame, find, |batch, customers| {
         let created = batch.column(1).as_primitive::<Int64Type>();
         let resolved = batch.column(2).as_primitive::<Int64Type>();
         for (row, (&created, i)) in created.values().iter().zip(customers).enumerate() {
@@ -573,19 +601,22 @@ async fn gather(
     })
     .await?;
     old_open.sort_unstable();
-    drop(find);
-    Ok(Gathered {
-        ids,
-        customers,
-        segments: segments.names,
-        cells,
-        activity,
+    Ok(ScoreSources {
         purchases,
-        engaged,
         answers,
         first_ticket,
         old_open,
     })
+}
+
+/// Column `column` as text views, under its name.
+fn view(column: &str) -> Expr {
+    cast(ident(column), DataType::Utf8View).alias(column)
+}
+
+/// Column `column` (an instant) as integer microseconds, under its name.
+fn micros(column: &str) -> Expr {
+    cast(ident(column), DataType::Int64).alias(column)
 }
 
 /// The string view of an activity kind, which is inline (12 bytes at most).

@@ -6,11 +6,11 @@
 //!
 //! [`Index`] finds customers by id in one array of the customer table's ids, a
 //! [`Cursor`] carrying the previous row's answer across streamed batches (and trying
-//! the next few customers of the array before hashing); [`ViewKeys`] turns ids into
-//! keys equal exactly when the ids are, for the passes that partition their rows by
-//! key (`seen::Partitioned`, `seen::Runs`); [`Segments`] numbers the segment values
-//! of every pass; [`Dense`] numbers borrowed keys in the order first seen (collected
-//! batches). With view arrays, an id of up to 12 bytes is inline in its 16-byte view
+//! the customers after it in the array before hashing), [`Cursors`] one per partition
+//! of an interleaved stream; [`ViewKeys`] turns ids into keys equal exactly when the
+//! ids are, for the passes that partition their rows by key (`seen::Partitioned`,
+//! `seen::Runs`); [`Segments`] numbers the segment values of every pass; [`Dense`]
+//! numbers borrowed keys in the order first seen (collected batches). With view arrays, an id of up to 12 bytes is inline in its 16-byte view
 //! (length, bytes, zero padding), so equal views are equal ids, across batches too,
 //! and comparing two rows is one integer comparison.
 
@@ -25,8 +25,8 @@ use arrow::error::ArrowError;
 /// row's customer, or one of the few after it in the array (sources and the customer
 /// table listed in the same order, a source skipping customers without rows), is
 /// found by comparisons of adjacent views, without hashing. The hash maps are built
-/// when a row first needs them: building them for a million customers took longer
-/// than finding four million answers' customers by adjacency.
+/// when a row first needs them: building them for a million customers was a sixth of
+/// `nps` by region's profile (hash inserts 11%, their page faults 6%).
 #[derive(Debug)]
 pub(crate) struct Index {
     ids: StringViewArray,
@@ -265,7 +265,7 @@ impl Cursors {
 
 /// What adjacency tells of a row's customer (see [`Index::near`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Near {
+enum Near {
     /// The previous row's id, with what it found.
     Same(Option<u32>),
     /// The previous row's customer or one of the few after it.
