@@ -388,15 +388,25 @@ mod tests {
                 let edges = bucket.bounds.iter().flat_map(|&(s, e)| [s, e]);
                 let near = edges.flat_map(|t| [t - 1, t, t + 1]);
                 let (low, high) = (1_600_000_000_000_000i64, 1_740_000_000_000_000i64);
-                // A fixed pseudo-random walk over six years in steps under a day.
+                // 20,000 instants over four and a half years (multiples of a large step,
+                // wrapped): about two hours apart on average, so every period gets some.
                 let spread = (0..20_000i64).map(|i| low + (i * 7_919_000_003_137) % (high - low));
-                let mut checked = 0;
-                for t in near.chain(spread).chain([i64::MIN, i64::MAX, 0]) {
+                let check = |t: i64| {
                     let want = bucket.index(t).unwrap_or(Steps::NULL);
                     assert_eq!(bucket.steps.at(t), want, "t = {t}, {before} {closed_right}");
-                    checked += 1;
+                    want
+                };
+                for t in near.chain([i64::MIN, i64::MAX, 0]) {
+                    check(t);
                 }
-                assert!(checked >= 20_003);
+                let mut inside = vec![0u32; set.len()];
+                for t in spread {
+                    if let Ok(k) = usize::try_from(check(t)) {
+                        inside[k] += 1;
+                    }
+                }
+                // Every period's cells were looked up, not only the edges and the gaps.
+                assert!(inside.iter().all(|&hits| hits > 0), "{inside:?}");
             }
             // The count of ends at or before an instant, the grid of the health score.
             let ends: Vec<i64> = set.iter().map(|p| p.end.as_microsecond()).collect();
