@@ -85,7 +85,6 @@ pub(crate) async fn base(
     let left = bucket::period_bucket_with_before(periods);
     let right = bucket::period_bucket_right_closed(periods);
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Customers, request).await?;
-    let segmented = segment.is_some();
     let mut columns = vec![
         left.call(vec![ident("acquired_at")]).alias("won_left"),
         right.call(vec![ident("acquired_at")]).alias("won_right"),
@@ -95,7 +94,6 @@ pub(crate) async fn base(
     columns.extend(crate::segment::column(segment));
     let frame = crate::segment::group_by(
         frame.select(columns)?,
-        segmented,
         vec![
             ident("won_left"),
             ident("won_right"),
@@ -357,7 +355,6 @@ pub(crate) async fn revenue(
 ) -> Result<BTreeMap<(usize, String), f64>> {
     let bucket = bucket::period_bucket(periods);
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Orders, request).await?;
-    let segmented = segment.is_some();
     let mut columns = vec![
         bucket.call(vec![ident("ordered_at")]).alias("period"),
         ident("amount"),
@@ -367,7 +364,6 @@ pub(crate) async fn revenue(
         frame
             .filter(bucket::within(periods, "ordered_at", false))?
             .select(columns)?,
-        segmented,
         vec![ident("period")],
         vec![sum(ident("amount")).alias("revenue")],
     )?;

@@ -122,18 +122,15 @@ impl ScalarUDFImpl for CustomerColumnUdf {
             .expect("no panics while held")
             .take(&customers.index, references);
         let rows: UInt32Array = (0..references.len())
-            .map(|row| self.customers.index.find(&mut cursor, references, row))
+            .map(|row| customers.index.find(&mut cursor, references, row))
             .collect();
         customers
             .cursors
             .lock()
             .expect("no panics while held")
             .keep(cursor);
-        let values: ArrayRef = arrow::compute::take(
-            &self.customers.columns[self.column] as &dyn Array,
-            &rows,
-            None,
-        )?;
+        let values: ArrayRef =
+            arrow::compute::take(&customers.columns[self.column] as &dyn Array, &rows, None)?;
         Ok(ColumnarValue::Array(values))
     }
 }

@@ -71,7 +71,6 @@ pub(crate) async fn compute(
     let mut delivered: BTreeMap<(i32, String), (u64, u64)> = BTreeMap::new();
     if wanted("on_time_delivery_rate") {
         let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Orders, request).await?;
-        let segmented = segment.is_some();
         let mut columns = vec![
             bucket.call(vec![ident("delivered_at")]).alias("period"),
             ident("delivered_at")
@@ -88,7 +87,6 @@ pub(crate) async fn compute(
             .select(columns)?;
         let frame = crate::segment::group_by(
             frame,
-            segmented,
             vec![ident("period")],
             vec![
                 count(lit(1)).alias("n"),

@@ -38,7 +38,6 @@ pub(crate) async fn compute(
     let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Responses, request).await?;
     let bucket = bucket::period_bucket(periods);
     let surveys: Vec<Expr> = kpis.iter().map(|k| lit(k.id)).collect();
-    let segmented = segment.is_some();
     let mut columns = vec![
         bucket.call(vec![ident("responded_at")]).alias("period"),
         ident("survey"),
@@ -54,7 +53,6 @@ pub(crate) async fn compute(
         .select(columns)?;
     let frame = crate::segment::group_by(
         frame,
-        segmented,
         vec![ident("period"), ident("survey"), ident("score")],
         vec![count(lit(1)).alias("n")],
     )?;

@@ -112,15 +112,16 @@ pub(crate) fn column(segment: Option<Expr>) -> Option<Expr> {
     segment.map(|s| s.alias("segment"))
 }
 
-/// `frame` grouped by `keys` and its column "segment" (see [`column`]) with
-/// `aggregates`. An unsegmented request's one empty segment ([`or_whole`]) is added
-/// after grouping: grouping by a constant still hashed and compared it on every row.
+/// `frame` grouped by `keys` and, when it has one (see [`column`]), its column
+/// "segment" with `aggregates`. Without it (an unsegmented request), the one empty
+/// segment ([`or_whole`]) is added after grouping: grouping by a constant still hashed
+/// and compared it on every row.
 pub(crate) fn group_by(
     frame: DataFrame,
-    segmented: bool,
     mut keys: Vec<Expr>,
     aggregates: Vec<Expr>,
 ) -> datafusion::error::Result<DataFrame> {
+    let segmented = frame.schema().has_column_with_unqualified_name("segment");
     if segmented {
         keys.push(ident("segment"));
     }

@@ -43,7 +43,6 @@ pub(crate) async fn compute(
     let kpi = kpis[0];
     let (frame, segment) = prepare(ctx, snapshot, kpi, Entity::Responses, request).await?;
     let bucket = bucket::period_bucket(periods);
-    let segmented = segment.is_some();
     let mut columns = vec![
         bucket.call(vec![ident("responded_at")]).alias("period"),
         compound().alias("compound"),
@@ -59,7 +58,6 @@ pub(crate) async fn compute(
         .filter(ident("compound").is_not_null())?;
     let frame = crate::segment::group_by(
         frame,
-        segmented,
         vec![ident("period")],
         vec![
             count(lit(1)).alias("n"),

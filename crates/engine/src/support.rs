@@ -106,12 +106,9 @@ impl<T: Default + Clone> Cells<T> {
     }
 
     /// The cells by (bucket, segment name), the empty ones left out by `empty`.
-    fn into_map(
-        mut self,
-        segmented: bool,
-        empty: impl Fn(&T) -> bool,
-    ) -> BTreeMap<(i32, String), T> {
-        if !segmented {
+    fn into_map(mut self, empty: impl Fn(&T) -> bool) -> BTreeMap<(i32, String), T> {
+        if self.segments.names.is_empty() {
+            // Unsegmented: every cell is the one empty segment's.
             self.segments.names = vec![String::new()];
         }
         let mut map = BTreeMap::new();
@@ -215,7 +212,7 @@ pub(crate) async fn compute(
                 }
             }
         }
-        created = cells.into_map(segmented, |c| c.count == 0);
+        created = cells.into_map(|c| c.count == 0);
     }
 
     // Scan 2: by the period of resolution.
@@ -278,7 +275,7 @@ pub(crate) async fn compute(
                 }
             }
         }
-        resolved = cells.into_map(segmented, |r| r.count == 0);
+        resolved = cells.into_map(|r| r.count == 0);
     }
 
     // Running totals per segment for the backlog (bucket -1 holds what came before).
