@@ -68,8 +68,7 @@ pub fn run(
     let seconds = started.elapsed().as_secs_f64();
 
     if let Some(path) = &scores {
-        let mut out =
-            csv::Writer::from_path(path).with_context(|| format!("creating {}", path.display()))?;
+        let mut out = crate::csv_out::SafeCsv::new(cxkpi_store::OutputFile::create(path)?);
         out.write_record(["row", "id", "churned", "fold", "probability", "top_factors"])?;
         for (i, row) in table.rows.iter().enumerate() {
             let (encoder, model, _) = &cv.folds[i % folds];
@@ -88,7 +87,7 @@ pub fn run(
                 factors.join("; "),
             ])?;
         }
-        out.flush()?;
+        out.into_inner()?.commit()?;
     }
 
     if format == "json" {

@@ -156,7 +156,7 @@ pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
                 // Serialized fields: numbers formatted by ryu, without a String each.
                 for (id, s, p) in &rows {
                     out.serialize((
-                        id,
+                        cxkpi_core::spreadsheet::escape(id),
                         s.frequency,
                         s.recency,
                         s.t,

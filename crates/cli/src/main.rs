@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cxkpi_core::entity::Entity;
 use cxkpi_demo::DemoOptions;
 use cxkpi_store::{
-    ExportFormat, ImportOptions, ImportSummary, Input, InputFormat, Progress, Snapshot, Store,
-    StoreError,
+    Diagnosis, ExportFormat, ImportOptions, ImportSummary, Input, InputFormat, ManifestStatus,
+    OutputFile, Progress, RepairPlan, Snapshot, Store, StoreError,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -20,6 +20,7 @@ use serde_json::json;
 mod churn;
 mod churn_table;
 mod clv;
+mod csv_out;
 mod drivers;
 mod health;
 mod survival;
@@ -109,6 +110,21 @@ enum Command {
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+    },
+    /// Check the store: its manifest, the part files it names, files nothing names,
+    /// changes that did not finish. Exit status 1 when the store is damaged.
+    Doctor {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Repair a damaged store: rebuild a missing or unreadable manifest from the part
+    /// files, or drop the parts a manifest names that are gone. Shows the plan and
+    /// asks before changing anything.
+    Repair {
+        /// Apply the plan without asking (needed when standard input is no terminal).
+        #[arg(long)]
+        yes: bool,
     },
     /// Show the stored tables: rows, part files, dimensions.
     Tables {
@@ -203,7 +219,7 @@ fn sentiment(input: &str, format: &str) -> anyhow::Result<ExitCode> {
     };
     let vader = cxkpi_core::sentiment::vader();
     let stdout = std::io::stdout().lock();
-    let mut csv_out = (format == "csv").then(|| csv::Writer::from_writer(stdout));
+    let mut csv_out = (format == "csv").then(|| csv_out::SafeCsv::new(stdout));
     if let Some(out) = csv_out.as_mut() {
         out.write_record(["text", "neg", "neu", "pos", "compound"])?;
     }
@@ -308,7 +324,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let entity: Entity = entity.parse()?;
             let input_format = input_format.map(|f| f.parse::<InputFormat>()).transpose()?;
-            let store = Store::open(&cli.workspace)?;
+            let store = Store::open(&cli.workspace)?.with_notices(|m| eprintln!("{m}"));
             let inputs: Vec<Input> = files
                 .iter()
                 .map(|f| Input::from_arg(f, input_format))
@@ -335,11 +351,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime = runtime()?;
             match output {
                 Some(path) => {
-                    let file = std::fs::File::create(&path)
-                        .with_context(|| format!("creating {}", path.display()))?;
-                    let out = std::io::BufWriter::new(file);
-                    let rows =
-                        runtime.block_on(cxkpi_store::export(&snapshot, entity, format, out))?;
+                    let mut out = OutputFile::create(&path)?;
+                    let rows = runtime
+                        .block_on(cxkpi_store::export(&snapshot, entity, format, &mut out))?;
+                    out.commit()?;
                     eprintln!("wrote {rows} {entity} rows to {}", path.display());
                 }
                 None => {
@@ -356,8 +371,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Clv(command) => clv::run(&cli.workspace, command),
         Command::Churn(command) => churn::run(&cli.workspace, command),
         Command::Drivers(args) => drivers::run(&cli.workspace, args),
+        Command::Doctor { format } => doctor(&cli.workspace, format),
+        Command::Repair { yes } => repair(&cli.workspace, yes),
         Command::Compact { format } => {
-            let store = Store::open(&cli.workspace)?;
+            let store = Store::open(&cli.workspace)?.with_notices(|m| eprintln!("{m}"));
             let report = store.compact()?;
             match format {
                 OutputFormat::Json => {
@@ -462,8 +479,10 @@ fn report(
         let page = views::html(&rows, config, &left_out, &title);
         match output {
             Some(path) => {
-                std::fs::write(path, page)
+                let mut out = OutputFile::create(path)?;
+                out.write_all(page.as_bytes())
                     .with_context(|| format!("writing {}", path.display()))?;
+                out.commit()?;
                 eprintln!("wrote {}", path.display());
             }
             None => print!("{page}"),
@@ -573,6 +592,9 @@ fn demo(
                             .with_context(|| format!("removing {}", path.display()))?;
                     }
                 }
+                let store_dir = dir.join("store");
+                std::fs::create_dir(&store_dir)
+                    .with_context(|| format!("creating {}", store_dir.display()))?;
                 Store::open(&dir)?
             } else {
                 store
@@ -689,11 +711,18 @@ fn import_json(s: &ImportSummary) -> serde_json::Value {
         "rejects_file": s.rejects_file.as_ref().map(|p| p.display().to_string()),
         "stored": s.stored,
         "table_rows": s.table_rows,
+        "compaction_failed": s.compaction_failed,
         "inputs": inputs,
     })
 }
 
 fn print_import(s: &ImportSummary, seconds: f64, format: OutputFormat, strict: bool) {
+    if let Some(why) = &s.compaction_failed {
+        eprintln!(
+            "warning: the rows are stored, but compacting {} afterwards failed ({why}); `cxkpi compact` tries again",
+            s.entity.name()
+        );
+    }
     if format == OutputFormat::Json {
         let mut value = import_json(s);
         value["seconds"] = json!(seconds);
@@ -733,9 +762,123 @@ fn print_import(s: &ImportSummary, seconds: f64, format: OutputFormat, strict: b
             "nothing stored: --strict and {} rows were rejected",
             s.rejected
         );
+    } else if s.rejected > 0 {
+        println!("nothing stored: every row was rejected");
     } else {
         println!("nothing stored");
     }
+}
+
+fn manifest_status(status: &ManifestStatus) -> String {
+    match status {
+        ManifestStatus::Readable { version } => format!("readable, version {version}"),
+        ManifestStatus::Missing => "missing".into(),
+        ManifestStatus::Unreadable(why) => format!("unreadable: {why}"),
+    }
+}
+
+/// `cxkpi doctor`: what the store holds and what is wrong with it.
+fn doctor(workspace: &Path, format: OutputFormat) -> anyhow::Result<ExitCode> {
+    let store = Store::open(workspace)?;
+    let d: Diagnosis = store.diagnose()?;
+    match format {
+        OutputFormat::Json => println!(
+            "{}",
+            json!({
+                "healthy": d.is_healthy(),
+                "manifest": manifest_status(&d.manifest),
+                "previous_manifest": manifest_status(&d.previous),
+                "part_files": d.part_files,
+                "broken_parts": d.broken_parts,
+                "unknown_files": d.unknown_files,
+                "unfinished_changes": d.pending,
+            })
+        ),
+        OutputFormat::Table => {
+            println!("manifest           {}", manifest_status(&d.manifest));
+            println!("previous manifest  {}", manifest_status(&d.previous));
+            println!("part files         {}", d.part_files);
+            for problem in &d.broken_parts {
+                println!("damaged: {problem}");
+            }
+            for file in &d.unknown_files {
+                println!("kept, named by no manifest: store/{file}");
+            }
+            for version in &d.pending {
+                println!("unfinished change: version {version} (the next writer settles it)");
+            }
+            if d.is_healthy() {
+                println!("the store is healthy");
+            } else {
+                println!("the store is damaged: `cxkpi repair` shows how it would repair it");
+            }
+        }
+    }
+    Ok(if d.is_healthy() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_plan(plan: &RepairPlan) {
+    if plan.rebuilt {
+        println!(
+            "The manifest will be rebuilt from the part files as version {}:",
+            plan.version
+        );
+    } else {
+        println!(
+            "The manifest will lose the parts that are gone, as version {}:",
+            plan.version
+        );
+    }
+    for t in &plan.tables {
+        println!(
+            "  {:<14} {:>12} rows in {} part files",
+            t.entity.name(),
+            t.rows,
+            t.parts
+        );
+        for file in &t.superseded {
+            println!("    superseded (its rows are all in newer files): store/{file}");
+        }
+        for (file, kept) in &t.trimmed {
+            println!("    rewritten with the {kept} rows no newer file holds: store/{file}");
+        }
+        for (problem, rows) in &t.dropped {
+            println!("    dropped, {rows} rows lost: {problem}");
+        }
+    }
+    for file in &plan.left_out {
+        println!("  left out and kept on disk: store/{file}");
+    }
+}
+
+/// `cxkpi repair`: shows the plan, asks, repairs.
+fn repair(workspace: &Path, yes: bool) -> anyhow::Result<ExitCode> {
+    let store = Store::open(workspace)?.with_notices(|m| eprintln!("{m}"));
+    let Some(plan) = store.plan_repair()? else {
+        println!("the store needs no repair");
+        return Ok(ExitCode::SUCCESS);
+    };
+    print_plan(&plan);
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            eprintln!("nothing changed: run `cxkpi repair --yes` to apply this plan");
+            return Ok(ExitCode::from(1));
+        }
+        eprint!("Apply this repair? [y/N] ");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("nothing changed");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let done = store.repair(&plan)?;
+    println!("repaired: the manifest is now version {}", done.version);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_kpi_list(format: &str) {

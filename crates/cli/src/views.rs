@@ -284,7 +284,7 @@ pub fn print_rows(
             println!("{}", json!({"rows": rows, "left_out": left_out}));
         }
         "csv" => {
-            let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+            let mut out = crate::csv_out::SafeCsv::new(std::io::stdout().lock());
             out.write_record(CSV_COLUMNS)?;
             for row in rows {
                 let j = row_json(row, config);

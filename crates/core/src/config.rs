@@ -40,6 +40,17 @@ pub struct Config {
     pub targets: BTreeMap<String, Threshold>,
     /// Health-score weights and bands.
     pub health: HealthConfig,
+    /// How the store is written.
+    pub store: StoreConfig,
+}
+
+/// Limits of the store's writers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoreConfig {
+    /// How long a writer waits for another writer's lock before giving up, in seconds.
+    pub lock_timeout_seconds: f64,
+    /// The longest record (a CSV row, an NDJSON line, a header) an import reads, in bytes.
+    pub max_record_bytes: u64,
 }
 
 /// The scale of a survey.
@@ -186,6 +197,23 @@ struct RawConfig {
     benchmarks: BTreeMap<String, BTreeMap<String, String>>,
     targets: BTreeMap<String, String>,
     health: RawHealth,
+    store: RawStore,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawStore {
+    lock_timeout: String,
+    max_record_mib: u64,
+}
+
+impl std::default::Default for RawStore {
+    fn default() -> Self {
+        RawStore {
+            lock_timeout: "10m".into(),
+            max_record_mib: 64,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,7 +329,8 @@ impl std::default::Default for RawHealth {
     }
 }
 
-/// Parses a duration such as `1h`, `90m`, `2d` or `45s` into hours.
+/// Parses a duration such as `1h`, `90m`, `2d` or `45s` into hours; a duration is
+/// never negative (nor infinite).
 pub fn parse_hours(text: &str) -> Option<f64> {
     let text = text.trim();
     let split = text.find(|c: char| c.is_ascii_alphabetic())?;
@@ -314,7 +343,7 @@ pub fn parse_hours(text: &str) -> Option<f64> {
         "d" => 1.0 / 24.0,
         _ => return None,
     };
-    Some(number / per_hour)
+    (number >= 0.0 && number.is_finite()).then(|| number / per_hour)
 }
 
 /// Parses `>= 40`, `> 0`, `<= 2h`, `< 5`: durations with a unit are converted to hours.
@@ -427,12 +456,32 @@ impl Config {
             );
         }
 
-        let sla = parse_hours(&raw.support.sla_first_response).ok_or_else(|| {
+        let sla = parse_hours(&raw.support.sla_first_response)
+            .filter(|h| *h > 0.0)
+            .ok_or_else(|| {
+                invalid(
+                    "support.sla_first_response",
+                    format!(
+                        "`{}` is not a positive duration such as 1h, 30m or 2d",
+                        raw.support.sla_first_response
+                    ),
+                )
+            })?;
+        let lock_timeout = parse_hours(&raw.store.lock_timeout).ok_or_else(|| {
             invalid(
-                "support.sla_first_response",
-                "expected a duration such as 1h, 30m or 2d",
+                "store.lock_timeout",
+                format!(
+                    "`{}` is not a duration such as 30s, 10m or 1h",
+                    raw.store.lock_timeout
+                ),
             )
         })?;
+        if raw.store.max_record_mib == 0 || raw.store.max_record_mib > 4096 {
+            return Err(invalid(
+                "store.max_record_mib",
+                "must be between 1 and 4096",
+            ));
+        }
 
         let bh = raw.business_hours;
         let business_hours = if bh.enabled {
@@ -536,6 +585,10 @@ impl Config {
                 green_at: h.green_at,
                 yellow_at: h.yellow_at,
             },
+            store: StoreConfig {
+                lock_timeout_seconds: lock_timeout * 3600.0,
+                max_record_bytes: raw.store.max_record_mib << 20,
+            },
         })
     }
 
@@ -585,6 +638,46 @@ mod tests {
         assert!(written.business_hours.is_none());
         assert_eq!(written.targets, default.targets);
         assert_eq!(written.health, default.health);
+        assert_eq!(written.store, default.store);
+        assert_eq!(written.store.lock_timeout_seconds, 600.0);
+        assert_eq!(written.store.max_record_bytes, 64 << 20);
+    }
+
+    /// Issue 15: `sla_first_response = "-1h"` was accepted and made every ticket miss
+    /// the SLA; every duration setting is validated.
+    #[test]
+    fn negative_and_zero_durations_are_refused() {
+        for (toml, key) in [
+            (
+                "[support]\nsla_first_response = \"-1h\"\n",
+                "support.sla_first_response",
+            ),
+            (
+                "[support]\nsla_first_response = \"0m\"\n",
+                "support.sla_first_response",
+            ),
+            (
+                "[support]\nsla_first_response = \"inf h\"\n",
+                "support.sla_first_response",
+            ),
+            ("[store]\nlock_timeout = \"-5s\"\n", "store.lock_timeout"),
+            (
+                "[store]\nlock_timeout = \"5 parsecs\"\n",
+                "store.lock_timeout",
+            ),
+            ("[store]\nmax_record_mib = 0\n", "store.max_record_mib"),
+            (
+                "[targets]\nfirst_response_time = \"<= -2h\"\n",
+                "targets.first_response_time",
+            ),
+        ] {
+            let err = Config::from_toml(toml).unwrap_err();
+            assert!(err.to_string().contains(key), "{toml}: {err}");
+        }
+        let config = Config::from_toml("[store]\nlock_timeout = \"0s\"\n").unwrap();
+        assert_eq!(config.store.lock_timeout_seconds, 0.0);
+        // A negative number without a unit is a value of the KPI's own unit.
+        assert!(Config::from_toml("[targets]\nnps = \">= -10\"\n").is_ok());
     }
 
     #[test]

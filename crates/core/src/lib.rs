@@ -16,6 +16,7 @@
 //!   dense linear algebra for the model fits.
 //! - [`period`]: reporting periods in the workspace time zone.
 //! - [`sentiment`]: VADER sentiment, as vaderSentiment 3.3.2 scores text.
+//! - [`spreadsheet`]: CSV cells made safe to open in a spreadsheet (no formula injection).
 //! - [`survival`]: Kaplan-Meier survival and its median.
 //! - [`themes`]: frequent and distinctive words and phrases of negative feedback.
 //! - [`stats`]: intervals, tests of change, Benjamini-Hochberg, percentiles.
@@ -47,6 +48,7 @@ pub mod optimize;
 pub mod parse;
 pub mod period;
 pub mod sentiment;
+pub mod spreadsheet;
 pub mod stats;
 pub mod steps;
 pub mod survival;

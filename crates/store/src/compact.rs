@@ -17,7 +17,7 @@ use cxkpi_core::entity::Entity;
 use crate::Store;
 use crate::error::Result;
 use crate::import::unix_now;
-use crate::manifest::{self, Manifest, Part, Retired};
+use crate::manifest::{self, Manifest, Part, Pending, Retired};
 use crate::part::{self, OpenPart};
 use crate::schema;
 
@@ -50,6 +50,7 @@ pub(crate) fn run_locked(
     let mut next = manifest.clone();
     next.version += 1;
     let mut retired = Vec::new();
+    let mut pending = None;
     for entity in Entity::ALL {
         if only.is_some_and(|o| o != entity) {
             continue;
@@ -96,7 +97,15 @@ pub(crate) fn run_locked(
             .filter(|p| !merged.contains(p))
             .map(|p| table.parts[p].clone())
             .collect();
+        if pending.is_none() {
+            pending = Some(Pending::begin(
+                &store.store_dir,
+                next.version,
+                manifest.version,
+            )?);
+        }
         for (seq, group) in groups.iter().enumerate() {
+            crate::fail_point_error("compaction-write")?;
             let file = part::new_part_name(entity, next.version, seq);
             let mut out = OpenPart::create(&store.store_dir, file, schema.clone())?;
             for &p in group {
@@ -124,6 +133,9 @@ pub(crate) fn run_locked(
         crate::fail_point("before-compaction-commit");
         manifest::commit(&store.store_dir, &next)?;
         *manifest = next;
+    }
+    if let Some(pending) = pending {
+        pending.end();
     }
     Ok(report)
 }

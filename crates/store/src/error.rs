@@ -18,13 +18,41 @@ pub enum StoreError {
     /// `init` on a directory that already is a workspace.
     #[error("{} is already a cxkpi workspace", .0.display())]
     AlreadyWorkspace(PathBuf),
+    /// The workspace has its configuration but no store directory.
+    #[error(
+        "the store directory {} is missing: restore it from a backup (an empty directory of that name starts an empty store)",
+        .0.display()
+    )]
+    NoStore(PathBuf),
     /// The configuration file is invalid.
-    #[error("{}: {source}", .path.display())]
+    // The cause is part of the message and deliberately not a `source`: the CLI prints
+    // an error's chain, which would repeat it.
+    #[error("{}: {error}", .path.display())]
     Config {
         /// The configuration file.
         path: PathBuf,
         /// What is wrong.
-        source: cxkpi_core::config::ConfigError,
+        error: cxkpi_core::config::ConfigError,
+    },
+    /// The store's manifest is missing or unreadable, or names files that are not there
+    /// as it says. Nothing was changed: no file is deleted until the store is repaired.
+    #[error(
+        "the store is damaged: {problem}. Nothing was changed; `cxkpi doctor` lists what the store holds and `cxkpi repair` rebuilds its manifest from the part files (it asks first)"
+    )]
+    Damaged {
+        /// What is wrong, naming the file.
+        problem: String,
+    },
+    /// Another writer held the store's lock for longer than `store.lock_timeout`.
+    #[error(
+        "gave up after waiting {waited_seconds:.0} s for the store lock held by {}; if that process is stuck, stop it (or raise store.lock_timeout in cxkpi.toml)",
+        .holder.map_or("another process".to_string(), |pid| format!("pid {pid}"))
+    )]
+    LockTimeout {
+        /// The process holding the lock, when it said.
+        holder: Option<u32>,
+        /// How long this writer waited.
+        waited_seconds: f64,
     },
     /// A whole input file cannot be imported (missing required column, duplicate header,
     /// unreadable format).
@@ -48,12 +76,12 @@ pub enum StoreError {
     #[error("{0}")]
     Usage(String),
     /// An operating-system error, with what was being done.
-    #[error("{context}: {source}")]
+    #[error("{context}: {error}")]
     Io {
         /// What was being done, e.g. the path being read.
         context: String,
-        /// The error.
-        source: std::io::Error,
+        /// The error (in the message, not a `source`, so that it is printed once).
+        error: std::io::Error,
     },
     /// An error of the query engine or of Arrow/Parquet.
     #[error("query engine: {0}")]
@@ -73,9 +101,9 @@ pub(crate) trait IoContext<T> {
 
 impl<T> IoContext<T> for std::io::Result<T> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T> {
-        self.map_err(|source| StoreError::Io {
+        self.map_err(|error| StoreError::Io {
             context: what(),
-            source,
+            error,
         })
     }
 }

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use cxkpi_core::entity::Entity;
+use cxkpi_core::spreadsheet::escape;
 use cxkpi_core::validate::{Rejection, RowValidator, Value};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -29,7 +30,7 @@ use crate::Store;
 use crate::dedup::InputIds;
 use crate::error::{IoContext, Result, StoreError};
 use crate::idtable::IdTable;
-use crate::manifest::{self, Part, Retired, TableState};
+use crate::manifest::{self, Part, Pending, Retired, TableState};
 use crate::part::{self, BATCH_ROWS, BatchBuilder, NewPart, PartWriter};
 use crate::schema::ROW_HASH;
 use crate::source::{Input, Record, RecordReader};
@@ -99,6 +100,9 @@ pub struct ImportSummary {
     pub stored: bool,
     /// Rows in the table afterwards.
     pub table_rows: u64,
+    /// Why the compaction after a committed import failed, if it did: the rows are
+    /// stored all the same, only in more part files than needed.
+    pub compaction_failed: Option<String>,
 }
 
 /// The most columns an entity has (tickets: 11).
@@ -144,7 +148,7 @@ impl Rejects {
             }
             let mut writer = csv::Writer::from_path(&self.path).map_err(|e| StoreError::Io {
                 context: format!("creating {}", self.path.display()),
-                source: e.into(),
+                error: e.into(),
             })?;
             writer
                 .write_record(["source", "line", "column", "value", "reason"])
@@ -152,13 +156,14 @@ impl Rejects {
             self.writer = Some(writer);
         }
         let writer = self.writer.as_mut().expect("created");
+        // The value is the input's text, which may be a formula: the file is for people.
         writer
             .write_record([
-                source,
+                &*escape(source),
                 &line.to_string(),
                 rejection.column.as_deref().unwrap_or(""),
-                &rejection.value,
-                &rejection.reason,
+                &escape(&rejection.value),
+                &escape(&rejection.reason),
             ])
             .map_err(|e| csv_error(&self.path, e))?;
         self.count += 1;
@@ -180,7 +185,7 @@ impl Rejects {
 fn csv_error(path: &Path, e: csv::Error) -> StoreError {
     StoreError::Io {
         context: format!("writing {}", path.display()),
-        source: e.into(),
+        error: e.into(),
     }
 }
 
@@ -241,16 +246,19 @@ impl Importer<'_> {
             targets.push(target);
         }
         if !new_dimensions.is_empty() {
-            self.flush()?;
             self.dimensions.extend(new_dimensions);
-            self.builder.set_dimensions(&self.dimensions);
+            self.builder.add_dimensions(&self.dimensions);
         }
         Ok(())
     }
 
     fn import_input(&mut self, input: &Input, progress: &dyn Progress) -> Result<InputSummary> {
         let name = input.name();
-        let mut reader = RecordReader::open(input, &self.store.store_dir)?;
+        let mut reader = RecordReader::open(
+            input,
+            &self.store.store_dir,
+            self.store.config.store.max_record_bytes,
+        )?;
         let mut targets = Vec::new();
         let refuse = |reason: String| StoreError::Refused {
             source_name: name.clone(),
@@ -467,6 +475,7 @@ pub(crate) fn run(
         })?;
     }
     let version = manifest.version + 1;
+    let pending = Pending::begin(&store.store_dir, version, manifest.version)?;
     let mut importer = Importer {
         store,
         entity,
@@ -531,10 +540,12 @@ pub(crate) fn run(
         rejects_file,
         stored: false,
         table_rows: table.rows(),
+        compaction_failed: None,
     };
     let all_refused = summary.inputs.iter().all(|s| s.refused.is_some());
     if (options.strict && rejected > 0) || all_refused {
         remove_parts(&store.store_dir, new_parts.iter().map(|p| &p.part));
+        pending.end();
         return Ok(summary);
     }
 
@@ -596,7 +607,10 @@ pub(crate) fn run(
         retired.push(part.file.clone());
     }
     if parts.is_empty() && retired.is_empty() {
-        summary.stored = true;
+        // Rows that were all there already are stored; rows that were all rejected
+        // are not, and an import of them has failed.
+        summary.stored = rejected == 0 || summary.unchanged > 0;
+        pending.end();
         return Ok(summary);
     }
     kept.extend(parts);
@@ -613,9 +627,12 @@ pub(crate) fn run(
         .retired
         .extend(retired.into_iter().map(|file| Retired { file, at: now }));
     manifest::commit(&store.store_dir, &manifest)?;
+    pending.end();
     summary.stored = true;
     crate::fail_point("after-import-commit");
-    crate::compact::run_locked(store, &mut manifest, Some(entity), false)?;
+    if let Err(e) = crate::compact::run_locked(store, &mut manifest, Some(entity), false) {
+        summary.compaction_failed = Some(e.to_string());
+    }
     Ok(summary)
 }
 

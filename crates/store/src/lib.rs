@@ -32,8 +32,10 @@ mod error;
 mod idtable;
 mod import;
 mod manifest;
+mod output;
 mod part;
 mod query;
+mod repair;
 mod schema;
 mod source;
 
@@ -47,7 +49,9 @@ use cxkpi_core::entity::Entity;
 pub use compact::{CompactedTable, TARGET_PART_ROWS};
 pub use error::{Result, StoreError};
 pub use import::{ImportOptions, ImportSummary, InputSummary, NoProgress, Progress};
+pub use output::OutputFile;
 pub use query::{ExportFormat, Snapshot, TableInfo, export};
+pub use repair::{Diagnosis, ManifestStatus, RepairPlan, TablePlan};
 pub use schema::{ROW_HASH, table_schema};
 pub use source::{Input, InputFormat, InputSource};
 
@@ -68,12 +72,33 @@ pub struct Store {
     root: PathBuf,
     store_dir: PathBuf,
     config: Config,
+    notices: Notices,
+}
+
+/// Where the store says what a user waiting on it should know (a writer waiting for
+/// the lock); the CLI prints it on standard error.
+#[derive(Clone, Default)]
+struct Notices(Option<std::sync::Arc<Notify>>);
+
+type Notify = dyn Fn(&str) + Send + Sync;
+
+impl std::fmt::Debug for Notices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Notices(set)"
+        } else {
+            "Notices(none)"
+        })
+    }
 }
 
 /// Holds the store's write lock; writers (imports, compaction) are serialised by it.
 pub(crate) struct WriteLock {
     _file: File,
 }
+
+/// How often a writer waiting for the lock tries again.
+const LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl Store {
     /// Creates a workspace in `root` (created if needed) with the default configuration.
@@ -82,7 +107,8 @@ impl Store {
         if config_path.exists() {
             return Err(StoreError::AlreadyWorkspace(root.to_path_buf()));
         }
-        fs::create_dir_all(root).context(|| format!("creating {}", root.display()))?;
+        let store_dir = root.join("store");
+        fs::create_dir_all(&store_dir).context(|| format!("creating {}", store_dir.display()))?;
         fs::write(&config_path, DEFAULT_TOML)
             .context(|| format!("writing {}", config_path.display()))?;
         Store::open(root)
@@ -98,17 +124,33 @@ impl Store {
             }
             Err(e) => return Err(e).context(|| format!("reading {}", config_path.display())),
         };
-        let config = Config::from_toml(&text).map_err(|source| StoreError::Config {
+        let config = Config::from_toml(&text).map_err(|error| StoreError::Config {
             path: config_path,
-            source,
+            error,
         })?;
         let store_dir = root.join("store");
-        fs::create_dir_all(&store_dir).context(|| format!("creating {}", store_dir.display()))?;
+        if !store_dir.is_dir() {
+            return Err(StoreError::NoStore(store_dir));
+        }
         Ok(Store {
             root: root.to_path_buf(),
             store_dir,
             config,
+            notices: Notices::default(),
         })
+    }
+
+    /// Sends what a waiting user should know (e.g. that this writer waits for another
+    /// one's lock) to `notify`.
+    pub fn with_notices(mut self, notify: impl Fn(&str) + Send + Sync + 'static) -> Store {
+        self.notices = Notices(Some(std::sync::Arc::new(notify)));
+        self
+    }
+
+    fn notice(&self, message: &str) {
+        if let Some(notify) = &self.notices.0 {
+            notify(message);
+        }
     }
 
     /// The workspace directory.
@@ -170,27 +212,88 @@ impl Store {
     }
 
     /// The current version of every table. It stays readable while later imports run.
+    /// Every part file the manifest names is checked to be there with the rows it
+    /// promises (from its footer), so a lost file is an error, never an empty table.
     pub fn snapshot(&self) -> Result<Snapshot> {
-        Ok(Snapshot::new(
-            self.store_dir.clone(),
-            manifest::load(&self.store_dir)?,
-        ))
+        Ok(Snapshot::new(self.store_dir.clone(), self.load_checked()?))
     }
 
-    /// Takes the write lock (waiting for another writer), then removes what crashed
-    /// writers left behind and retired files whose grace period has passed.
+    /// The current manifest, once every part file it names is there with its rows.
+    fn load_checked(&self) -> Result<manifest::Manifest> {
+        let manifest = manifest::load(&self.store_dir)?;
+        for (table, state) in &manifest.tables {
+            for part in &state.parts {
+                if let Some(problem) = part::check(&self.store_dir, part) {
+                    return Err(StoreError::Damaged {
+                        problem: format!("table {table}: {problem}"),
+                    });
+                }
+            }
+        }
+        Ok(manifest)
+    }
+
+    /// Takes the write lock, waiting for another writer up to `store.lock_timeout`
+    /// (after a second it says who holds it), then removes what crashed writers left
+    /// behind and retired files whose grace period has passed.
     pub(crate) fn write_lock(&self) -> Result<WriteLock> {
-        let path = self.store_dir.join("LOCK");
-        let file = File::create(&path).context(|| format!("creating {}", path.display()))?;
-        file.lock()
-            .context(|| format!("locking {}", path.display()))?;
-        let lock = WriteLock { _file: file };
+        let lock = self.lock_only()?;
         self.clean_up()?;
         Ok(lock)
     }
 
+    /// Takes the write lock without cleaning up (repair works on a damaged store).
+    pub(crate) fn lock_only(&self) -> Result<WriteLock> {
+        use std::io::{Seek, Write};
+        let path = self.store_dir.join("LOCK");
+        // Not truncated on open: the file holds the pid of the writer holding the lock.
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .context(|| format!("opening {}", path.display()))?;
+        let started = std::time::Instant::now();
+        let timeout = self.config.store.lock_timeout_seconds;
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) => {}
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(e).context(|| format!("locking {}", path.display()));
+                }
+            }
+            let waited = started.elapsed().as_secs_f64();
+            if waited >= timeout {
+                return Err(StoreError::LockTimeout {
+                    holder: lock_holder(&path),
+                    waited_seconds: waited,
+                });
+            }
+            if !told && waited >= 1.0 {
+                told = true;
+                let holder = lock_holder(&path)
+                    .map_or("another process".to_string(), |pid| format!("pid {pid}"));
+                self.notice(&format!(
+                    "waiting for the store lock held by {holder} (giving up after {timeout:.0} s: store.lock_timeout)"
+                ));
+            }
+            std::thread::sleep(LOCK_POLL);
+        }
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(std::process::id().to_string().as_bytes()))
+            .context(|| format!("writing {}", path.display()))?;
+        Ok(WriteLock { _file: file })
+    }
+
+    /// Removes only what the manifest history proves dead (see the `manifest` module):
+    /// files of settled pending changes that the manifest does not name, and retired
+    /// files past their grace period.
     fn clean_up(&self) -> Result<()> {
-        let mut manifest = manifest::load(&self.store_dir)?;
+        let mut manifest = self.load_checked()?;
         let now = import::unix_now();
         let (expired, keep): (Vec<_>, Vec<_>) = manifest
             .retired
@@ -203,19 +306,25 @@ impl Store {
             .flat_map(|t| t.parts.iter().map(|p| p.file.as_str()))
             .chain(keep.iter().map(|r| r.file.as_str()))
             .collect();
-        for entity in Entity::ALL {
-            let dir = self.store_dir.join(entity.name());
-            let Ok(entries) = fs::read_dir(&dir) else {
-                continue;
+        let markers: Vec<_> = manifest::markers(&self.store_dir)?
+            .into_iter()
+            .filter(|m| m.settled_by(&manifest))
+            .collect();
+        let files = manifest::part_files(&self.store_dir)?;
+        for found in &files {
+            let dead = if expired.iter().any(|r| r.file == found.file) {
+                true
+            } else {
+                !known.contains(found.file.as_str())
+                    && markers.iter().any(|m| Some(m.version) == found.version)
             };
-            for entry in entries.flatten() {
-                let name = entry.file_name();
-                let file = format!("{}/{}", entity.name(), name.to_string_lossy());
-                if !known.contains(file.as_str()) {
-                    fs::remove_file(entry.path())
-                        .context(|| format!("removing orphan {}", entry.path().display()))?;
-                }
+            if dead {
+                let path = self.store_dir.join(&found.file);
+                fs::remove_file(&path).context(|| format!("removing orphan {}", path.display()))?;
             }
+        }
+        for marker in markers {
+            let _ = fs::remove_file(&marker.path);
         }
         // A manifest never renamed into place, and what a crashed import spooled
         // (standard input) or spilled (its id bookkeeping).
@@ -239,10 +348,27 @@ impl Store {
     }
 }
 
+/// The pid a lock holder wrote into the lock file.
+fn lock_holder(path: &Path) -> Option<u32> {
+    fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
 /// Test hook: `CXKPI_FAIL_POINT=name` aborts the process at the named point, as a
 /// `kill -9` would.
 pub(crate) fn fail_point(name: &str) {
     if std::env::var_os("CXKPI_FAIL_POINT").is_some_and(|v| v == name) {
         std::process::abort();
     }
+}
+
+/// Test hook: `CXKPI_FAIL_POINT=name` makes the named step fail with "No space left on
+/// device", as a full disk would.
+pub(crate) fn fail_point_error(name: &str) -> Result<()> {
+    if std::env::var_os("CXKPI_FAIL_POINT").is_some_and(|v| v == name) {
+        return Err(StoreError::Io {
+            context: format!("writing (fail point {name})"),
+            error: std::io::Error::from_raw_os_error(28),
+        });
+    }
+    Ok(())
 }

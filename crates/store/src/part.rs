@@ -173,10 +173,17 @@ impl BatchBuilder {
         Ok(RecordBatch::try_new(Arc::clone(&self.schema), arrays)?)
     }
 
-    /// Changes the dimension set (it only grows); call with an empty builder.
-    pub fn set_dimensions(&mut self, dimensions: &[String]) {
-        debug_assert_eq!(self.len, 0);
-        *self = BatchBuilder::new(self.entity, dimensions);
+    /// Grows the dimension set to `dimensions` (the current ones, then new ones): rows
+    /// already appended have no value for the new ones. An NDJSON input whose lines
+    /// keep adding keys so stays in one batch instead of a part file per new key.
+    pub fn add_dimensions(&mut self, dimensions: &[String]) {
+        debug_assert!(dimensions.len() >= self.dimensions.len());
+        for _ in self.dimensions.len()..dimensions.len() {
+            let mut builder = StringBuilder::new();
+            builder.append_nulls(self.len);
+            self.dimensions.push(builder);
+        }
+        self.schema = schema::part_schema(self.entity, dimensions);
     }
 }
 
@@ -374,6 +381,41 @@ fn write_parts(
         });
     }
     Ok(done)
+}
+
+/// What is wrong with a part file the manifest names, if anything: it must be there
+/// and its footer must count the rows the manifest promises.
+pub(crate) fn check(store_dir: &Path, part: &Part) -> Option<String> {
+    let path = store_dir.join(&part.file);
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Some(format!(
+                "part file {} ({} rows) is missing",
+                path.display(),
+                part.rows
+            ));
+        }
+        Err(e) => {
+            return Some(format!(
+                "part file {} cannot be opened: {e}",
+                path.display()
+            ));
+        }
+    };
+    match parquet::file::metadata::ParquetMetaDataReader::new().parse_and_finish(&file) {
+        Ok(meta) if meta.file_metadata().num_rows() as u64 == part.rows => None,
+        Ok(meta) => Some(format!(
+            "part file {} holds {} rows, the manifest says {}",
+            path.display(),
+            meta.file_metadata().num_rows(),
+            part.rows
+        )),
+        Err(e) => Some(format!(
+            "part file {} is not a readable Parquet file: {e}",
+            path.display()
+        )),
+    }
 }
 
 /// Reads the id and row-hash columns of a part.

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use arrow::array::{ArrayRef, RecordBatch, StringArray, StringViewArray};
 use cxkpi_core::entity::Entity;
+use cxkpi_core::spreadsheet::escape;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -142,6 +143,34 @@ impl Snapshot {
     }
 }
 
+/// The batch with every text cell escaped for a spreadsheet.
+fn spreadsheet_safe(batch: &RecordBatch) -> Result<RecordBatch> {
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|column| {
+            let any = column.as_any();
+            if let Some(text) = any.downcast_ref::<StringViewArray>() {
+                if needs(text.iter()) {
+                    let escaped: StringViewArray = text.iter().map(|v| v.map(escape)).collect();
+                    return Arc::new(escaped) as ArrayRef;
+                }
+            } else if let Some(text) = any.downcast_ref::<StringArray>()
+                && needs(text.iter())
+            {
+                let escaped: StringArray = text.iter().map(|v| v.map(escape)).collect();
+                return Arc::new(escaped) as ArrayRef;
+            }
+            Arc::clone(column)
+        })
+        .collect();
+    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+}
+
+fn needs<'a>(mut values: impl Iterator<Item = Option<&'a str>>) -> bool {
+    values.any(|v| v.is_some_and(|v| escape(v).len() != v.len()))
+}
+
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -170,6 +199,11 @@ impl FromStr for ExportFormat {
 
 /// Writes the stored rows of `entity` to `out`; returns the number of rows. Rows come
 /// in storage order (by import, then by input order), which is stable for a snapshot.
+///
+/// CSV is for people and spreadsheets: a text cell that a spreadsheet would run as a
+/// formula gets an apostrophe in front (`cxkpi_core::spreadsheet`), which cxkpi's CSV
+/// import removes again, so an export imports back to the same rows. NDJSON and
+/// Parquet are written as stored.
 pub async fn export<W: Write + Send>(
     snapshot: &Snapshot,
     entity: Entity,
@@ -203,7 +237,7 @@ pub async fn export<W: Write + Send>(
         let batch = batch?;
         rows += batch.num_rows() as u64;
         match &mut sink {
-            Sink::Csv(w) => w.write(&batch)?,
+            Sink::Csv(w) => w.write(&spreadsheet_safe(&batch)?)?,
             Sink::Ndjson(w) => w.write(&batch)?,
             Sink::Parquet(w) => w.write(&batch)?,
         }
@@ -219,7 +253,7 @@ pub async fn export<W: Write + Send>(
             let mut out = w.into_inner();
             out.flush().map_err(|e| StoreError::Io {
                 context: "writing the export".into(),
-                source: e,
+                error: e,
             })?;
         }
         Sink::Ndjson(mut w) => w.finish()?,

@@ -12,7 +12,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
@@ -22,6 +22,8 @@ use arrow::datatypes::DataType;
 use arrow::util::display::FormatOptions;
 use flate2::read::MultiGzDecoder;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+
+use cxkpi_core::spreadsheet;
 
 use crate::error::{IoContext, Result, StoreError};
 
@@ -123,6 +125,57 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Stops a reader that goes on for longer than a record may be without one ending
+/// (`/dev/zero`, a file without line breaks, a quote that never closes): the CSV
+/// parser would otherwise grow one record until memory runs out. `record_start` is
+/// where the current record began, in bytes delivered.
+struct Limited<R> {
+    inner: R,
+    delivered: u64,
+    record_start: Arc<AtomicU64>,
+    limit: u64,
+    /// The last byte delivered that is not white space (whether the input ends in a
+    /// closing quote).
+    last_byte: Arc<AtomicU8>,
+}
+
+/// What [`Limited`] says when a record runs over the limit.
+#[derive(Debug)]
+struct TooLong(u64);
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a record runs over {} MiB without ending (a file without line breaks, or a quote that never closes?); the limit is store.max_record_mib in cxkpi.toml",
+            self.0 >> 20
+        )
+    }
+}
+
+impl std::error::Error for TooLong {}
+
+/// The read-ahead of the CSV parser's buffer, allowed beyond the limit.
+const CSV_BUFFER: usize = 1 << 20;
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let start = self.record_start.load(Ordering::Relaxed);
+        if self.delivered.saturating_sub(start) > self.limit + CSV_BUFFER as u64 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                TooLong(self.limit),
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.delivered += n as u64;
+        if let Some(b) = buf[..n].iter().rev().find(|b| !b.is_ascii_whitespace()) {
+            self.last_byte.store(*b, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
 /// One record: its line (or record number for Parquet) and a text cell per source
 /// column. Cells are `None` when empty or null.
 #[derive(Debug, Default)]
@@ -180,29 +233,51 @@ struct CsvThread {
 }
 
 impl CsvThread {
-    fn spawn(mut reader: csv::Reader<Box<dyn Read + Send>>) -> CsvThread {
+    fn spawn(
+        mut reader: csv::Reader<Box<dyn Read + Send>>,
+        record_start: Arc<AtomicU64>,
+        last_byte: Arc<AtomicU8>,
+    ) -> CsvThread {
         let (send_chunk, chunks) = sync_channel(2);
         let (recycle, recycled) = sync_channel::<Vec<csv::ByteRecord>>(4);
         let thread = std::thread::Builder::new()
             .name("cxkpi-csv-reader".into())
             .spawn(move || {
+                // The line a multi-line last field began on: if the input ends there
+                // without a closing quote, a stray quote swallowed the rest of it.
+                let mut open_last_field = None;
                 loop {
                     let mut chunk = recycled.try_recv().unwrap_or_default();
                     chunk.resize_with(CSV_CHUNK, csv::ByteRecord::new);
                     let mut filled = 0;
                     while filled < CSV_CHUNK {
+                        let line = reader.position().line();
                         match reader.read_byte_record(&mut chunk[filled]) {
-                            Ok(true) => filled += 1,
+                            Ok(true) => {
+                                open_last_field = last_field_opened(&chunk[filled], line);
+                                filled += 1;
+                                record_start.store(reader.position().byte(), Ordering::Relaxed);
+                            }
                             Ok(false) => break,
                             Err(e) => {
-                                let _ = send_chunk.send(Err(e.to_string()));
+                                let _ = send_chunk.send(Err(format!("line {line}: {e}")));
                                 return;
                             }
                         }
                     }
                     chunk.truncate(filled);
                     let done = filled < CSV_CHUNK;
-                    if send_chunk.send(Ok(chunk)).is_err() || done {
+                    if send_chunk.send(Ok(chunk)).is_err() {
+                        return;
+                    }
+                    if done {
+                        if let Some(opened) = open_last_field
+                            && last_byte.load(Ordering::Relaxed) != b'"'
+                        {
+                            let _ = send_chunk.send(Err(format!(
+                                "line {opened}: a quote (\") opened there is never closed: an unbalanced quote swallowed every line from {opened} to the end of the input"
+                            )));
+                        }
                         return;
                     }
                 }
@@ -245,6 +320,9 @@ enum Inner {
         lines: Box<dyn BufRead + Send>,
         line: u64,
         buffer: Vec<u8>,
+        /// Column by lower-case key, so that lines adding keys stay linear.
+        columns: std::collections::HashMap<String, usize>,
+        max_record_bytes: u64,
     },
     Parquet {
         reader: ParquetRecordBatchReader,
@@ -289,9 +367,10 @@ fn refused(input: &Input, reason: impl Into<String>) -> StoreError {
 }
 
 impl RecordReader {
-    /// Opens an input. `spool_dir` holds a temporary copy of standard input when it is
-    /// Parquet (which needs random access).
-    pub fn open(input: &Input, spool_dir: &Path) -> Result<RecordReader> {
+    /// Opens an input. `spool_dir` holds a temporary copy of an input that is Parquet
+    /// (which needs random access) but not a plain file: standard input, a pipe, a
+    /// FIFO, gzip. A record longer than `max_record_bytes` is an error.
+    pub fn open(input: &Input, spool_dir: &Path, max_record_bytes: u64) -> Result<RecordReader> {
         let count = Arc::new(AtomicU64::new(0));
         let raw: Box<dyn Read + Send> = match &input.source {
             InputSource::Path(p) => {
@@ -332,12 +411,14 @@ impl RecordReader {
             Box::new(buffered)
         };
         match format {
-            InputFormat::Csv => Self::open_csv(input, reader, count),
+            InputFormat::Csv => Self::open_csv(input, reader, count, max_record_bytes),
             InputFormat::Ndjson => Ok(RecordReader {
                 inner: Inner::Ndjson {
                     lines: reader,
                     line: 0,
                     buffer: Vec::new(),
+                    columns: std::collections::HashMap::new(),
+                    max_record_bytes,
                 },
                 header: Vec::new(),
                 keys: Vec::new(),
@@ -345,8 +426,10 @@ impl RecordReader {
                 _spool: None,
             }),
             InputFormat::Parquet => {
+                // A FIFO or `<(...)` can be read once only: it is spooled like stdin.
+                let plain_file = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_file());
                 let (file, spool) = match (&input.source, gzip) {
-                    (InputSource::Path(p), false) => (
+                    (InputSource::Path(p), false) if plain_file(p) => (
                         File::open(p).context(|| format!("opening {}", p.display()))?,
                         None,
                     ),
@@ -411,16 +494,25 @@ impl RecordReader {
         input: &Input,
         reader: Box<dyn BufRead + Send>,
         count: Arc<AtomicU64>,
+        max_record_bytes: u64,
     ) -> Result<RecordReader> {
-        let reader: Box<dyn Read + Send> = Box::new(reader);
+        let record_start = Arc::new(AtomicU64::new(0));
+        let last_byte = Arc::new(AtomicU8::new(0));
+        let reader: Box<dyn Read + Send> = Box::new(Limited {
+            inner: reader,
+            delivered: 0,
+            record_start: Arc::clone(&record_start),
+            limit: max_record_bytes,
+            last_byte: Arc::clone(&last_byte),
+        });
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
-            .buffer_capacity(1 << 20)
+            .buffer_capacity(CSV_BUFFER)
             .from_reader(reader);
         let header = reader
             .byte_headers()
-            .map_err(|e| refused(input, format!("cannot read the header: {e}")))?;
+            .map_err(|e| refused(input, format!("line 1: cannot read the header: {e}")))?;
         if header.is_empty() {
             return Err(refused(input, "the file is empty (no header row)"));
         }
@@ -433,10 +525,11 @@ impl RecordReader {
                     .map_err(|_| refused(input, format!("header column {} is not UTF-8", i + 1)))
             })
             .collect::<Result<_>>()?;
+        record_start.store(reader.position().byte(), Ordering::Relaxed);
         Ok(RecordReader {
             keys: header.iter().map(|h| h.to_lowercase()).collect(),
             header,
-            inner: Inner::Csv(CsvThread::spawn(reader)),
+            inner: Inner::Csv(CsvThread::spawn(reader, record_start, last_byte)),
             bytes_read: count,
             _spool: None,
         })
@@ -473,6 +566,12 @@ impl RecordReader {
                 record.clear(n_columns);
                 record.line = raw.position().map_or(0, |p| p.line());
                 if raw.len() != n_columns {
+                    if let Some(reason) = unbalanced_quote(raw, record.line, n_columns) {
+                        return Err(StoreError::Unreadable {
+                            source_name: input.name(),
+                            reason,
+                        });
+                    }
                     record.problem = Some(format!(
                         "the record has {} fields, the header has {n_columns}",
                         raw.len()
@@ -486,8 +585,12 @@ impl RecordReader {
                 record.text.push_str(all);
                 for i in 0..n_columns {
                     let range = raw.range(i).expect("field exists");
-                    if !range.is_empty() {
-                        record.spans[i] = Some((range.start, range.end));
+                    // cxkpi's CSV exports neutralise formulas with an apostrophe (as a
+                    // spreadsheet's own prefix does); it is not part of the value.
+                    let cell = &all[range.clone()];
+                    let start = range.end - spreadsheet::unescape(cell).len();
+                    if start < range.end {
+                        record.spans[i] = Some((start, range.end));
                     }
                 }
                 Ok(true)
@@ -496,26 +599,31 @@ impl RecordReader {
                 lines,
                 line,
                 buffer,
+                columns,
+                max_record_bytes,
             } => loop {
                 buffer.clear();
-                let n = lines
-                    .read_until(b'\n', buffer)
-                    .map_err(|e| StoreError::Unreadable {
+                let n = read_line(lines.as_mut(), buffer, *max_record_bytes).map_err(|e| {
+                    StoreError::Unreadable {
                         source_name: input.name(),
-                        reason: e.to_string(),
-                    })?;
+                        reason: format!("line {}: {e}", *line + 1),
+                    }
+                })?;
                 if n == 0 {
                     return Ok(false);
                 }
                 *line += 1;
+                if *line == 1 && buffer.starts_with(UTF8_BOM) {
+                    buffer.drain(..UTF8_BOM.len());
+                }
                 if buffer.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
                 record.clear(n_columns);
                 record.line = *line;
-                let object = match serde_json::from_slice::<serde_json::Value>(buffer) {
-                    Ok(serde_json::Value::Object(o)) => o,
-                    Ok(_) => {
+                let object = match serde_json::from_slice::<JsonObject>(buffer) {
+                    Ok(object) => object,
+                    Err(e) if e.classify() == serde_json::error::Category::Data => {
                         record.problem = Some("the line is not a JSON object".into());
                         return Ok(true);
                     }
@@ -524,15 +632,16 @@ impl RecordReader {
                         return Ok(true);
                     }
                 };
-                let mut seen = Vec::with_capacity(object.len());
-                for (key, value) in &object {
+                let mut seen = Vec::with_capacity(object.0.len());
+                for (key, value) in &object.0 {
                     let name = key.trim();
                     let lower = name.to_lowercase();
-                    let column = match self.keys.iter().position(|k| *k == lower) {
-                        Some(c) => c,
+                    let column = match columns.get(&lower) {
+                        Some(c) => *c,
                         None => {
                             self.header.push(name.to_string());
-                            self.keys.push(lower);
+                            self.keys.push(lower.clone());
+                            columns.insert(lower, self.header.len() - 1);
                             self.header.len() - 1
                         }
                     };
@@ -541,19 +650,27 @@ impl RecordReader {
                         return Ok(true);
                     }
                     seen.push(column);
-                    match value {
-                        serde_json::Value::Null => {}
-                        serde_json::Value::String(s) => record.set(column, s),
-                        serde_json::Value::Bool(b) => {
-                            record.set(column, if *b { "true" } else { "false" })
-                        }
-                        serde_json::Value::Number(n) => record.set(column, &n.to_string()),
-                        serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+                    // Numbers are taken as written, never through f64: ids of 24 digits
+                    // stay distinct, and the validator reads them as it reads CSV.
+                    let raw = value.get();
+                    match raw.as_bytes()[0] {
+                        b'n' => {}
+                        b't' => record.set(column, "true"),
+                        b'f' => record.set(column, "false"),
+                        b'"' => match serde_json::from_str::<String>(raw) {
+                            Ok(text) => record.set(column, &text),
+                            Err(e) => {
+                                record.problem = Some(format!("not valid JSON: {e}"));
+                                return Ok(true);
+                            }
+                        },
+                        b'[' | b'{' => {
                             record.problem = Some(format!(
                                 "column `{name}`: nested JSON values are not supported"
                             ));
                             return Ok(true);
                         }
+                        _ => record.set(column, raw),
                     }
                 }
                 return Ok(true);
@@ -595,8 +712,93 @@ impl RecordReader {
     }
 }
 
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One JSON object with its values as written, in order (keys may repeat; the caller
+/// says so).
+struct JsonObject(Vec<(String, Box<serde_json::value::RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for JsonObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = JsonObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonObject, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some(entry) = map.next_entry()? {
+                    fields.push(entry);
+                }
+                Ok(JsonObject(fields))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// Reads one line (with its `\n`) into `buffer`, failing once it is longer than
+/// `limit` without ending; returns the bytes read (0 at the end).
+fn read_line(reader: &mut dyn BufRead, buffer: &mut Vec<u8>, limit: u64) -> io::Result<usize> {
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(buffer.len());
+        }
+        let (take, done) = match available.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        buffer.extend_from_slice(&available[..take]);
+        reader.consume(take);
+        if done {
+            return Ok(buffer.len());
+        }
+        if buffer.len() as u64 > limit {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, TooLong(limit)));
+        }
+    }
+}
+
+/// The line a record's last field began on, when that field runs over lines.
+fn last_field_opened(raw: &csv::ByteRecord, line: u64) -> Option<u64> {
+    let last = raw.iter().next_back()?;
+    if !last.contains(&b'\n') {
+        return None;
+    }
+    let newlines = raw
+        .iter()
+        .take(raw.len() - 1)
+        .map(|f| f.iter().filter(|b| **b == b'\n').count() as u64)
+        .sum::<u64>();
+    Some(line + newlines)
+}
+
+/// The reason to abandon an input whose record has the wrong number of fields because
+/// a quoted field ran over lines: a stray `"` swallows every later line into one field.
+fn unbalanced_quote(raw: &csv::ByteRecord, line: u64, n_columns: usize) -> Option<String> {
+    let newlines = |field: &[u8]| field.iter().filter(|b| **b == b'\n').count() as u64;
+    let swallowing = raw.iter().position(|f| f.contains(&b'\n'))?;
+    let opened = line + raw.iter().take(swallowing).map(newlines).sum::<u64>();
+    // A quote that runs to the end of the input holds the last line's line break too.
+    let trailing = raw
+        .iter()
+        .next_back()
+        .is_some_and(|f| f.ends_with(b"\n") && raw.len() == swallowing + 1);
+    let last = line + raw.iter().map(newlines).sum::<u64>() - u64::from(trailing);
+    Some(format!(
+        "line {opened}: a quote (\") opened there is not closed until line {last}, and the record then has {} fields where the header has {n_columns}: an unbalanced quote swallowed lines {opened}-{last}",
+        raw.len()
+    ))
+}
+
 /// Guesses the format of standard input from its first bytes.
 fn sniff(head: &[u8]) -> InputFormat {
+    let head = head.strip_prefix(UTF8_BOM).unwrap_or(head);
     if head.starts_with(b"PAR1") {
         InputFormat::Parquet
     } else if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {

@@ -45,6 +45,13 @@ impl Workspace {
         self.import_with(entity, files, false)
     }
 
+    /// Imports one file and returns the outcome, errors included.
+    pub fn try_import(&self, entity: Entity, file: &Path) -> cxkpi_store::Result<ImportSummary> {
+        let input = Input::from_arg(file.to_str().unwrap(), None);
+        self.store
+            .import(entity, &[input], &ImportOptions::default(), &NoProgress)
+    }
+
     pub fn import_with(&self, entity: Entity, files: &[&Path], strict: bool) -> ImportSummary {
         let inputs: Vec<Input> = files
             .iter()
