@@ -461,6 +461,22 @@ pub(crate) fn run(
     progress: &dyn Progress,
 ) -> Result<ImportSummary> {
     let _lock = store.write_lock()?;
+    let result = run_locked(store, entity, inputs, options, progress);
+    if result.is_err() {
+        // What a failed import wrote is dead now (the manifest shows it never
+        // committed): removed at once rather than by the next writer.
+        let _ = store.clean_up();
+    }
+    result
+}
+
+fn run_locked(
+    store: &Store,
+    entity: Entity,
+    inputs: &[Input],
+    options: &ImportOptions,
+    progress: &dyn Progress,
+) -> Result<ImportSummary> {
     let mut manifest = manifest::load(&store.store_dir)?;
     let table = manifest
         .tables
@@ -632,6 +648,7 @@ pub(crate) fn run(
     crate::fail_point("after-import-commit");
     if let Err(e) = crate::compact::run_locked(store, &mut manifest, Some(entity), false) {
         summary.compaction_failed = Some(e.to_string());
+        let _ = store.clean_up();
     }
     Ok(summary)
 }

@@ -292,7 +292,7 @@ impl Store {
     /// Removes only what the manifest history proves dead (see the `manifest` module):
     /// files of settled pending changes that the manifest does not name, and retired
     /// files past their grace period.
-    fn clean_up(&self) -> Result<()> {
+    pub(crate) fn clean_up(&self) -> Result<()> {
         let mut manifest = self.load_checked()?;
         let now = import::unix_now();
         let (expired, keep): (Vec<_>, Vec<_>) = manifest

@@ -280,6 +280,9 @@ fn an_unbalanced_quote_abandons_the_import_and_names_the_lines() {
         "{message}"
     );
     assert_eq!(ws.store.snapshot().unwrap().table(Entity::Orders).rows, 0);
+    // What the failed import wrote is gone with it.
+    assert_eq!(part_files(ws.path()), Vec::<String>::new());
+    assert_eq!(ws.store.diagnose().unwrap().pending, Vec::<u64>::new());
     // The same quote in the last column: the record has the right fields, but the
     // quote never closes before the end of the input.
     let mut text = orders(0, 500, "1.00");
