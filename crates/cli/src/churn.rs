@@ -23,7 +23,7 @@ pub enum ChurnCommand {
         /// Midnight starting this date (default: the end of the last complete month).
         #[arg(long)]
         as_of: Option<String>,
-        /// The horizon (`90d`, `12w`, `3mo`).
+        /// The horizon: days (`90d`), weeks (`12w`), months (`3mo` or `3m`) or years (`1y`).
         #[arg(long, default_value = "90d")]
         horizon: String,
         /// Output format.
@@ -100,11 +100,10 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
             format,
         } => {
             let at = crate::views::as_of(as_of.as_deref(), &snapshot, config, &runtime)?;
-            let span: jiff::Span = horizon.parse().map_err(|_| {
-                StoreError::Usage(format!(
-                    "--horizon `{horizon}` is not a duration such as 90d"
-                ))
-            })?;
+            let span = horizon
+                .parse::<cxkpi_app::duration::Horizon>()
+                .map_err(|e| cxkpi_app::AppError::usage(format!("--horizon: {e}")))?
+                .span();
             let back = |t: jiff::Timestamp| -> anyhow::Result<jiff::Timestamp> {
                 Ok(t.to_zoned(tz.clone()).checked_sub(span)?.timestamp())
             };

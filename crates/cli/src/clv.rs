@@ -31,7 +31,7 @@ pub enum ClvCommand {
     /// value, P(alive), expected purchases and average value over the horizon, and
     /// discounted CLV.
     Predict {
-        /// The horizon: weeks (`39w`), days (`90d`) or months (`12m`).
+        /// The horizon: days (`90d`), weeks (`39w`), months (`12m` or `12mo`) or years (`1y`).
         #[arg(long, default_value = "12m")]
         horizon: String,
         /// Output format.
@@ -267,16 +267,10 @@ impl Model {
 
     /// The horizon in model time units, and in whole months for the CLV sum.
     fn horizon(&self, text: &str) -> anyhow::Result<(f64, u32)> {
-        let bad = || StoreError::Usage(format!("--horizon `{text}` is not like 39w, 90d or 12m"));
-        let (number, unit) =
-            text.split_at(text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
-        let n: f64 = number.parse().map_err(|_| bad())?;
-        let days = match unit {
-            "d" => n,
-            "w" => 7.0 * n,
-            "m" => MONTH_DAYS * n,
-            _ => return Err(bad().into()),
-        };
+        let days = text
+            .parse::<cxkpi_app::duration::Horizon>()
+            .map_err(|e| cxkpi_app::AppError::usage(format!("--horizon: {e}")))?
+            .days();
         Ok((days / self.unit_days, (days / MONTH_DAYS).ceil() as u32))
     }
 

@@ -8,7 +8,7 @@ use anyhow::Context;
 use cxkpi_core::health::{COMPONENTS, HealthBand};
 use cxkpi_core::stats;
 use cxkpi_engine::CustomerHealth;
-use cxkpi_store::{Store, StoreError};
+use cxkpi_store::Store;
 use serde_json::json;
 
 use crate::views::SliceArgs;
@@ -161,11 +161,10 @@ fn backtest(
     tz: &jiff::tz::TimeZone,
     format: &str,
 ) -> anyhow::Result<ExitCode> {
-    let span: jiff::Span = horizon.parse().map_err(|_| {
-        StoreError::Usage(format!(
-            "--backtest `{horizon}` is not a duration such as 90d"
-        ))
-    })?;
+    let span = horizon
+        .parse::<cxkpi_app::duration::Horizon>()
+        .map_err(|e| cxkpi_app::AppError::usage(format!("--backtest: {e}")))?
+        .span();
     let until = at
         .to_zoned(tz.clone())
         .checked_add(span)

@@ -293,14 +293,24 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {e:#}");
-            let usage = e
-                .downcast_ref::<StoreError>()
-                .is_some_and(|e| matches!(e, StoreError::Usage(_)))
-                || e.downcast_ref::<cxkpi_core::entity::UnknownEntity>()
-                    .is_some();
-            ExitCode::from(if usage { 2 } else { 1 })
+            ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// 2 for a usage error (whichever layer found it), 1 for any other failure.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    if let Some(app) = e.downcast_ref::<cxkpi_app::AppError>() {
+        return app.kind.exit_code();
+    }
+    let usage = matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Usage(_)))
+        || matches!(
+            e.downcast_ref::<cxkpi_engine::EngineError>(),
+            Some(cxkpi_engine::EngineError::UnknownDimension { .. })
+        )
+        || e.downcast_ref::<cxkpi_core::entity::UnknownEntity>()
+            .is_some();
+    if usage { 2 } else { 1 }
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -432,29 +442,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn kpi_view(workspace: &Path, args: KpiArgs) -> anyhow::Result<ExitCode> {
     let Some(id) = args.id.as_deref() else {
-        return Err(StoreError::Usage(
-            "name a KPI (`cxkpi kpi nps`) or list them (`cxkpi kpi list`)".into(),
+        return Err(cxkpi_app::AppError::usage(
+            "name a KPI (`cxkpi kpi nps`) or list them (`cxkpi kpi list`)",
         )
         .into());
     };
-    let kpi = cxkpi_core::kpi::lookup(id).map_err(|e| StoreError::Usage(e.to_string()))?;
     let store = Store::open(workspace)?;
-    let snapshot = store.snapshot()?;
     let config = store.config();
-    views::check_by(kpi, args.slice.by.as_deref(), &snapshot)?;
-    let runtime = runtime()?;
-    let end = runtime.block_on(cxkpi_engine::data_end(&snapshot))?;
-    let periods = args
-        .periods
-        .resolve(config, views::last_complete_months(end, 12, config))?;
-    let request = cxkpi_engine::Request {
-        kpis: vec![kpi],
-        periods,
-        by: args.slice.by.clone(),
-        filters: args.slice.filters()?,
-        compare: args.compare,
-    };
-    let rows = runtime.block_on(cxkpi_engine::compute(&snapshot, config, &request))?;
+    let rows = runtime()?.block_on(cxkpi_app::kpis::kpi_slice(
+        &store.snapshot()?,
+        config,
+        id,
+        &args.periods.choice(),
+        &args.slice.slice(),
+        args.compare,
+    ))?;
     views::print_rows(&rows, &args.format, config, &[], false)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -470,10 +472,13 @@ fn report(
     let store = Store::open(workspace)?;
     let snapshot = store.snapshot()?;
     let config = store.config();
-    let runtime = runtime()?;
-    let end = runtime.block_on(cxkpi_engine::data_end(&snapshot))?;
-    let periods = periods.resolve(config, views::last_complete_months(end, 1, config))?;
-    let (rows, left_out) = scorecard(&runtime, &snapshot, config, periods, slice)?;
+    let card = runtime()?.block_on(cxkpi_app::kpis::scorecard(
+        &snapshot,
+        config,
+        &periods.choice(),
+        &slice.slice(),
+    ))?;
+    let (rows, left_out) = (card.rows, left_out_pairs(&card.left_out));
     if format == "html" {
         let title = format!("cxkpi report: {}", workspace.display());
         let page = views::html(&rows, config, &left_out, &title);
@@ -496,64 +501,12 @@ fn report(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A KPI left out of a scorecard, and why.
-type LeftOut = Vec<(String, String)>;
-
-/// The scorecard: every computed KPI with data, compared with the period before.
-fn scorecard(
-    runtime: &tokio::runtime::Runtime,
-    snapshot: &Snapshot,
-    config: &cxkpi_core::config::Config,
-    periods: Vec<cxkpi_core::period::Period>,
-    slice: &views::SliceArgs,
-) -> anyhow::Result<(Vec<cxkpi_engine::KpiRow>, LeftOut)> {
-    let filters = slice.filters()?;
-    let dimensions: Vec<&str> = slice
-        .by
+/// The left-out KPIs as the views print them.
+fn left_out_pairs(left_out: &[cxkpi_app::kpis::LeftOut]) -> Vec<(String, String)> {
+    left_out
         .iter()
-        .map(String::as_str)
-        .chain(filters.iter().map(|(d, _)| d.as_str()))
-        .collect();
-    let mut left_out = Vec::new();
-    let mut kpis = Vec::new();
-    for kpi in cxkpi_core::kpi::CATALOGUE {
-        if dimensions
-            .iter()
-            .any(|d| cxkpi_engine::check_dimension(kpi, d, snapshot).is_err())
-        {
-            left_out.push((
-                kpi.id.to_string(),
-                "cannot be segmented or filtered by that dimension".into(),
-            ));
-        } else {
-            kpis.push(kpi);
-        }
-    }
-    let request = cxkpi_engine::Request {
-        kpis,
-        periods,
-        by: slice.by.clone(),
-        filters,
-        compare: true,
-    };
-    let mut rows = runtime.block_on(cxkpi_engine::compute(snapshot, config, &request))?;
-    // A scorecard shows the KPIs that have data.
-    let empty: std::collections::BTreeSet<&str> = request
-        .kpis
-        .iter()
-        .filter(|k| {
-            rows.iter()
-                .filter(|r| r.kpi.id == k.id)
-                .all(|r| r.estimate.n() == 0)
-        })
-        .map(|k| k.id)
-        .collect();
-    for id in &empty {
-        left_out.push(((*id).to_string(), "no data".into()));
-    }
-    rows.retain(|r| !empty.contains(r.kpi.id));
-    rows.sort_by_key(|r| r.period.start);
-    Ok((rows, left_out))
+        .map(|l| (l.kpi.to_string(), l.reason.to_string()))
+        .collect()
 }
 
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -628,18 +581,13 @@ fn demo(
     let snapshot = store.snapshot()?;
     let runtime = runtime()?;
     let config = store.config();
-    let end = runtime.block_on(cxkpi_engine::data_end(&snapshot))?;
-    let no_slice = views::SliceArgs {
-        by: None,
-        filters: Vec::new(),
-    };
-    let (rows, left_out) = scorecard(
-        &runtime,
+    let card = runtime.block_on(cxkpi_app::kpis::scorecard(
         &snapshot,
         config,
-        views::last_complete_months(end, 1, config),
-        &no_slice,
-    )?;
+        &cxkpi_app::kpis::PeriodChoice::default(),
+        &cxkpi_app::kpis::Slice::default(),
+    ))?;
+    let (rows, left_out) = (card.rows, left_out_pairs(&card.left_out));
     match format {
         OutputFormat::Json => {
             let imports: Vec<_> = summaries.iter().map(import_json).collect();

@@ -6,12 +6,12 @@
 //! `ci_low`, `ci_high`, `low_sample`, `components`, `reason`, `band`, `target`, and
 //! with a comparison `previous`, `delta`, `p_value`, `significant`.
 
-use anyhow::{Context, bail};
 use clap::Args;
+use cxkpi_app::kpis;
 use cxkpi_core::benchmark;
 use cxkpi_core::config::Config;
 use cxkpi_core::kpi::{KpiDef, Unit};
-use cxkpi_core::period::{Grain, Period, parse_period, periods};
+use cxkpi_core::period::Period;
 use cxkpi_engine::KpiRow;
 use jiff::civil::Date;
 use serde_json::{Value, json};
@@ -48,72 +48,32 @@ pub struct SliceArgs {
 
 /// A `YYYY-MM-DD` argument; a usage error naming `flag` otherwise.
 pub fn date(text: &str, flag: &str) -> anyhow::Result<Date> {
-    Date::strptime("%Y-%m-%d", text).map_err(|_| {
-        cxkpi_store::StoreError::Usage(format!("{flag} `{text}` is not a date YYYY-MM-DD")).into()
-    })
+    Ok(kpis::date(text, flag)?)
 }
 
-fn grain(text: &str) -> anyhow::Result<Grain> {
-    text.parse::<Grain>()
-        .map_err(|e| cxkpi_store::StoreError::Usage(e).into())
-}
-
-/// The default: the last `months` complete months of the data. A month counts as
-/// complete when the data reaches its last day (data ending on 31 October completes
-/// October; data ending on 15 October leaves September the last complete month).
+/// The default: the last `months` complete months of the data.
 pub fn last_complete_months(
     end: Option<jiff::Timestamp>,
     months: i64,
     config: &Config,
 ) -> Vec<Period> {
-    let tz = &config.time_zone;
-    let end = end
-        .unwrap_or_else(jiff::Timestamp::now)
-        .to_zoned(tz.clone())
-        .date()
-        .checked_add(jiff::Span::new().days(1))
-        .expect("in range");
-    let to = Grain::Month.floor(end);
-    let from = to
-        .checked_sub(jiff::Span::new().months(months))
-        .expect("in range");
-    periods(Grain::Month, from, to, tz)
+    kpis::last_complete_months(end, months, config)
 }
 
 impl PeriodArgs {
+    /// The periods as the application layer takes them.
+    pub fn choice(&self) -> kpis::PeriodChoice {
+        kpis::PeriodChoice {
+            period: self.period.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            grain: self.grain.clone(),
+        }
+    }
+
     /// The periods asked for, or `default` when none are.
     pub fn resolve(&self, config: &Config, default: Vec<Period>) -> anyhow::Result<Vec<Period>> {
-        let tz = &config.time_zone;
-        if let Some(text) = &self.period {
-            return Ok(vec![
-                parse_period(text, tz).map_err(cxkpi_store::StoreError::Usage)?,
-            ]);
-        }
-        match (&self.from, &self.to) {
-            (Some(from), Some(to)) => {
-                let (from, to) = (date(from, "--from")?, date(to, "--to")?);
-                if to <= from {
-                    bail!(cxkpi_store::StoreError::Usage(
-                        "--to must be after --from (it is exclusive)".into()
-                    ));
-                }
-                match &self.grain {
-                    Some(g) => Ok(periods(grain(g)?, from, to, tz)),
-                    None => Ok(vec![
-                        Period::range(from, to, tz).map_err(cxkpi_store::StoreError::Usage)?,
-                    ]),
-                }
-            }
-            _ => match &self.grain {
-                // A grain alone re-cuts the default range.
-                Some(g) if !default.is_empty() => {
-                    let first = default.first().expect("non-empty").first_day;
-                    let last = default.last().expect("non-empty").end_day;
-                    Ok(periods(grain(g)?, first, last, tz))
-                }
-                _ => Ok(default),
-            },
-        }
+        Ok(self.choice().resolve(config, default)?)
     }
 }
 
@@ -125,18 +85,7 @@ pub fn as_of(
     config: &Config,
     runtime: &tokio::runtime::Runtime,
 ) -> anyhow::Result<jiff::Timestamp> {
-    Ok(match text {
-        Some(text) => date(text, "--as-of")?
-            .to_zoned(config.time_zone.clone())?
-            .timestamp(),
-        None => {
-            let end = runtime.block_on(cxkpi_engine::data_end(snapshot))?;
-            match last_complete_months(end, 1, config).first() {
-                Some(month) => month.end,
-                None => anyhow::bail!("the store has no data"),
-            }
-        }
-    })
+    Ok(runtime.block_on(kpis::as_of(text, snapshot, config))?)
 }
 
 /// Checks `--by` for `kpi`: a usage error naming the dimensions it can be segmented
@@ -146,14 +95,18 @@ pub fn check_by(
     by: Option<&str>,
     snapshot: &cxkpi_store::Snapshot,
 ) -> anyhow::Result<()> {
-    if let Some(by) = by {
-        cxkpi_engine::check_dimension(kpi, by, snapshot)
-            .map_err(|e| cxkpi_store::StoreError::Usage(e.to_string()))?;
-    }
-    Ok(())
+    Ok(kpis::check_by(kpi, by, snapshot)?)
 }
 
 impl SliceArgs {
+    /// The segments and filters as the application layer takes them.
+    pub fn slice(&self) -> kpis::Slice {
+        kpis::Slice {
+            by: self.by.clone(),
+            filters: self.filters.clone(),
+        }
+    }
+
     /// A request for `kpi` with these segments and filters (no periods: for the
     /// per-customer views), after checking `--by`.
     pub fn request(
@@ -173,16 +126,7 @@ impl SliceArgs {
 
     /// The `--where` filters as (dimension, value).
     pub fn filters(&self) -> anyhow::Result<Vec<(String, String)>> {
-        self.filters
-            .iter()
-            .map(|f| {
-                f.split_once('=')
-                    .map(|(d, v)| (d.trim().to_string(), v.to_string()))
-                    .with_context(|| {
-                        cxkpi_store::StoreError::Usage(format!("--where `{f}` is not DIM=VALUE"))
-                    })
-            })
-            .collect()
+        Ok(kpis::filters(&self.filters)?)
     }
 }
 

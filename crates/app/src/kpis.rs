@@ -1,0 +1,257 @@
+//! KPI slices and the scorecard: which periods a request means, which KPIs a
+//! scorecard shows and why the others are left out.
+
+use cxkpi_core::config::Config;
+use cxkpi_core::kpi::{CATALOGUE, KpiDef};
+use cxkpi_core::period::{Grain, Period, parse_period, periods};
+use cxkpi_engine::KpiRow;
+use cxkpi_store::Snapshot;
+use jiff::civil::Date;
+
+use crate::error::{AppError, Result};
+
+/// Which periods a request names, as given (`--period`, or `--from`/`--to` with an
+/// optional `--grain`, or a grain alone re-cutting the default range).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeriodChoice {
+    /// One period: 2024-06-03, 2024-W23, 2024-06, 2024-Q2 or 2024.
+    pub period: Option<String>,
+    /// First day (YYYY-MM-DD) of a range.
+    pub from: Option<String>,
+    /// Day after the range (exclusive).
+    pub to: Option<String>,
+    /// Period length: day, week, month, quarter, year.
+    pub grain: Option<String>,
+}
+
+/// A `YYYY-MM-DD` argument; a usage error naming `flag` otherwise.
+pub fn date(text: &str, flag: &str) -> Result<Date> {
+    Date::strptime("%Y-%m-%d", text)
+        .map_err(|_| AppError::usage(format!("{flag} `{text}` is not a date YYYY-MM-DD")))
+}
+
+fn grain(text: &str) -> Result<Grain> {
+    text.parse::<Grain>().map_err(AppError::usage)
+}
+
+/// The default: the last `months` complete months of the data. A month counts as
+/// complete when the data reaches its last day (data ending on 31 October completes
+/// October; data ending on 15 October leaves September the last complete month).
+pub fn last_complete_months(
+    end: Option<jiff::Timestamp>,
+    months: i64,
+    config: &Config,
+) -> Vec<Period> {
+    let tz = &config.time_zone;
+    let end = end
+        .unwrap_or_else(jiff::Timestamp::now)
+        .to_zoned(tz.clone())
+        .date()
+        .checked_add(jiff::Span::new().days(1))
+        .expect("in range");
+    let to = Grain::Month.floor(end);
+    let from = to
+        .checked_sub(jiff::Span::new().months(months))
+        .expect("in range");
+    periods(Grain::Month, from, to, tz)
+}
+
+impl PeriodChoice {
+    /// The periods asked for, or `default` when none are.
+    pub fn resolve(&self, config: &Config, default: Vec<Period>) -> Result<Vec<Period>> {
+        let tz = &config.time_zone;
+        if let Some(text) = &self.period {
+            return Ok(vec![parse_period(text, tz).map_err(AppError::usage)?]);
+        }
+        match (&self.from, &self.to) {
+            (Some(from), Some(to)) => {
+                let (from, to) = (date(from, "--from")?, date(to, "--to")?);
+                if to <= from {
+                    return Err(AppError::usage(
+                        "--to must be after --from (it is exclusive)",
+                    ));
+                }
+                match &self.grain {
+                    Some(g) => Ok(periods(grain(g)?, from, to, tz)),
+                    None => Ok(vec![Period::range(from, to, tz).map_err(AppError::usage)?]),
+                }
+            }
+            _ => match &self.grain {
+                // A grain alone re-cuts the default range.
+                Some(g) if !default.is_empty() => {
+                    let first = default.first().expect("non-empty").first_day;
+                    let last = default.last().expect("non-empty").end_day;
+                    Ok(periods(grain(g)?, first, last, tz))
+                }
+                _ => Ok(default),
+            },
+        }
+    }
+}
+
+/// `DIM=VALUE` filters as (dimension, value).
+pub fn filters(given: &[String]) -> Result<Vec<(String, String)>> {
+    given
+        .iter()
+        .map(|f| {
+            f.split_once('=')
+                .map(|(d, v)| (d.trim().to_string(), v.to_string()))
+                .ok_or_else(|| AppError::usage(format!("--where `{f}` is not DIM=VALUE")))
+        })
+        .collect()
+}
+
+/// The instant of `--as-of DATE` (midnight starting it in the workspace time zone),
+/// or by default the end of the data's last complete month.
+pub async fn as_of(
+    text: Option<&str>,
+    snapshot: &Snapshot,
+    config: &Config,
+) -> Result<jiff::Timestamp> {
+    match text {
+        Some(text) => Ok(date(text, "--as-of")?
+            .to_zoned(config.time_zone.clone())
+            .map_err(|e| AppError::usage(format!("--as-of `{text}`: {e}")))?
+            .timestamp()),
+        None => {
+            let end = cxkpi_engine::data_end(snapshot).await?;
+            match last_complete_months(end, 1, config).first() {
+                Some(month) => Ok(month.end),
+                None => Err(AppError::new(
+                    crate::ErrorKind::NotFound,
+                    "the store has no data",
+                )),
+            }
+        }
+    }
+}
+
+/// Checks `--by` for `kpi`: a usage error naming the dimensions it can be segmented by.
+pub fn check_by(kpi: &'static KpiDef, by: Option<&str>, snapshot: &Snapshot) -> Result<()> {
+    if let Some(by) = by {
+        cxkpi_engine::check_dimension(kpi, by, snapshot)?;
+    }
+    Ok(())
+}
+
+/// Segments and filters of a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Slice {
+    /// The dimension to segment by.
+    pub by: Option<String>,
+    /// `DIM=VALUE` filters as given.
+    pub filters: Vec<String>,
+}
+
+/// One KPI by period (and segment): by default the last 12 complete months.
+pub async fn kpi_slice(
+    snapshot: &Snapshot,
+    config: &Config,
+    id: &str,
+    periods: &PeriodChoice,
+    slice: &Slice,
+    compare: bool,
+) -> Result<Vec<KpiRow>> {
+    let kpi = cxkpi_core::kpi::lookup(id).map_err(|e| AppError::usage(e.to_string()))?;
+    check_by(kpi, slice.by.as_deref(), snapshot)?;
+    let end = cxkpi_engine::data_end(snapshot).await?;
+    let periods = periods.resolve(config, last_complete_months(end, 12, config))?;
+    let request = cxkpi_engine::Request {
+        kpis: vec![kpi],
+        periods,
+        by: slice.by.clone(),
+        filters: filters(&slice.filters)?,
+        compare,
+    };
+    Ok(cxkpi_engine::compute(snapshot, config, &request).await?)
+}
+
+/// A KPI a scorecard leaves out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    /// The KPI's id.
+    pub kpi: &'static str,
+    /// Why.
+    pub reason: &'static str,
+}
+
+/// The scorecard: every KPI with data for its periods, compared with the period
+/// before, sorted by period; the others are left out with the reason.
+#[derive(Debug)]
+pub struct Scorecard {
+    /// The rows, by period.
+    pub rows: Vec<KpiRow>,
+    /// The KPIs not shown.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// The scorecard of `periods` (by default the last complete month of the data).
+pub async fn scorecard(
+    snapshot: &Snapshot,
+    config: &Config,
+    periods: &PeriodChoice,
+    slice: &Slice,
+) -> Result<Scorecard> {
+    let end = cxkpi_engine::data_end(snapshot).await?;
+    let periods = periods.resolve(config, last_complete_months(end, 1, config))?;
+    let filters = filters(&slice.filters)?;
+    let dimensions: Vec<&str> = slice
+        .by
+        .iter()
+        .map(String::as_str)
+        .chain(filters.iter().map(|(d, _)| d.as_str()))
+        .collect();
+    let mut left_out = Vec::new();
+    let mut kpis = Vec::new();
+    for kpi in CATALOGUE {
+        if dimensions
+            .iter()
+            .any(|d| cxkpi_engine::check_dimension(kpi, d, snapshot).is_err())
+        {
+            left_out.push(LeftOut {
+                kpi: kpi.id,
+                reason: "cannot be segmented or filtered by that dimension",
+            });
+        } else {
+            kpis.push(kpi);
+        }
+    }
+    if kpis.is_empty() {
+        return Err(AppError::usage(format!(
+            "no KPI can be segmented or filtered by {}",
+            dimensions
+                .iter()
+                .map(|d| format!("`{d}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )));
+    }
+    let request = cxkpi_engine::Request {
+        kpis,
+        periods,
+        by: slice.by.clone(),
+        filters,
+        compare: true,
+    };
+    let mut rows = cxkpi_engine::compute(snapshot, config, &request).await?;
+    // A scorecard shows the KPIs that have data.
+    let empty: std::collections::BTreeSet<&'static str> = request
+        .kpis
+        .iter()
+        .filter(|k| {
+            rows.iter()
+                .filter(|r| r.kpi.id == k.id)
+                .all(|r| r.estimate.n() == 0)
+        })
+        .map(|k| k.id)
+        .collect();
+    for id in &empty {
+        left_out.push(LeftOut {
+            kpi: id,
+            reason: "no data",
+        });
+    }
+    rows.retain(|r| !empty.contains(r.kpi.id));
+    rows.sort_by_key(|r| r.period.start);
+    Ok(Scorecard { rows, left_out })
+}

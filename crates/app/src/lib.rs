@@ -1,0 +1,25 @@
+//! The cxkpi application layer: the use cases the CLI and the server share. Each is a
+//! function that returns typed results or an [`AppError`] whose [`ErrorKind`] the CLI
+//! maps to an exit status and the server to an HTTP status; neither prints.
+//!
+//! - [`kpis`]: KPI slices and the scorecard (which periods a request means, which KPIs
+//!   are left out and why).
+//! - [`duration`]: the one grammar of horizons (`90d`, `12w`, `6mo`/`6m`, `1y`).
+//!
+//! ```no_run
+//! # async fn demo() -> cxkpi_app::Result<()> {
+//! use cxkpi_app::kpis::{PeriodChoice, Slice, scorecard};
+//!
+//! let store = cxkpi_store::Store::open(std::path::Path::new("acme"))?;
+//! let card = scorecard(&store.snapshot()?, store.config(), &PeriodChoice::default(), &Slice::default()).await?;
+//! println!("{} rows, {} KPIs left out", card.rows.len(), card.left_out.len());
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+pub mod duration;
+mod error;
+pub mod kpis;
+
+pub use error::{AppError, ErrorKind, Result};
