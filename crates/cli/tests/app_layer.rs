@@ -2,41 +2,13 @@
 //! dimension is a usage error whether `--by` or `--where` names it, and one horizon
 //! grammar serves every command (`m` is months, never minutes).
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn cxkpi(workspace: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cxkpi"));
-    command.arg("--workspace").arg(workspace);
-    command.env_remove("CXKPI_WORKSPACE");
-    command.env_remove("CXKPI_FAIL_POINT");
-    command.stdin(Stdio::null());
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command.output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn demo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let output = run(cxkpi(dir.path()).arg("demo").arg(dir.path()).args([
-        "--customers",
-        "2000",
-        "--format",
-        "json",
-    ]));
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    dir
-}
+use common::{cxkpi, demo, run, stderr, stdout};
 
 #[test]
 fn an_unknown_dimension_is_a_usage_error_in_by_and_in_where() {
-    let ws = demo();
+    let ws = demo(2000);
     for args in [
         vec!["kpi", "nps", "--by", "planet"],
         vec!["kpi", "nps", "--where", "planet=mars"],
@@ -47,20 +19,20 @@ fn an_unknown_dimension_is_a_usage_error_in_by_and_in_where() {
             output.status.code(),
             Some(2),
             "{args:?}: {}",
-            text(&output.stderr)
+            stderr(&output)
         );
-        assert!(text(&output.stderr).contains("planet"), "{args:?}");
+        assert!(stderr(&output).contains("planet"), "{args:?}");
     }
 }
 
 #[test]
 fn m_is_months_for_every_horizon_and_short_units_are_refused() {
-    let ws = demo();
+    let ws = demo(2000);
     // The demo's last complete month ends 2026-11-01: twelve months back is 2025-11-01
     // (it was 12 minutes back, 2026-10-31T23:48, for `churn train`).
     let output = run(cxkpi(ws.path()).args(["churn", "train", "--horizon", "12m"]));
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let out = text(&output.stdout);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
     assert!(
         out.contains("active at 2025-11-01T00:00:00Z (") && out.contains("trained at 2024-11-01"),
         "{out}"
@@ -68,8 +40,8 @@ fn m_is_months_for_every_horizon_and_short_units_are_refused() {
     assert!(run(cxkpi(ws.path()).args(["clv", "fit"])).status.success());
     let predict = |horizon: &str| {
         let output = run(cxkpi(ws.path()).args(["clv", "predict", "--horizon", horizon]));
-        assert!(output.status.success(), "{}", text(&output.stderr));
-        text(&output.stdout)
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
     };
     assert_eq!(predict("12m"), predict("12mo"));
     assert_ne!(predict("12m"), predict("12w"));
@@ -81,7 +53,7 @@ fn m_is_months_for_every_horizon_and_short_units_are_refused() {
         let output = run(cxkpi(ws.path()).args(&args));
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(
-            text(&output.stderr).contains("e.g. 90d, 12w, 6mo, 1y"),
+            stderr(&output).contains("e.g. 90d, 12w, 6mo, 1y"),
             "{args:?}"
         );
     }

@@ -1,23 +1,13 @@
 //! The `cxkpi` binary end to end: exit codes, messages, stdin, export round trips, the
 //! demo, and crash atomicity of imports (abort hooks and a real `kill -9`).
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn cxkpi(workspace: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cxkpi"));
-    command.arg("--workspace").arg(workspace);
-    command.env_remove("CXKPI_WORKSPACE");
-    command.env_remove("CXKPI_FAIL_POINT");
-    command.env_remove("CXKPI_ABORT_AFTER_BATCHES");
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command.stdin(Stdio::null()).output().unwrap()
-}
+use common::{cxkpi, run, run_with_stdin, stderr, stdout};
 
 /// Writes `text` as `ENTITY.csv` in the workspace and imports it; every row must be
 /// stored.
@@ -26,31 +16,6 @@ fn import_csv(workspace: &Path, entity: &str, text: &str) {
     std::fs::write(&path, text).unwrap();
     let output = run(cxkpi(workspace).args(["import", entity, path.to_str().unwrap()]));
     assert!(output.status.success(), "{}", stderr(&output));
-}
-
-/// Runs `command` with `input` on its standard input.
-fn run_with_stdin(command: &mut Command, input: &str) -> Output {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn init() -> tempfile::TempDir {

@@ -8,8 +8,11 @@
 //! varying order differ in their last bits between runs. The workspace path and
 //! timings are replaced by placeholders.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+use common::cxkpi;
 
 /// (file name, arguments, standard input): in order, since `churn train` and `clv fit`
 /// save the models later commands use.
@@ -180,14 +183,6 @@ fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
 }
 
-fn cxkpi(workspace: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cxkpi"));
-    command.arg("--workspace").arg(workspace);
-    command.env_remove("CXKPI_WORKSPACE");
-    command.env_remove("CXKPI_FAIL_POINT");
-    command
-}
-
 /// The output with the workspace path and durations in seconds made stable.
 fn normalise(text: &str, workspace: &Path) -> String {
     let text = text.replace(&workspace.display().to_string(), "$WS");
@@ -346,39 +341,13 @@ fn the_tolerant_comparison_sees_real_differences() {
 
 #[test]
 fn every_command_prints_what_it_printed_before() {
-    let dir = tempfile::tempdir().unwrap();
-    let ws = dir.path().join("demo");
-    let output = cxkpi(&ws)
-        .args(["demo"])
-        .arg(&ws)
-        .args(["--customers", "2000", "--format", "json"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let dir = common::demo(2000);
+    let ws = dir.path().to_path_buf();
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     std::fs::create_dir_all(golden_dir()).unwrap();
     let mut failures = Vec::new();
     for (name, args, input) in CASES {
-        let mut child = cxkpi(&ws)
-            .args(*args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
+        let output = common::run_with_stdin(cxkpi(&ws).args(*args), input);
         assert!(
             output.status.success(),
             "{name}: {}",

@@ -2,28 +2,12 @@
 //! hint and loses nothing, outputs never overwrite the store, CSV is safe to open in a
 //! spreadsheet, and bad input fails with a clear message and exit status.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-fn cxkpi(workspace: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cxkpi"));
-    command.arg("--workspace").arg(workspace);
-    command.env_remove("CXKPI_WORKSPACE");
-    command.env_remove("CXKPI_FAIL_POINT");
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command.stdin(Stdio::null()).output().unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use common::{cxkpi, run, stderr, stdout};
 
 fn ok(output: Output) -> Output {
     assert!(
