@@ -5,6 +5,9 @@
 //! - [`kpis`]: KPI slices and the scorecard (which periods a request means, which KPIs
 //!   are left out and why).
 //! - [`duration`]: the one grammar of horizons (`90d`, `12w`, `6mo`/`6m`, `1y`).
+//! - [`wire`]: the JSON shapes (the only serde types), shared by `--format json` and
+//!   the API.
+//! - [`render`]: tables, CSV (safe in a spreadsheet), JSON and HTML, to any `impl Write`.
 //!
 //! ```no_run
 //! # async fn demo() -> cxkpi_app::Result<()> {
@@ -21,5 +24,7 @@
 pub mod duration;
 mod error;
 pub mod kpis;
+pub mod render;
+pub mod wire;
 
 pub use error::{AppError, ErrorKind, Result};

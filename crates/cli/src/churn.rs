@@ -200,7 +200,7 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
                     serde_json::to_string(&json!({"as_of": at.to_string(), "rows": rows}))?
                 );
             } else {
-                let mut out = crate::csv_out::SafeCsv::new(std::io::stdout().lock());
+                let mut out = cxkpi_app::render::SafeCsv::new(std::io::stdout().lock());
                 out.write_record(["customer_id", "probability", "top_factors"])?;
                 for (c, p, f) in &scored {
                     let factors: Vec<&str> = f.iter().map(|(n, _)| n.as_str()).collect();

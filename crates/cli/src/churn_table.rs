@@ -68,7 +68,7 @@ pub fn run(
     let seconds = started.elapsed().as_secs_f64();
 
     if let Some(path) = &scores {
-        let mut out = crate::csv_out::SafeCsv::new(cxkpi_store::OutputFile::create(path)?);
+        let mut out = cxkpi_app::render::SafeCsv::new(cxkpi_store::OutputFile::create(path)?);
         out.write_record(["row", "id", "churned", "fold", "probability", "top_factors"])?;
         for (i, row) in table.rows.iter().enumerate() {
             let (encoder, model, _) = &cv.folds[i % folds];

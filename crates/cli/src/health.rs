@@ -94,7 +94,7 @@ fn print(
             );
         }
         "csv" => {
-            let mut out = crate::csv_out::SafeCsv::new(std::io::stdout().lock());
+            let mut out = cxkpi_app::render::SafeCsv::new(std::io::stdout().lock());
             let mut header = vec!["customer_id", "segment", "score", "band"];
             header.extend(COMPONENTS);
             out.write_record(&header)?;

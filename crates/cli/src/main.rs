@@ -20,7 +20,6 @@ use serde_json::json;
 mod churn;
 mod churn_table;
 mod clv;
-mod csv_out;
 mod drivers;
 mod health;
 mod survival;
@@ -219,7 +218,7 @@ fn sentiment(input: &str, format: &str) -> anyhow::Result<ExitCode> {
     };
     let vader = cxkpi_core::sentiment::vader();
     let stdout = std::io::stdout().lock();
-    let mut csv_out = (format == "csv").then(|| csv_out::SafeCsv::new(stdout));
+    let mut csv_out = (format == "csv").then(|| cxkpi_app::render::SafeCsv::new(stdout));
     if let Some(out) = csv_out.as_mut() {
         out.write_record(["text", "neg", "neu", "pos", "compound"])?;
     }
@@ -457,7 +456,14 @@ fn kpi_view(workspace: &Path, args: KpiArgs) -> anyhow::Result<ExitCode> {
         &args.slice.slice(),
         args.compare,
     ))?;
-    views::print_rows(&rows, &args.format, config, &[], false)?;
+    cxkpi_app::render::kpis::write_rows(
+        &mut std::io::stdout().lock(),
+        &rows,
+        &args.format,
+        config,
+        &[],
+        false,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -478,10 +484,10 @@ fn report(
         &periods.choice(),
         &slice.slice(),
     ))?;
-    let (rows, left_out) = (card.rows, left_out_pairs(&card.left_out));
+    let (rows, left_out) = (card.rows, card.left_out);
     if format == "html" {
         let title = format!("cxkpi report: {}", workspace.display());
-        let page = views::html(&rows, config, &left_out, &title);
+        let page = cxkpi_app::render::kpis::html(&rows, config, &left_out, &title);
         match output {
             Some(path) => {
                 let mut out = OutputFile::create(path)?;
@@ -497,16 +503,15 @@ fn report(
     if output.is_some() {
         return Err(StoreError::Usage("--output goes with --format html".into()).into());
     }
-    views::print_rows(&rows, format, config, &left_out, true)?;
+    cxkpi_app::render::kpis::write_rows(
+        &mut std::io::stdout().lock(),
+        &rows,
+        format,
+        config,
+        &left_out,
+        true,
+    )?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The left-out KPIs as the views print them.
-fn left_out_pairs(left_out: &[cxkpi_app::kpis::LeftOut]) -> Vec<(String, String)> {
-    left_out
-        .iter()
-        .map(|l| (l.kpi.to_string(), l.reason.to_string()))
-        .collect()
 }
 
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -587,7 +592,7 @@ fn demo(
         &cxkpi_app::kpis::PeriodChoice::default(),
         &cxkpi_app::kpis::Slice::default(),
     ))?;
-    let (rows, left_out) = (card.rows, left_out_pairs(&card.left_out));
+    let (rows, left_out) = (card.rows, card.left_out);
     match format {
         OutputFormat::Json => {
             let imports: Vec<_> = summaries.iter().map(import_json).collect();
@@ -600,7 +605,7 @@ fn demo(
                     "import_seconds": imported,
                     "imports": imports,
                     "tables": tables_json(&snapshot),
-                    "scorecard": rows.iter().map(|r| views::row_json(r, config)).collect::<Vec<_>>(),
+                    "scorecard": rows.iter().map(|r| cxkpi_app::wire::KpiRow::new(r, config)).collect::<Vec<_>>(),
                 })
             );
         }
@@ -627,7 +632,14 @@ fn demo(
             println!();
             print_tables(&snapshot, OutputFormat::Table);
             println!("\nScorecard of the last complete month:\n");
-            views::print_rows(&rows, "table", config, &left_out, true)?;
+            cxkpi_app::render::kpis::write_rows(
+                &mut std::io::stdout().lock(),
+                &rows,
+                "table",
+                config,
+                &left_out,
+                true,
+            )?;
             println!(
                 "\nNext: `cxkpi --workspace {0} kpi nps --by region --compare`, `cxkpi --workspace {0} report --from 2026-01-01 --to 2026-11-01 --grain month`, or import your own data into a new workspace (`cxkpi init`).",
                 dir.display()
