@@ -9,6 +9,7 @@ use cxkpi_core::benchmark;
 use cxkpi_core::config::Config;
 use cxkpi_core::kpi::{KpiDef, Unit};
 use cxkpi_engine::KpiRow;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::Value;
 
 use super::SafeCsv;
@@ -214,25 +215,23 @@ fn write_table(
     Ok(())
 }
 
-/// Escapes text for HTML (segment values are user data).
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 const COLOURS: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
 ];
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
+    section{margin:1.5em 0;padding-top:.5em;border-top:1px solid #ddd}\
+    table{border-collapse:collapse;font-size:13px}th,td{padding:2px 8px;text-align:right}\
+    th:first-child,td:first-child{text-align:left}.sig{font-weight:bold}.muted{color:#777}\
+    .legend span{margin-right:1em}";
+
+/// One segment's line of a trend chart: its points, then the path through them
+/// (broken where a period has no value).
+struct Line {
+    colour: &'static str,
+    points: Vec<(String, String)>,
+    path: String,
+}
 
 /// A small SVG line chart of one KPI over the periods, a line per segment (at most
 /// eight; the others are left out of the chart, not of the table).
@@ -241,7 +240,7 @@ fn trend_svg(
     series: &[(String, Vec<Option<f64>>)],
     labels: &[String],
     currency: &str,
-) -> String {
+) -> Markup {
     let (width, height, left, right, top, bottom) = (360.0, 120.0, 8.0, 8.0, 16.0, 20.0);
     let values: Vec<f64> = series
         .iter()
@@ -251,61 +250,65 @@ fn trend_svg(
         values.iter().copied().reduce(f64::min),
         values.iter().copied().reduce(f64::max),
     ) else {
-        return String::new();
+        return html! {};
     };
     let span = if max > min { max - min } else { 1.0 };
     let n = labels.len().max(2) - 1;
     let x = |i: usize| left + (width - left - right) * i as f64 / n as f64;
     let y = |v: f64| top + (height - top - bottom) * (1.0 - (v - min) / span);
-    let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{} trend">"#,
-        escape(kpi.name)
-    );
-    svg.push_str(&format!(
-        r##"<text x="{left}" y="11" font-size="10" fill="#555">max {}</text><text x="{left}" y="{}" font-size="10" fill="#555">min {} · {} to {}</text>"##,
-        escape(&format_value(kpi, Some(max), currency)),
-        height - 6.0,
-        escape(&format_value(kpi, Some(min), currency)),
-        escape(labels.first().map_or("", |s| s.as_str())),
-        escape(labels.last().map_or("", |s| s.as_str())),
-    ));
-    for (s, (_, points)) in series.iter().take(COLOURS.len()).enumerate() {
-        let colour = COLOURS[s];
-        // Lines break where a period has no value.
-        let mut path = String::new();
-        let mut pen_down = false;
-        for (i, v) in points.iter().enumerate() {
-            match v {
-                Some(v) => {
-                    path.push_str(&format!(
-                        "{}{:.1},{:.1} ",
-                        if pen_down { "L" } else { "M" },
-                        x(i),
-                        y(*v)
-                    ));
-                    pen_down = true;
-                    svg.push_str(&format!(
-                        r#"<circle cx="{:.1}" cy="{:.1}" r="2" fill="{colour}"/>"#,
-                        x(i),
-                        y(*v)
-                    ));
+    let lines: Vec<Line> = series
+        .iter()
+        .take(COLOURS.len())
+        .zip(COLOURS)
+        .map(|((_, values), colour)| {
+            let mut line = Line {
+                colour,
+                points: Vec::new(),
+                path: String::new(),
+            };
+            let mut pen_down = false;
+            for (i, v) in values.iter().enumerate() {
+                match v {
+                    Some(v) => {
+                        let (px, py) = (format!("{:.1}", x(i)), format!("{:.1}", y(*v)));
+                        let pen = if pen_down { "L" } else { "M" };
+                        line.path.push_str(&format!("{pen}{px},{py} "));
+                        line.points.push((px, py));
+                        pen_down = true;
+                    }
+                    None => pen_down = false,
                 }
-                None => pen_down = false,
+            }
+            line.path.truncate(line.path.trim_end().len());
+            line
+        })
+        .collect();
+    let first = labels.first().map_or("", |s| s.as_str());
+    let last = labels.last().map_or("", |s| s.as_str());
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" width=(width) height=(height)
+            viewBox={ "0 0 " (width) " " (height) } role="img" aria-label={ (kpi.name) " trend" } {
+            text x=(left) y="11" font-size="10" fill="#555" {
+                "max " (format_value(kpi, Some(max), currency))
+            }
+            text x=(left) y=(height - 6.0) font-size="10" fill="#555" {
+                "min " (format_value(kpi, Some(min), currency)) " · " (first) " to " (last)
+            }
+            @for line in &lines {
+                @for (cx, cy) in &line.points {
+                    circle cx=(cx) cy=(cy) r="2" fill=(line.colour) {}
+                }
+                @if !line.path.is_empty() {
+                    path d=(line.path) fill="none" stroke=(line.colour) stroke-width="1.5" {}
+                }
             }
         }
-        if !path.is_empty() {
-            svg.push_str(&format!(
-                r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="1.5"/>"#,
-                path.trim_end()
-            ));
-        }
     }
-    svg.push_str("</svg>");
-    svg
 }
 
 /// The report as one self-contained HTML page: for each KPI a trend chart over the
-/// periods and a table of its values (n, interval, change, band, target).
+/// periods and a table of its values (n, interval, change, band, target). Every text
+/// is escaped by the template (maud), segment values and titles being user data.
 pub fn html(rows: &[KpiRow], config: &Config, left_out: &[LeftOut], title: &str) -> String {
     let currency = &config.currency;
     let mut labels: Vec<String> = Vec::new();
@@ -314,140 +317,156 @@ pub fn html(rows: &[KpiRow], config: &Config, left_out: &[LeftOut], title: &str)
             labels.push(r.period.label());
         }
     }
-    let mut out = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-    );
-    out.push_str(&format!("<title>{}</title>", escape(title)));
-    out.push_str(
-        "<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
-         section{margin:1.5em 0;padding-top:.5em;border-top:1px solid #ddd}\
-         table{border-collapse:collapse;font-size:13px}th,td{padding:2px 8px;text-align:right}\
-         th:first-child,td:first-child{text-align:left}.sig{font-weight:bold}.muted{color:#777}\
-         .legend span{margin-right:1em}</style></head><body>",
-    );
-    out.push_str(&format!("<h1>{}</h1>", escape(title)));
-    out.push_str(&format!(
-        "<p class=\"muted\">Periods {} to {} ({}); 95% intervals; changes marked <b>bold</b> are significant at 95% (Benjamini-Hochberg across segments); values on fewer than 30 units are marked (low n).</p>",
-        escape(labels.first().map_or("", |s| s.as_str())),
-        escape(labels.last().map_or("", |s| s.as_str())),
-        escape(&config.time_zone_name),
-    ));
     let mut kpis: Vec<&'static KpiDef> = Vec::new();
     for r in rows {
         if !kpis.iter().any(|k| k.id == r.kpi.id) {
             kpis.push(r.kpi);
         }
     }
-    for kpi in kpis {
-        let kpi_rows: Vec<&KpiRow> = rows.iter().filter(|r| r.kpi.id == kpi.id).collect();
-        let mut segments: Vec<String> = Vec::new();
-        for r in &kpi_rows {
-            let s = r.segment.clone().unwrap_or_default();
-            if !segments.contains(&s) {
-                segments.push(s);
+    let first = labels.first().map_or("", |s| s.as_str());
+    let last = labels.last().map_or("", |s| s.as_str());
+    let page = html! {
+        (DOCTYPE) "\n"
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
             }
-        }
-        let series: Vec<(String, Vec<Option<f64>>)> = segments
-            .iter()
-            .map(|s| {
-                let points = labels
-                    .iter()
-                    .map(|l| {
-                        kpi_rows
-                            .iter()
-                            .find(|r| {
-                                &r.period.label() == l
-                                    && r.segment.clone().unwrap_or_default() == *s
-                            })
-                            .and_then(|r| r.value())
-                    })
-                    .collect();
-                (s.clone(), points)
-            })
-            .collect();
-        out.push_str(&format!(
-            "<section><h2>{} <span class=\"muted\">({})</span></h2><p>{}</p>",
-            escape(kpi.name),
-            escape(kpi.id),
-            escape(kpi.description)
-        ));
-        out.push_str(&trend_svg(kpi, &series, &labels, currency));
-        if segments.len() > 1 {
-            out.push_str("<p class=\"legend\">");
-            for (i, s) in segments.iter().take(COLOURS.len()).enumerate() {
-                out.push_str(&format!(
-                    "<span style=\"color:{}\">&#9632; {}</span>",
-                    COLOURS[i],
-                    escape(s)
-                ));
-            }
-            out.push_str("</p>");
-        }
-        let segmented = kpi_rows.iter().any(|r| r.segment.is_some());
-        out.push_str(&format!(
-            "<table><tr><th>period</th>{}<th>value</th><th>n</th><th>95% interval</th><th>change</th><th>band</th><th>target</th></tr>",
-            if segmented { "<th>segment</th>" } else { "" }
-        ));
-        for r in &kpi_rows {
-            let value = r.value();
-            let interval = r
-                .estimate
-                .interval()
-                .map(|i| {
-                    format!(
-                        "{} .. {}",
-                        format_value(kpi, Some(i.low), currency),
-                        format_value(kpi, Some(i.high), currency)
-                    )
-                })
-                .unwrap_or_default();
-            let significant = r.change.as_ref().and_then(|c| c.significant) == Some(true);
-            let change = r
-                .change
-                .as_ref()
-                .and_then(|c| c.delta)
-                .map(|d| format!("{d:+.2}"))
-                .unwrap_or_default();
-            let band = value
-                .and_then(|v| benchmark::band(kpi, config, v))
-                .unwrap_or_default();
-            let target = value
-                .and_then(|v| benchmark::target(kpi, config, v))
-                .map(|t| {
-                    if t.met {
-                        "met".to_string()
-                    } else {
-                        format!("missed by {:.2}", t.gap.abs())
+            body {
+                h1 { (title) }
+                p.muted {
+                    "Periods " (first) " to " (last) " (" (config.time_zone_name) "); 95% intervals; changes marked "
+                    b { "bold" }
+                    " are significant at 95% (Benjamini-Hochberg across segments); values on fewer than 30 units are marked (low n)."
+                }
+                @for kpi in &kpis {
+                    (kpi_section(kpi, rows, &labels, config, currency))
+                }
+                @if !left_out.is_empty() {
+                    section {
+                        h2 { "Left out" }
+                        ul {
+                            @for l in left_out {
+                                li { (l.kpi) ": " (l.reason) }
+                            }
+                        }
                     }
+                }
+            }
+        }
+        "\n"
+    };
+    page.into_string()
+}
+
+/// One KPI's section of the report: its definition, trend chart, legend and table.
+fn kpi_section(
+    kpi: &'static KpiDef,
+    rows: &[KpiRow],
+    labels: &[String],
+    config: &Config,
+    currency: &str,
+) -> Markup {
+    let kpi_rows: Vec<&KpiRow> = rows.iter().filter(|r| r.kpi.id == kpi.id).collect();
+    let mut segments: Vec<String> = Vec::new();
+    for r in &kpi_rows {
+        let s = r.segment.clone().unwrap_or_default();
+        if !segments.contains(&s) {
+            segments.push(s);
+        }
+    }
+    let series: Vec<(String, Vec<Option<f64>>)> = segments
+        .iter()
+        .map(|s| {
+            let points = labels
+                .iter()
+                .map(|l| {
+                    kpi_rows
+                        .iter()
+                        .find(|r| {
+                            &r.period.label() == l && r.segment.clone().unwrap_or_default() == *s
+                        })
+                        .and_then(|r| r.value())
                 })
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "<tr><td>{}</td>{}<td>{}{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&r.period.label()),
-                r.segment
-                    .as_deref()
-                    .map(|s| format!("<td>{}</td>", escape(s)))
-                    .unwrap_or_default(),
-                escape(&format_value(kpi, value, currency)),
-                if r.estimate.low_sample() { " <span class=\"muted\">(low n)</span>" } else { "" },
-                r.estimate.n(),
-                escape(&interval),
-                if significant { " class=\"sig\"" } else { "" },
-                escape(&change),
-                escape(&band),
-                escape(&target),
-            ));
+                .collect();
+            (s.clone(), points)
+        })
+        .collect();
+    let segmented = kpi_rows.iter().any(|r| r.segment.is_some());
+    html! {
+        section {
+            h2 { (kpi.name) " " span.muted { "(" (kpi.id) ")" } }
+            p { (kpi.description) }
+            (trend_svg(kpi, &series, labels, currency))
+            @if segments.len() > 1 {
+                p.legend {
+                    @for (segment, colour) in segments.iter().zip(COLOURS) {
+                        span style={ "color:" (colour) } { (PreEscaped("&#9632; ")) (segment) }
+                    }
+                }
+            }
+            table {
+                tr {
+                    th { "period" }
+                    @if segmented { th { "segment" } }
+                    th { "value" } th { "n" } th { "95% interval" } th { "change" } th { "band" } th { "target" }
+                }
+                @for r in &kpi_rows {
+                    (table_row(kpi, r, config, currency))
+                }
+            }
         }
-        out.push_str("</table></section>");
     }
-    if !left_out.is_empty() {
-        out.push_str("<section><h2>Left out</h2><ul>");
-        for l in left_out {
-            out.push_str(&format!("<li>{}: {}</li>", escape(l.kpi), escape(l.reason)));
+}
+
+fn table_row(kpi: &'static KpiDef, r: &KpiRow, config: &Config, currency: &str) -> Markup {
+    let value = r.value();
+    let interval = r
+        .estimate
+        .interval()
+        .map(|i| {
+            format!(
+                "{} .. {}",
+                format_value(kpi, Some(i.low), currency),
+                format_value(kpi, Some(i.high), currency)
+            )
+        })
+        .unwrap_or_default();
+    let significant = r.change.as_ref().and_then(|c| c.significant) == Some(true);
+    let change = r
+        .change
+        .as_ref()
+        .and_then(|c| c.delta)
+        .map(|d| format!("{d:+.2}"))
+        .unwrap_or_default();
+    let band = value
+        .and_then(|v| benchmark::band(kpi, config, v))
+        .unwrap_or_default();
+    let target = value
+        .and_then(|v| benchmark::target(kpi, config, v))
+        .map(|t| {
+            if t.met {
+                "met".to_string()
+            } else {
+                format!("missed by {:.2}", t.gap.abs())
+            }
+        })
+        .unwrap_or_default();
+    html! {
+        tr {
+            td { (r.period.label()) }
+            @if let Some(segment) = &r.segment { td { (segment) } }
+            td {
+                (format_value(kpi, value, currency))
+                @if r.estimate.low_sample() { " " span.muted { "(low n)" } }
+            }
+            td { (r.estimate.n()) }
+            td { (interval) }
+            td class=[significant.then_some("sig")] { (change) }
+            td { (band) }
+            td { (target) }
         }
-        out.push_str("</ul></section>");
     }
-    out.push_str("</body></html>\n");
-    out
 }
