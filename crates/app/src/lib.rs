@@ -5,6 +5,8 @@
 //! - [`kpis`]: KPI slices and the scorecard (which periods a request means, which KPIs
 //!   are left out and why).
 //! - [`duration`]: the one grammar of horizons (`90d`, `12w`, `6mo`/`6m`, `1y`).
+//! - [`models`]: the fitted model files (`models/churn.json`, `models/clv.json`),
+//!   versioned, with clear errors when missing or of another format.
 //! - [`wire`]: the JSON shapes (the only serde types), shared by `--format json` and
 //!   the API.
 //! - [`render`]: tables, CSV (safe in a spreadsheet), JSON and HTML, to any `impl Write`.
@@ -24,6 +26,7 @@
 pub mod duration;
 mod error;
 pub mod kpis;
+pub mod models;
 pub mod render;
 pub mod wire;
 

@@ -5,13 +5,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use cxkpi_core::churn::{Encoder, Evaluation, L2, Logistic, RawFeatures, evaluate};
+use cxkpi_app::models;
+use cxkpi_core::churn::{Encoder, Evaluation, Logistic, RawFeatures, evaluate};
 use cxkpi_engine::{Attributes, ChurnCase};
 use cxkpi_store::{Store, StoreError};
 use serde_json::{Value, json};
-
-/// The name the model is saved under (`models/churn.json`).
-const MODEL: &str = "churn";
 
 /// `cxkpi churn` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -138,14 +136,19 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
                           "churned": y1.iter().filter(|v| **v).count()},
                 "validation": validation.as_ref().map(|v| evaluation_json(v, t0, t1, at)),
             });
-            let saved = json!({
-                "report": report,
-                "numeric": encoder.numeric.iter().map(|(n, fill, ind)| json!([n, fill, ind])).collect::<Vec<_>>(),
-                "categorical": encoder.categorical.iter().map(|(n, levels)| json!([n, levels])).collect::<Vec<_>>(),
-                "names": model.names, "scale": model.scale, "intercept": model.intercept,
-                "coefficients": model.coefficients, "l2": model.l2,
-            });
-            let path = store.save_model(MODEL, &serde_json::to_string_pretty(&saved)?)?;
+            let saved = models::ChurnModel {
+                categorical: encoder.categorical.clone(),
+                coefficients: model.coefficients.clone(),
+                format: models::MODEL_FORMAT,
+                intercept: model.intercept,
+                l2: model.l2,
+                names: model.names.clone(),
+                numeric: encoder.numeric.clone(),
+                report: report.clone(),
+                scale: model.scale.clone(),
+                store_version: snapshot.version(),
+            };
+            let path = models::save(&store, &saved)?;
             if format == "json" {
                 println!("{}", serde_json::to_string_pretty(&report)?);
                 return Ok(ExitCode::SUCCESS);
@@ -375,52 +378,22 @@ fn print_evaluation(v: &Evaluation, t0: jiff::Timestamp, t1: jiff::Timestamp, at
 }
 
 fn load(store: &Store) -> anyhow::Result<(Encoder, Logistic)> {
-    let (text, path) = store.load_model(MODEL)?.ok_or_else(|| {
-        StoreError::Usage("no churn model in the workspace: run `cxkpi churn train` first".into())
-    })?;
-    let v: Value =
-        serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
-    let bad = || anyhow::anyhow!("{}: not a churn model", path.display());
-    let strings = |v: &Value| -> Option<Vec<String>> {
-        v.as_array()?
-            .iter()
-            .map(|s| s.as_str().map(String::from))
-            .collect()
-    };
-    let floats =
-        |v: &Value| -> Option<Vec<f64>> { v.as_array()?.iter().map(Value::as_f64).collect() };
-    let numeric = v["numeric"]
-        .as_array()
-        .ok_or_else(bad)?
-        .iter()
-        .map(|e| Some((e[0].as_str()?.to_string(), e[1].as_f64()?, e[2].as_bool()?)))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(bad)?;
-    let categorical = v["categorical"]
-        .as_array()
-        .ok_or_else(bad)?
-        .iter()
-        .map(|e| Some((e[0].as_str()?.to_string(), strings(&e[1])?)))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(bad)?;
-    let scale = v["scale"]
-        .as_array()
-        .ok_or_else(bad)?
-        .iter()
-        .map(|e| Some((e[0].as_f64()?, e[1].as_f64()?)))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(bad)?;
+    let loaded = models::load::<models::ChurnModel>(store)?;
+    if let Some(note) = &loaded.stale {
+        eprintln!("note: {note}");
+    }
+    let m = loaded.model;
     Ok((
         Encoder {
-            numeric,
-            categorical,
+            numeric: m.numeric,
+            categorical: m.categorical,
         },
         Logistic {
-            names: strings(&v["names"]).ok_or_else(bad)?,
-            scale,
-            intercept: v["intercept"].as_f64().ok_or_else(bad)?,
-            coefficients: floats(&v["coefficients"]).ok_or_else(bad)?,
-            l2: v["l2"].as_f64().unwrap_or(L2),
+            names: m.names,
+            scale: m.scale,
+            intercept: m.intercept,
+            coefficients: m.coefficients,
+            l2: m.l2,
         },
     ))
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use cxkpi_app::models;
 use cxkpi_core::clv::{BgNbd, GammaGamma, Summary, clv, fit_bgnbd, fit_gamma_gamma, summarize};
 use cxkpi_core::period::MONTH_DAYS;
 use cxkpi_store::{Store, StoreError};
@@ -48,9 +49,6 @@ pub enum ClvCommand {
     },
 }
 
-/// The name the model is saved under (`models/clv.json`).
-const MODEL: &str = "clv";
-
 pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
     let store = Store::open(workspace)?;
     let snapshot = store.snapshot()?;
@@ -84,24 +82,46 @@ pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
             let calibration_end = epoch
                 .checked_add(jiff::Span::new().days(i64::from(end)))?
                 .to_string();
-            let model = json!({
-                "calibration_end": calibration_end, "unit": unit,
-                "n_customers": summaries.len(),
-                "n_repeat": summaries.iter().filter(|s| s.frequency > 0).count(),
-                "bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b,
-                          "log_likelihood": bg.log_likelihood,
-                          "se": {"r": bg.se[0], "alpha": bg.se[1], "a": bg.se[2], "b": bg.se[3]}},
-                "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v, "log_likelihood": gg.log_likelihood,
-                                "se": {"p": gg.se[0], "q": gg.se[1], "v": gg.se[2]}},
-            });
-            let path = store.save_model(MODEL, &serde_json::to_string_pretty(&model)?)?;
+            let model = models::ClvModel {
+                bgnbd: models::BgNbdFit {
+                    a: bg.a,
+                    alpha: bg.alpha,
+                    b: bg.b,
+                    log_likelihood: bg.log_likelihood,
+                    r: bg.r,
+                    se: models::BgNbdSe {
+                        a: bg.se[2],
+                        alpha: bg.se[1],
+                        b: bg.se[3],
+                        r: bg.se[0],
+                    },
+                },
+                calibration_end: calibration_end.clone(),
+                format: models::MODEL_FORMAT,
+                gamma_gamma: models::GammaGammaFit {
+                    log_likelihood: gg.log_likelihood,
+                    p: gg.p,
+                    q: gg.q,
+                    se: models::GammaGammaSe {
+                        p: gg.se[0],
+                        q: gg.se[1],
+                        v: gg.se[2],
+                    },
+                    v: gg.v,
+                },
+                n_customers: summaries.len(),
+                n_repeat: summaries.iter().filter(|s| s.frequency > 0).count(),
+                store_version: snapshot.version(),
+                unit: unit.clone(),
+            };
+            let path = models::save(&store, &model)?;
             if format == "json" {
                 println!("{}", serde_json::to_string_pretty(&model)?);
             } else {
                 println!(
                     "Fitted on {} customers ({} repeat buyers), calibration to {calibration_end} inclusive, time in {unit}, in {seconds:.2} s; saved to {}",
-                    model["n_customers"],
-                    model["n_repeat"],
+                    model.n_customers,
+                    model.n_repeat,
                     path.display()
                 );
                 println!(
@@ -226,42 +246,37 @@ struct Model {
 
 impl Model {
     fn load(store: &Store) -> anyhow::Result<Model> {
-        let (text, path) = store.load_model(MODEL)?.ok_or_else(|| {
-            StoreError::Usage("no CLV model in the workspace: run `cxkpi clv fit` first".into())
+        let loaded = models::load::<models::ClvModel>(store)?;
+        if let Some(note) = &loaded.stale {
+            eprintln!("note: {note}");
+        }
+        let m = loaded.model;
+        let date: jiff::civil::Date = m.calibration_end.parse().map_err(|e| {
+            cxkpi_app::AppError::new(
+                cxkpi_app::ErrorKind::Invalid,
+                format!("{}: calibration_end: {e}", loaded.path.display()),
+            )
         })?;
-        let v: Value =
-            serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
-        let num = |p: &str| {
-            v.pointer(p)
-                .and_then(Value::as_f64)
-                .with_context(|| format!("{}: missing {p}", path.display()))
-        };
-        let calibration_end = v["calibration_end"]
-            .as_str()
-            .context("calibration_end")?
-            .to_string();
-        let date: jiff::civil::Date = calibration_end.parse()?;
-        let unit = v["unit"].as_str().unwrap_or("weeks").to_string();
         Ok(Model {
             bg: BgNbd {
-                r: num("/bgnbd/r")?,
-                alpha: num("/bgnbd/alpha")?,
-                a: num("/bgnbd/a")?,
-                b: num("/bgnbd/b")?,
-                log_likelihood: num("/bgnbd/log_likelihood")?,
-                se: [f64::NAN; 4],
+                r: m.bgnbd.r,
+                alpha: m.bgnbd.alpha,
+                a: m.bgnbd.a,
+                b: m.bgnbd.b,
+                log_likelihood: m.bgnbd.log_likelihood,
+                se: [m.bgnbd.se.r, m.bgnbd.se.alpha, m.bgnbd.se.a, m.bgnbd.se.b],
             },
             gg: GammaGamma {
-                p: num("/gamma_gamma/p")?,
-                q: num("/gamma_gamma/q")?,
-                v: num("/gamma_gamma/v")?,
-                log_likelihood: num("/gamma_gamma/log_likelihood")?,
-                se: [f64::NAN; 3],
+                p: m.gamma_gamma.p,
+                q: m.gamma_gamma.q,
+                v: m.gamma_gamma.v,
+                log_likelihood: m.gamma_gamma.log_likelihood,
+                se: [m.gamma_gamma.se.p, m.gamma_gamma.se.q, m.gamma_gamma.se.v],
             },
             end_day: (date - jiff::civil::Date::constant(1970, 1, 1)).get_days(),
-            calibration_end,
-            unit_days: if unit == "days" { 1.0 } else { 7.0 },
-            unit,
+            calibration_end: m.calibration_end,
+            unit_days: if m.unit == "days" { 1.0 } else { 7.0 },
+            unit: m.unit,
         })
     }
 
