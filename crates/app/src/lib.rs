@@ -7,6 +7,7 @@
 //! - [`duration`]: the one grammar of horizons (`90d`, `12w`, `6mo`/`6m`, `1y`).
 //! - [`models`]: the fitted model files (`models/churn.json`, `models/clv.json`),
 //!   versioned, with clear errors when missing or of another format.
+//! - [`survival`]: Kaplan-Meier customer survival by segment, with the log-rank test.
 //! - [`wire`]: the JSON shapes (the only serde types), shared by `--format json` and
 //!   the API.
 //! - [`render`]: tables, CSV (safe in a spreadsheet), JSON and HTML, to any `impl Write`.
@@ -28,6 +29,7 @@ mod error;
 pub mod kpis;
 pub mod models;
 pub mod render;
+pub mod survival;
 pub mod wire;
 
 pub use error::{AppError, ErrorKind, Result};

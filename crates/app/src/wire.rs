@@ -135,3 +135,110 @@ impl KpiRow {
         }
     }
 }
+
+/// `cxkpi survival --format json`.
+#[derive(Debug, Serialize)]
+pub struct Survival {
+    /// The censoring instant.
+    pub as_of: String,
+    /// The log-rank test between segments.
+    pub logrank: Option<LogRank>,
+    /// Per segment.
+    pub segments: Vec<SegmentSurvival>,
+    /// The unit of durations.
+    pub unit: &'static str,
+}
+
+/// The log-rank test.
+#[derive(Debug, Serialize)]
+pub struct LogRank {
+    /// Chi-square.
+    pub chi2: f64,
+    /// Degrees of freedom.
+    pub df: usize,
+    /// p-value.
+    pub p_value: f64,
+}
+
+/// One segment's survival.
+#[derive(Debug, Serialize)]
+pub struct SegmentSurvival {
+    /// Churns.
+    pub events: u64,
+    /// The median lifetime.
+    pub median: Option<f64>,
+    /// Its interval's upper bound.
+    pub median_ci_high: Option<f64>,
+    /// Its interval's lower bound.
+    pub median_ci_low: Option<f64>,
+    /// Customers.
+    pub n: usize,
+    /// The restricted mean lifetime.
+    pub rmst: f64,
+    /// Its horizon.
+    pub rmst_tau: f64,
+    /// The segment's value.
+    pub segment: Option<String>,
+    /// The curve.
+    pub table: Vec<SurvivalStep>,
+}
+
+/// One step of a Kaplan-Meier curve.
+#[derive(Debug, Serialize)]
+pub struct SurvivalStep {
+    /// At risk just before `t`.
+    pub at_risk: u64,
+    /// The interval's upper bound.
+    pub ci_high: Option<f64>,
+    /// The interval's lower bound.
+    pub ci_low: Option<f64>,
+    /// Events at `t`.
+    pub events: u64,
+    /// Survival just after `t`.
+    pub survival: f64,
+    /// The time.
+    pub t: f64,
+}
+
+impl From<&crate::survival::Survival> for Survival {
+    fn from(s: &crate::survival::Survival) -> Survival {
+        Survival {
+            as_of: s.as_of.to_string(),
+            logrank: s.log_rank.map(|l| LogRank {
+                chi2: l.chi2,
+                df: l.df,
+                p_value: l.p_value,
+            }),
+            segments: s
+                .segments
+                .iter()
+                .map(|g| SegmentSurvival {
+                    events: g.events,
+                    median: g.median,
+                    median_ci_high: g.median_ci.1,
+                    median_ci_low: g.median_ci.0,
+                    n: g.n,
+                    rmst: g.rmst,
+                    rmst_tau: s.rmst_tau,
+                    segment: g.segment.clone(),
+                    table: g
+                        .steps
+                        .iter()
+                        .map(|step| {
+                            let ci = step.interval();
+                            SurvivalStep {
+                                at_risk: step.at_risk,
+                                ci_high: ci.map(|c| c.1),
+                                ci_low: ci.map(|c| c.0),
+                                events: step.events,
+                                survival: step.survival,
+                                t: step.t,
+                            }
+                        })
+                        .collect(),
+                })
+                .collect(),
+            unit: s.unit.name(),
+        }
+    }
+}

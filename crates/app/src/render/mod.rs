@@ -2,6 +2,7 @@
 //! `impl Write`.
 
 pub mod kpis;
+pub mod survival;
 
 use std::io::Write;
 
