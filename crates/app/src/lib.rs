@@ -8,6 +8,7 @@
 //! - [`models`]: the fitted model files (`models/churn.json`, `models/clv.json`),
 //!   versioned, with clear errors when missing or of another format.
 //! - [`survival`]: Kaplan-Meier customer survival by segment, with the log-rank test.
+//! - [`themes`]: what negative comments are about, against positive ones.
 //! - [`wire`]: the JSON shapes (the only serde types), shared by `--format json` and
 //!   the API.
 //! - [`render`]: tables, CSV (safe in a spreadsheet), JSON and HTML, to any `impl Write`.
@@ -30,6 +31,7 @@ pub mod kpis;
 pub mod models;
 pub mod render;
 pub mod survival;
+pub mod themes;
 pub mod wire;
 
 pub use error::{AppError, ErrorKind, Result};

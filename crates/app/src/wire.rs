@@ -242,3 +242,69 @@ impl From<&crate::survival::Survival> for Survival {
         }
     }
 }
+
+/// `cxkpi themes --format json`.
+#[derive(Debug, Serialize)]
+pub struct ThemesRows {
+    /// Per period and segment.
+    pub rows: Vec<Themes>,
+}
+
+/// The themes of one period and segment.
+#[derive(Debug, Serialize)]
+pub struct Themes {
+    /// The most distinctive terms of negative comments.
+    pub distinctive: Vec<ThemeTerm>,
+    /// The most frequent terms of negative comments.
+    pub frequent: Vec<ThemeTerm>,
+    /// Negative comments.
+    pub negative_comments: usize,
+    /// The period's label.
+    pub period: String,
+    /// Positive comments.
+    pub positive_comments: usize,
+    /// The segment's value.
+    pub segment: Option<String>,
+}
+
+/// A term of the themes.
+#[derive(Debug, Serialize)]
+pub struct ThemeTerm {
+    /// Negative comments containing it.
+    pub negative: u64,
+    /// Positive comments containing it.
+    pub positive: u64,
+    /// The word or two-word phrase.
+    pub term: String,
+    /// Its log-odds z-score.
+    pub z: f64,
+}
+
+impl From<&[crate::themes::Themes]> for ThemesRows {
+    fn from(rows: &[crate::themes::Themes]) -> ThemesRows {
+        let terms = |terms: &[cxkpi_core::themes::Term]| {
+            terms
+                .iter()
+                .map(|t| ThemeTerm {
+                    negative: t.negative,
+                    positive: t.positive,
+                    term: t.term.clone(),
+                    z: t.z,
+                })
+                .collect()
+        };
+        ThemesRows {
+            rows: rows
+                .iter()
+                .map(|r| Themes {
+                    distinctive: terms(&r.distinctive),
+                    frequent: terms(&r.frequent),
+                    negative_comments: r.negative_comments,
+                    period: r.period.clone(),
+                    positive_comments: r.positive_comments,
+                    segment: r.segment.clone(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod kpis;
 pub mod survival;
+pub mod themes;
 
 use std::io::Write;
 
