@@ -4,6 +4,7 @@
 //!
 //! - [`kpis`]: KPI slices and the scorecard (which periods a request means, which KPIs
 //!   are left out and why).
+//! - [`drivers`]: what drives NPS (Shapley shares of R²) and its change by segment.
 //! - [`duration`]: the one grammar of horizons (`90d`, `12w`, `6mo`/`6m`, `1y`).
 //! - [`models`]: the fitted model files (`models/churn.json`, `models/clv.json`),
 //!   versioned, with clear errors when missing or of another format.
@@ -25,6 +26,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod drivers;
 pub mod duration;
 mod error;
 pub mod kpis;

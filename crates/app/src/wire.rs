@@ -308,3 +308,122 @@ impl From<&[crate::themes::Themes]> for ThemesRows {
         }
     }
 }
+
+/// `cxkpi drivers nps --format json`.
+#[derive(Debug, Serialize)]
+pub struct NpsDrivers {
+    /// The change against the previous period, with `--by`.
+    pub change: Option<NpsChange>,
+    /// Per predictor, the share of respondents it is known for.
+    pub coverage: Vec<Coverage>,
+    /// The Shapley shares, most important first.
+    pub drivers: Option<Vec<Driver>>,
+    /// Complete cases.
+    pub n: Option<usize>,
+    /// The period's label.
+    pub period: String,
+    /// R² with every predictor.
+    pub r2: Option<f64>,
+    /// Customers with an NPS answer.
+    pub respondents: usize,
+    /// The score explained (`nps`).
+    pub target: &'static str,
+}
+
+/// A predictor's coverage.
+#[derive(Debug, Serialize)]
+pub struct Coverage {
+    /// The predictor.
+    pub predictor: &'static str,
+    /// The share of respondents it is known for.
+    pub share: f64,
+}
+
+/// A predictor's share of R².
+#[derive(Debug, Serialize)]
+pub struct Driver {
+    /// Its share of the full R², in percent.
+    pub percent_of_r2: f64,
+    /// The predictor.
+    pub predictor: String,
+    /// Its Shapley share of R².
+    pub shapley_r2: f64,
+}
+
+/// An NPS change split into mix and rate.
+#[derive(Debug, Serialize)]
+pub struct NpsChange {
+    /// The dimension.
+    pub by: String,
+    /// The previous period's label.
+    pub from: String,
+    /// The mix effect.
+    pub mix: f64,
+    /// The rate effect.
+    pub rate: f64,
+    /// Per segment.
+    pub segments: Vec<SegmentChange>,
+    /// This period's label.
+    pub to: String,
+    /// mix + rate.
+    pub total: f64,
+}
+
+/// One segment's part of an NPS change.
+#[derive(Debug, Serialize)]
+pub struct SegmentChange {
+    /// Its mix effect.
+    pub mix: f64,
+    /// Its rate effect.
+    pub rate: f64,
+    /// The segment.
+    pub segment: String,
+}
+
+impl From<&crate::drivers::NpsDrivers> for NpsDrivers {
+    fn from(d: &crate::drivers::NpsDrivers) -> NpsDrivers {
+        NpsDrivers {
+            change: d.change.as_ref().map(|c| NpsChange {
+                by: c.by.clone(),
+                from: c.previous.label(),
+                mix: c.split.mix,
+                rate: c.split.rate,
+                segments: c
+                    .split
+                    .segments
+                    .iter()
+                    .map(|(segment, mix, rate)| SegmentChange {
+                        mix: *mix,
+                        rate: *rate,
+                        segment: segment.clone(),
+                    })
+                    .collect(),
+                to: d.period.label(),
+                total: c.split.mix + c.split.rate,
+            }),
+            coverage: d
+                .coverage
+                .iter()
+                .map(|(predictor, share)| Coverage {
+                    predictor,
+                    share: *share,
+                })
+                .collect(),
+            drivers: d.drivers.as_ref().map(|x| {
+                x.importance
+                    .iter()
+                    .map(|i| Driver {
+                        percent_of_r2: i.percent,
+                        predictor: i.name.clone(),
+                        shapley_r2: i.shapley_r2,
+                    })
+                    .collect()
+            }),
+            n: d.drivers.as_ref().map(|x| x.n),
+            period: d.period.label(),
+            r2: d.drivers.as_ref().map(|x| x.r2),
+            respondents: d.respondents,
+            target: "nps",
+        }
+    }
+}

@@ -6,7 +6,6 @@ use clap::Args;
 use cxkpi_app::kpis;
 use cxkpi_core::config::Config;
 use cxkpi_core::kpi::KpiDef;
-use cxkpi_core::period::Period;
 use jiff::civil::Date;
 
 /// Which periods to compute.
@@ -44,15 +43,6 @@ pub fn date(text: &str, flag: &str) -> anyhow::Result<Date> {
     Ok(kpis::date(text, flag)?)
 }
 
-/// The default: the last `months` complete months of the data.
-pub fn last_complete_months(
-    end: Option<jiff::Timestamp>,
-    months: i64,
-    config: &Config,
-) -> Vec<Period> {
-    kpis::last_complete_months(end, months, config)
-}
-
 impl PeriodArgs {
     /// The periods as the application layer takes them.
     pub fn choice(&self) -> kpis::PeriodChoice {
@@ -62,11 +52,6 @@ impl PeriodArgs {
             to: self.to.clone(),
             grain: self.grain.clone(),
         }
-    }
-
-    /// The periods asked for, or `default` when none are.
-    pub fn resolve(&self, config: &Config, default: Vec<Period>) -> anyhow::Result<Vec<Period>> {
-        Ok(self.choice().resolve(config, default)?)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Renderers: what the use cases return, written for people or programs to any
 //! `impl Write`.
 
+pub mod drivers;
 pub mod kpis;
 pub mod survival;
 pub mod themes;
