@@ -2,6 +2,7 @@
 //! function that returns typed results or an [`AppError`] whose [`ErrorKind`] the CLI
 //! maps to an exit status and the server to an HTTP status; neither prints.
 //!
+//! - [`health`]: customer health scores, worst first, and their churn backtest.
 //! - [`kpis`]: KPI slices and the scorecard (which periods a request means, which KPIs
 //!   are left out and why).
 //! - [`drivers`]: what drives NPS (Shapley shares of R²) and its change by segment.
@@ -29,6 +30,7 @@
 pub mod drivers;
 pub mod duration;
 mod error;
+pub mod health;
 pub mod kpis;
 pub mod models;
 pub mod render;

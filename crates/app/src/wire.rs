@@ -427,3 +427,117 @@ impl From<&crate::drivers::NpsDrivers> for NpsDrivers {
         }
     }
 }
+
+/// `cxkpi health --format json`.
+#[derive(Debug, Serialize)]
+pub struct HealthRows {
+    /// The instant scored.
+    pub as_of: String,
+    /// The customers, worst first.
+    pub rows: Vec<HealthRow>,
+}
+
+/// One customer's health.
+#[derive(Debug, Serialize)]
+pub struct HealthRow {
+    /// The band.
+    pub band: &'static str,
+    /// The components (null where there is no data).
+    pub components: BTreeMap<&'static str, Option<f64>>,
+    /// The customer.
+    pub customer_id: String,
+    /// The score, 0..100.
+    pub score: f64,
+    /// The segment, with `--by`.
+    pub segment: Option<String>,
+}
+
+impl From<&crate::health::HealthList> for HealthRows {
+    fn from(list: &crate::health::HealthList) -> HealthRows {
+        HealthRows {
+            as_of: list.as_of.to_string(),
+            rows: list
+                .customers
+                .iter()
+                .filter_map(|c| {
+                    let h = c.health?;
+                    Some(HealthRow {
+                        band: h.band.name(),
+                        components: cxkpi_core::health::COMPONENTS
+                            .iter()
+                            .copied()
+                            .zip(h.components)
+                            .collect(),
+                        customer_id: c.customer_id.clone(),
+                        score: h.score,
+                        segment: list.segmented.then(|| c.segment.clone()),
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `cxkpi health --backtest H --format json`.
+#[derive(Debug, Serialize)]
+pub struct Backtest {
+    /// The instant scored.
+    pub as_of: String,
+    /// The AUC.
+    pub auc: Option<f64>,
+    /// Its interval's upper bound.
+    pub auc_ci_high: Option<f64>,
+    /// Its interval's lower bound.
+    pub auc_ci_low: Option<f64>,
+    /// Churn by band.
+    pub bands: Vec<BandChurn>,
+    /// Churned customers.
+    pub churned: usize,
+    /// Customers scored.
+    pub n: usize,
+    /// The end of the horizon.
+    pub until: String,
+}
+
+/// Churn within one band (rates in percent).
+#[derive(Debug, Serialize)]
+pub struct BandChurn {
+    /// The band.
+    pub band: &'static str,
+    /// The churn rate in percent.
+    pub churn_rate: Option<f64>,
+    /// Churned customers.
+    pub churned: u64,
+    /// The Wilson interval's upper bound, in percent.
+    pub ci_high: Option<f64>,
+    /// Its lower bound.
+    pub ci_low: Option<f64>,
+    /// Customers.
+    pub n: u64,
+}
+
+impl From<&crate::health::Backtest> for Backtest {
+    fn from(b: &crate::health::Backtest) -> Backtest {
+        Backtest {
+            as_of: b.as_of.to_string(),
+            auc: b.auc.map(|a| a.0),
+            auc_ci_high: b.auc.map(|a| a.1.high),
+            auc_ci_low: b.auc.map(|a| a.1.low),
+            bands: b
+                .bands
+                .iter()
+                .map(|x| BandChurn {
+                    band: x.band.name(),
+                    churn_rate: (x.n > 0).then(|| 100.0 * x.churned as f64 / x.n as f64),
+                    churned: x.churned,
+                    ci_high: x.interval.map(|i| 100.0 * i.high),
+                    ci_low: x.interval.map(|i| 100.0 * i.low),
+                    n: x.n,
+                })
+                .collect(),
+            churned: b.churned,
+            n: b.n,
+            until: b.until.to_string(),
+        }
+    }
+}

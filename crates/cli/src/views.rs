@@ -5,7 +5,6 @@
 use clap::Args;
 use cxkpi_app::kpis;
 use cxkpi_core::config::Config;
-use cxkpi_core::kpi::KpiDef;
 use jiff::civil::Date;
 
 /// Which periods to compute.
@@ -66,16 +65,6 @@ pub fn as_of(
     Ok(runtime.block_on(kpis::as_of(text, snapshot, config))?)
 }
 
-/// Checks `--by` for `kpi`: a usage error naming the dimensions it can be segmented
-/// by.
-pub fn check_by(
-    kpi: &'static KpiDef,
-    by: Option<&str>,
-    snapshot: &cxkpi_store::Snapshot,
-) -> anyhow::Result<()> {
-    Ok(kpis::check_by(kpi, by, snapshot)?)
-}
-
 impl SliceArgs {
     /// The segments and filters as the application layer takes them.
     pub fn slice(&self) -> kpis::Slice {
@@ -83,27 +72,5 @@ impl SliceArgs {
             by: self.by.clone(),
             filters: self.filters.clone(),
         }
-    }
-
-    /// A request for `kpi` with these segments and filters (no periods: for the
-    /// per-customer views), after checking `--by`.
-    pub fn request(
-        &self,
-        kpi: &'static KpiDef,
-        snapshot: &cxkpi_store::Snapshot,
-    ) -> anyhow::Result<cxkpi_engine::Request> {
-        check_by(kpi, self.by.as_deref(), snapshot)?;
-        Ok(cxkpi_engine::Request {
-            kpis: vec![kpi],
-            periods: Vec::new(),
-            by: self.by.clone(),
-            filters: self.filters()?,
-            compare: false,
-        })
-    }
-
-    /// The `--where` filters as (dimension, value).
-    pub fn filters(&self) -> anyhow::Result<Vec<(String, String)>> {
-        Ok(kpis::filters(&self.filters)?)
     }
 }

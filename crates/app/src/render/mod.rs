@@ -2,6 +2,7 @@
 //! `impl Write`.
 
 pub mod drivers;
+pub mod health;
 pub mod kpis;
 pub mod survival;
 pub mod themes;
