@@ -541,3 +541,59 @@ impl From<&crate::health::Backtest> for Backtest {
         }
     }
 }
+
+/// `cxkpi clv predict --format json`.
+#[derive(Debug, Serialize)]
+pub struct ClvPredictions<'a> {
+    /// The horizon as asked for.
+    pub horizon: &'a str,
+    /// Per customer.
+    pub rows: Vec<ClvPrediction<'a>>,
+}
+
+/// One customer's CLV prediction.
+#[derive(Debug, Serialize)]
+pub struct ClvPrediction<'a> {
+    /// T: time from the first purchase to the calibration end.
+    #[serde(rename = "T")]
+    pub t: f64,
+    /// Discounted CLV over the horizon.
+    pub clv: f64,
+    /// The customer.
+    pub customer_id: &'a str,
+    /// Expected average purchase value.
+    pub expected_avg_value: f64,
+    /// Expected purchases over the horizon.
+    pub expected_purchases: f64,
+    /// Repeat purchase days.
+    pub frequency: u32,
+    /// Mean repeat purchase value.
+    pub monetary_value: f64,
+    /// P(alive).
+    pub p_alive: f64,
+    /// Time from the first purchase to the last.
+    pub recency: f64,
+}
+
+impl<'a> From<&'a crate::clv::Predictions> for ClvPredictions<'a> {
+    fn from(p: &'a crate::clv::Predictions) -> ClvPredictions<'a> {
+        ClvPredictions {
+            horizon: &p.horizon,
+            rows: p
+                .rows
+                .iter()
+                .map(|(id, s, p)| ClvPrediction {
+                    t: s.t,
+                    clv: p.3,
+                    customer_id: id,
+                    expected_avg_value: p.2,
+                    expected_purchases: p.1,
+                    frequency: s.frequency,
+                    monetary_value: s.monetary_value,
+                    p_alive: p.0,
+                    recency: s.recency,
+                })
+                .collect(),
+        }
+    }
+}

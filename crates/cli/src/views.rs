@@ -5,7 +5,6 @@
 use clap::Args;
 use cxkpi_app::kpis;
 use cxkpi_core::config::Config;
-use jiff::civil::Date;
 
 /// Which periods to compute.
 #[derive(Debug, Clone, Args)]
@@ -35,11 +34,6 @@ pub struct SliceArgs {
     /// Keep only rows with DIM=VALUE (repeatable; `(none)` selects missing values).
     #[arg(long = "where", value_name = "DIM=VALUE")]
     pub filters: Vec<String>,
-}
-
-/// A `YYYY-MM-DD` argument; a usage error naming `flag` otherwise.
-pub fn date(text: &str, flag: &str) -> anyhow::Result<Date> {
-    Ok(kpis::date(text, flag)?)
 }
 
 impl PeriodArgs {
