@@ -5,6 +5,7 @@
 //! - [`health`]: customer health scores, worst first, and their churn backtest.
 //! - [`kpis`]: KPI slices and the scorecard (which periods a request means, which KPIs
 //!   are left out and why).
+//! - [`churn`]: churn risk: train with a validation in time, score, explain.
 //! - [`clv`]: predictive CLV (BG/NBD and Gamma-Gamma): fit, predict, one customer.
 //! - [`drivers`]: what drives NPS (Shapley shares of R²) and its change by segment.
 //! - [`duration`]: the one grammar of horizons (`90d`, `12w`, `6mo`/`6m`, `1y`).
@@ -28,6 +29,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod churn;
 pub mod clv;
 pub mod drivers;
 pub mod duration;

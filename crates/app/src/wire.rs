@@ -597,3 +597,150 @@ impl<'a> From<&'a crate::clv::Predictions> for ClvPredictions<'a> {
         }
     }
 }
+
+/// The numbers of a churn model's evaluation.
+#[derive(Debug, Serialize)]
+pub struct Evaluation {
+    /// AUC.
+    pub auc: Option<f64>,
+    /// Its interval's upper bound.
+    pub auc_ci_high: Option<f64>,
+    /// Its lower bound.
+    pub auc_ci_low: Option<f64>,
+    /// Brier score.
+    pub brier: f64,
+    /// Tenths by predicted risk.
+    pub calibration: Vec<Calibration>,
+    /// Churned customers.
+    pub churned: usize,
+    /// Customers.
+    pub n: usize,
+}
+
+/// One tenth of the calibration.
+#[derive(Debug, Serialize)]
+pub struct Calibration {
+    /// Customers in it.
+    pub n: usize,
+    /// Their observed churn rate.
+    pub observed: f64,
+    /// Their mean predicted probability.
+    pub predicted: f64,
+}
+
+impl From<&cxkpi_core::churn::Evaluation> for Evaluation {
+    fn from(v: &cxkpi_core::churn::Evaluation) -> Evaluation {
+        Evaluation {
+            auc: v.auc.map(|a| a.0),
+            auc_ci_high: v.auc.map(|a| a.1.high),
+            auc_ci_low: v.auc.map(|a| a.1.low),
+            brier: v.brier,
+            calibration: v
+                .calibration
+                .iter()
+                .map(|(n, p, o)| Calibration {
+                    n: *n,
+                    observed: *o,
+                    predicted: *p,
+                })
+                .collect(),
+            churned: v.positives,
+            n: v.n,
+        }
+    }
+}
+
+/// `cxkpi churn train --format json`, also kept in the model file as its report.
+#[derive(Debug, Serialize)]
+pub struct ChurnTraining {
+    /// The instant outcomes are known until.
+    pub as_of: String,
+    /// The horizon as asked for.
+    pub horizon: String,
+    /// The training set.
+    pub train: ChurnTrainingSet,
+    /// The validation in time.
+    pub validation: Option<ChurnValidation>,
+}
+
+/// A churn model's training set.
+#[derive(Debug, Serialize)]
+pub struct ChurnTrainingSet {
+    /// Of them, churned.
+    pub churned: usize,
+    /// When the features are taken.
+    pub features_at: String,
+    /// Customers.
+    pub n: usize,
+}
+
+/// A churn model's validation: trained one horizon earlier, tested on this one.
+#[derive(Debug, Serialize)]
+pub struct ChurnValidation {
+    /// The evaluation's numbers.
+    #[serde(flatten)]
+    pub scores: Evaluation,
+    /// When the outcomes are known until.
+    pub outcomes_until: String,
+    /// When the tested customers' features are taken.
+    pub tested_at: String,
+    /// When the validation model's features are taken.
+    pub trained_at: String,
+}
+
+impl From<&crate::churn::Trained> for ChurnTraining {
+    fn from(t: &crate::churn::Trained) -> ChurnTraining {
+        ChurnTraining {
+            as_of: t.as_of.to_string(),
+            horizon: t.horizon.clone(),
+            train: ChurnTrainingSet {
+                churned: t.churned,
+                features_at: t.features_at.to_string(),
+                n: t.n,
+            },
+            validation: t.validation.as_ref().map(|v| ChurnValidation {
+                scores: v.into(),
+                outcomes_until: t.as_of.to_string(),
+                tested_at: t.features_at.to_string(),
+                trained_at: t.validated_from.to_string(),
+            }),
+        }
+    }
+}
+
+/// `cxkpi churn score --format json`.
+#[derive(Debug, Serialize)]
+pub struct ChurnScores<'a> {
+    /// The instant scored.
+    pub as_of: String,
+    /// Riskiest first.
+    pub rows: Vec<ChurnScore<'a>>,
+}
+
+/// One customer's churn score.
+#[derive(Debug, Serialize)]
+pub struct ChurnScore<'a> {
+    /// The customer.
+    pub customer_id: &'a str,
+    /// The probability.
+    pub probability: f64,
+    /// The three factors raising it most.
+    pub top_factors: Vec<&'a str>,
+}
+
+impl<'a> From<&'a crate::churn::Scores> for ChurnScores<'a> {
+    fn from(s: &'a crate::churn::Scores) -> ChurnScores<'a> {
+        ChurnScores {
+            as_of: s.as_of.to_string(),
+            rows: s
+                .rows
+                .iter()
+                .map(|r| ChurnScore {
+                    customer_id: &r.customer_id,
+                    probability: r.probability,
+                    top_factors: r.top_factors.iter().map(|(n, _)| n.as_str()).collect(),
+                })
+                .collect(),
+        }
+    }
+}

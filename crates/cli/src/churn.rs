@@ -1,15 +1,11 @@
-//! `cxkpi churn`: train the churn-risk model on the store as of a date, with a
-//! time-based validation; score the active customers; explain one customer.
+//! `cxkpi churn`: the flags of `cxkpi_app::churn` (train, score, explain), its results
+//! printed by `cxkpi_app::render::churn`; `churn table` runs without a workspace.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use cxkpi_app::models;
-use cxkpi_core::churn::{Encoder, Evaluation, Logistic, RawFeatures, evaluate};
-use cxkpi_engine::{Attributes, ChurnCase};
-use cxkpi_store::{Store, StoreError};
-use serde_json::{Value, json};
+use cxkpi_app::{churn, render};
+use cxkpi_store::Store;
 
 /// `cxkpi churn` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -88,312 +84,42 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
     }
     let store = Store::open(workspace)?;
     let snapshot = store.snapshot()?;
-    let config = store.config();
     let runtime = crate::runtime()?;
-    let tz = &config.time_zone;
+    let out = &mut std::io::stdout().lock();
+    let note = |stale: &Option<String>| {
+        if let Some(note) = stale {
+            eprintln!("note: {note}");
+        }
+    };
     match command {
         ChurnCommand::Train {
             as_of,
             horizon,
             format,
         } => {
-            let at = crate::views::as_of(as_of.as_deref(), &snapshot, config, &runtime)?;
-            let span = horizon
-                .parse::<cxkpi_app::duration::Horizon>()
-                .map_err(|e| cxkpi_app::AppError::usage(format!("--horizon: {e}")))?
-                .span();
-            let back = |t: jiff::Timestamp| -> anyhow::Result<jiff::Timestamp> {
-                Ok(t.to_zoned(tz.clone()).checked_sub(span)?.timestamp())
-            };
-            let t1 = back(at)?;
-            let t0 = back(t1)?;
-            let attributes = runtime.block_on(cxkpi_engine::customer_attributes(&snapshot))?;
-            let cases = |t| cxkpi_engine::churn_cases(&snapshot, config, &attributes, t);
-            let earlier = runtime.block_on(cases(t0))?;
-            let later = runtime.block_on(cases(t1))?;
-            let labels = |cases: &[ChurnCase], until: jiff::Timestamp| -> Vec<bool> {
-                cases
-                    .iter()
-                    .map(|c| c.churned_at.is_some_and(|t| t <= until))
-                    .collect()
-            };
-            let (y0, y1) = (labels(&earlier, t1), labels(&later, at));
-            // Validation: fit one horizon earlier, test on the later customers.
-            let started = std::time::Instant::now();
-            let validation = train(&attributes, &earlier, &y0).map(|(encoder, model)| {
-                let p: Vec<f64> = later
-                    .iter()
-                    .map(|c| model.probability(&encoder.encode(&c.features)))
-                    .collect();
-                evaluate(&p, &y1)
-            });
-            let (encoder, model) = train(&attributes, &later, &y1)
-                .context("no churn (or no survivors) to learn from in the training window")?;
-            let seconds = started.elapsed().as_secs_f64();
-            let report = json!({
-                "as_of": at.to_string(), "horizon": horizon,
-                "train": {"features_at": t1.to_string(), "n": later.len(),
-                          "churned": y1.iter().filter(|v| **v).count()},
-                "validation": validation.as_ref().map(|v| evaluation_json(v, t0, t1, at)),
-            });
-            let saved = models::ChurnModel {
-                categorical: encoder.categorical.clone(),
-                coefficients: model.coefficients.clone(),
-                format: models::MODEL_FORMAT,
-                intercept: model.intercept,
-                l2: model.l2,
-                names: model.names.clone(),
-                numeric: encoder.numeric.clone(),
-                report: report.clone(),
-                scale: model.scale.clone(),
-                store_version: snapshot.version(),
-            };
-            let path = models::save(&store, &saved)?;
-            if format == "json" {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-                return Ok(ExitCode::SUCCESS);
+            let trained =
+                runtime.block_on(churn::train(&store, &snapshot, as_of.as_deref(), &horizon))?;
+            match format.as_str() {
+                "json" => render::churn::write_train_json(out, &trained)?,
+                _ => render::churn::write_train_text(out, &trained)?,
             }
-            println!(
-                "Trained on {} customers active at {t1} ({} churned by {at}); {} features; fits {seconds:.1} s; saved to {}",
-                later.len(),
-                y1.iter().filter(|v| **v).count(),
-                model.names.len(),
-                path.display()
-            );
-            match &validation {
-                Some(v) => print_evaluation(v, t0, t1, at),
-                None => println!("validation: no churn in the earlier window to learn from"),
-            }
-            print_effects(&model);
-            Ok(ExitCode::SUCCESS)
         }
         ChurnCommand::Score { as_of, top, format } => {
-            let (encoder, model, at, cases) = scoring(&store, as_of.as_deref(), &runtime)?;
-            let mut scored: Vec<Scored> = cases
-                .iter()
-                .map(|c| {
-                    let row = encoder.encode(&c.features);
-                    let factors = model
-                        .top_factors(&row, 3)
-                        .into_iter()
-                        .map(|(name, contribution)| {
-                            (factor_label(&model, &row, &name), contribution)
-                        })
-                        .collect();
-                    (c, model.probability(&row), factors)
-                })
-                .collect();
-            scored.sort_by(|a, b| {
-                b.1.total_cmp(&a.1)
-                    .then(a.0.customer_id.cmp(&b.0.customer_id))
-            });
-            if let Some(top) = top {
-                scored.truncate(top);
+            let scores =
+                runtime.block_on(churn::score(&store, &snapshot, as_of.as_deref(), top))?;
+            note(&scores.stale);
+            match format.as_str() {
+                "json" => render::churn::write_scores_json(out, &scores)?,
+                _ => render::churn::write_scores_csv(out, &scores)?,
             }
-            if format == "json" {
-                let rows: Vec<Value> = scored
-                    .iter()
-                    .map(|(c, p, f)| {
-                        json!({"customer_id": c.customer_id, "probability": p,
-                        "top_factors": f.iter().map(|(n, _)| n).collect::<Vec<_>>()})
-                    })
-                    .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string(&json!({"as_of": at.to_string(), "rows": rows}))?
-                );
-            } else {
-                let mut out = cxkpi_app::render::SafeCsv::new(std::io::stdout().lock());
-                out.write_record(["customer_id", "probability", "top_factors"])?;
-                for (c, p, f) in &scored {
-                    let factors: Vec<&str> = f.iter().map(|(n, _)| n.as_str()).collect();
-                    out.write_record([
-                        c.customer_id.as_str(),
-                        &p.to_string(),
-                        &factors.join("; "),
-                    ])?;
-                }
-                out.flush()?;
-            }
-            Ok(ExitCode::SUCCESS)
         }
         ChurnCommand::Table { .. } => unreachable!("handled without a workspace above"),
         ChurnCommand::Explain { id, as_of } => {
-            let (encoder, model, at, cases) = scoring(&store, as_of.as_deref(), &runtime)?;
-            let Some(case) = cases.iter().find(|c| c.customer_id == id) else {
-                return Err(
-                    StoreError::Usage(format!("customer `{id}` is not active at {at}")).into(),
-                );
-            };
-            let row = encoder.encode(&case.features);
-            println!(
-                "Customer {id} at {at}: churn probability {:.3}",
-                model.probability(&row)
-            );
-            let mut parts: Vec<(&String, f64, f64)> = model
-                .names
-                .iter()
-                .zip(&row)
-                .zip(model.contributions(&row))
-                .map(|((n, v), c)| (n, *v, c))
-                .collect();
-            parts.sort_by(|a, b| b.2.abs().total_cmp(&a.2.abs()));
-            println!("{:<36} {:>12} {:>14}", "factor", "value", "log-odds");
-            for (name, value, c) in parts.iter().filter(|p| p.2 != 0.0) {
-                println!("{name:<36} {value:>12.2} {c:>+14.3}");
-            }
-            println!("{:<36} {:>12} {:>+14.3}", "(baseline)", "", model.intercept);
-            Ok(ExitCode::SUCCESS)
+            let explanation =
+                runtime.block_on(churn::explain(&store, &snapshot, &id, as_of.as_deref()))?;
+            note(&explanation.stale);
+            render::churn::write_explanation(out, &explanation)?;
         }
     }
-}
-
-/// Prints the model's ten largest coefficients.
-pub(crate) fn print_effects(model: &Logistic) {
-    println!("\nlargest effects (per standard deviation, on the log-odds):");
-    let mut effects: Vec<(&String, f64)> = model
-        .names
-        .iter()
-        .zip(model.coefficients.iter().copied())
-        .collect();
-    effects.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
-    for (name, c) in effects.iter().take(10) {
-        println!("  {name:<36} {c:+.3}");
-    }
-}
-
-/// A scored customer: the case, its probability and its top factors.
-type Scored<'a> = (&'a ChurnCase, f64, Vec<(String, f64)>);
-
-/// A factor as a person reads it: `plan=basic` or `not plan=pro` for categories and
-/// flags, `days_since_activity = 41.5` for numbers.
-pub(crate) fn factor_label(model: &Logistic, row: &[f64], name: &str) -> String {
-    let value = model
-        .names
-        .iter()
-        .position(|n| n == name)
-        .map_or(f64::NAN, |i| row[i]);
-    if name.contains('=') || name.ends_with(" missing") {
-        if value == 0.0 {
-            format!("not {name}")
-        } else {
-            name.to_string()
-        }
-    } else {
-        format!("{name} = {value:.1}")
-    }
-}
-
-/// The saved model, the instant of `--as-of` and the customers active at it with their
-/// features: what `score` and `explain` start from.
-fn scoring(
-    store: &Store,
-    as_of: Option<&str>,
-    runtime: &tokio::runtime::Runtime,
-) -> anyhow::Result<(Encoder, Logistic, jiff::Timestamp, Vec<ChurnCase>)> {
-    let (encoder, model) = load(store)?;
-    let (snapshot, config) = (store.snapshot()?, store.config());
-    let at = crate::views::as_of(as_of, &snapshot, config, runtime)?;
-    let attributes = runtime.block_on(cxkpi_engine::customer_attributes(&snapshot))?;
-    let same_numeric = encoder
-        .numeric
-        .iter()
-        .map(|(n, _, _)| n)
-        .eq(attributes.numeric_features().iter());
-    let same_categorical = encoder
-        .categorical
-        .iter()
-        .map(|(n, _)| n)
-        .eq(attributes.categorical.iter());
-    if !(same_numeric && same_categorical) {
-        return Err(StoreError::Usage(
-            "the features have changed since the churn model was trained (customer columns added, or a column now holds text): run `cxkpi churn train` again".into(),
-        )
-        .into());
-    }
-    let cases = runtime.block_on(cxkpi_engine::churn_cases(
-        &snapshot,
-        config,
-        &attributes,
-        at,
-    ))?;
-    Ok((encoder, model, at, cases))
-}
-
-fn train(attributes: &Attributes, cases: &[ChurnCase], y: &[bool]) -> Option<(Encoder, Logistic)> {
-    let raw: Vec<&RawFeatures> = cases.iter().map(|c| &c.features).collect();
-    cxkpi_core::churn::train(
-        &attributes.numeric_features(),
-        &attributes.categorical,
-        &raw,
-        y,
-    )
-}
-
-fn evaluation_json(
-    v: &Evaluation,
-    t0: jiff::Timestamp,
-    t1: jiff::Timestamp,
-    at: jiff::Timestamp,
-) -> Value {
-    let mut out = json!({
-        "trained_at": t0.to_string(), "tested_at": t1.to_string(), "outcomes_until": at.to_string(),
-    });
-    if let (Value::Object(out), Value::Object(scores)) = (&mut out, scores_json(v)) {
-        out.extend(scores);
-    }
-    out
-}
-
-/// An evaluation's numbers: `n`, `churned`, `auc` with its interval, `brier`,
-/// `calibration`.
-pub(crate) fn scores_json(v: &Evaluation) -> Value {
-    json!({
-        "n": v.n, "churned": v.positives,
-        "auc": v.auc.map(|a| a.0), "auc_ci_low": v.auc.map(|a| a.1.low), "auc_ci_high": v.auc.map(|a| a.1.high),
-        "brier": v.brier,
-        "calibration": v.calibration.iter().map(|(n, p, o)| json!({"n": n, "predicted": p, "observed": o})).collect::<Vec<_>>(),
-    })
-}
-
-pub(crate) fn print_calibration(v: &Evaluation) {
-    println!("  calibration (tenths by predicted risk): predicted -> observed");
-    for (n, p, o) in &v.calibration {
-        println!("    n {n:>8}  {:>6.1}% -> {:>6.1}%", 100.0 * p, 100.0 * o);
-    }
-}
-
-fn print_evaluation(v: &Evaluation, t0: jiff::Timestamp, t1: jiff::Timestamp, at: jiff::Timestamp) {
-    println!(
-        "validation: trained at {t0}, tested on the {} customers active at {t1} ({} churned by {at})",
-        v.n, v.positives
-    );
-    if let Some((auc, ci)) = v.auc {
-        println!(
-            "  AUC {auc:.3} (95% {:.3} .. {:.3}); Brier {:.4}",
-            ci.low, ci.high, v.brier
-        );
-    }
-    print_calibration(v);
-}
-
-fn load(store: &Store) -> anyhow::Result<(Encoder, Logistic)> {
-    let loaded = models::load::<models::ChurnModel>(store)?;
-    if let Some(note) = &loaded.stale {
-        eprintln!("note: {note}");
-    }
-    let m = loaded.model;
-    Ok((
-        Encoder {
-            numeric: m.numeric,
-            categorical: m.categorical,
-        },
-        Logistic {
-            names: m.names,
-            scale: m.scale,
-            intercept: m.intercept,
-            coefficients: m.coefficients,
-            l2: m.l2,
-        },
-    ))
+    Ok(ExitCode::SUCCESS)
 }

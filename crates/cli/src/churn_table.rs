@@ -13,7 +13,8 @@ use cxkpi_core::parse::parse_bool;
 use cxkpi_store::StoreError;
 use serde_json::json;
 
-use crate::churn::{factor_label, print_calibration, print_effects, scores_json};
+use cxkpi_app::churn::factor_label;
+use cxkpi_app::render::churn::{write_calibration, write_effects};
 
 /// A table read from CSV: feature columns and rows, labels and ids.
 struct Table {
@@ -133,8 +134,8 @@ pub fn run(
             ci.low, ci.high, cv.pooled.brier
         );
     }
-    print_calibration(&cv.pooled);
-    print_effects(&model);
+    write_calibration(&mut std::io::stdout().lock(), &cv.pooled)?;
+    write_effects(&mut std::io::stdout().lock(), &model)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -201,4 +202,10 @@ fn read(file: &Path, label: &str, id: Option<&str>) -> anyhow::Result<Table> {
         churned,
         ids,
     })
+}
+
+/// An evaluation's numbers as JSON (the wire type), to add the fold to.
+fn scores_json(v: &Evaluation) -> serde_json::Value {
+    serde_json::to_value(cxkpi_app::wire::Evaluation::from(v))
+        .expect("numbers and strings serialise")
 }

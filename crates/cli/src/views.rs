@@ -4,7 +4,6 @@
 
 use clap::Args;
 use cxkpi_app::kpis;
-use cxkpi_core::config::Config;
 
 /// Which periods to compute.
 #[derive(Debug, Clone, Args)]
@@ -46,17 +45,6 @@ impl PeriodArgs {
             grain: self.grain.clone(),
         }
     }
-}
-
-/// The instant of `--as-of DATE` (midnight starting it in the workspace time zone),
-/// or by default the end of the data's last complete month.
-pub fn as_of(
-    text: Option<&str>,
-    snapshot: &cxkpi_store::Snapshot,
-    config: &Config,
-    runtime: &tokio::runtime::Runtime,
-) -> anyhow::Result<jiff::Timestamp> {
-    Ok(runtime.block_on(kpis::as_of(text, snapshot, config))?)
 }
 
 impl SliceArgs {

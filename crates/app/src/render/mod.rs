@@ -1,6 +1,7 @@
 //! Renderers: what the use cases return, written for people or programs to any
 //! `impl Write`.
 
+pub mod churn;
 pub mod clv;
 pub mod drivers;
 pub mod health;
