@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use cxkpi_core::churn::{Encoder, Evaluation, Logistic, RawFeatures, evaluate};
+use cxkpi_core::threads::Threads;
 use cxkpi_engine::{Attributes, ChurnCase};
 use cxkpi_store::{Snapshot, Store};
 
@@ -83,6 +84,7 @@ fn train_model(
     attributes: &Attributes,
     cases: &[ChurnCase],
     y: &[bool],
+    threads: Threads,
 ) -> Option<(Encoder, Logistic)> {
     let raw: Vec<&RawFeatures> = cases.iter().map(|c| &c.features).collect();
     cxkpi_core::churn::train(
@@ -90,16 +92,19 @@ fn train_model(
         &attributes.categorical,
         &raw,
         y,
+        threads,
     )
 }
 
 /// Trains on the customers active at `as_of` minus `horizon`, labelled by whether
-/// they churned by `as_of`, validates in time, and saves the model.
+/// they churned by `as_of`, validates in time, and saves the model; the fits run on
+/// `threads`.
 pub async fn train(
     store: &Store,
     snapshot: &Snapshot,
     as_of_text: Option<&str>,
     horizon_text: &str,
+    threads: Threads,
 ) -> Result<Trained> {
     let config = store.config();
     let at = as_of(as_of_text, snapshot, config).await?;
@@ -126,14 +131,14 @@ pub async fn train(
     };
     let (y0, y1) = (labels(&earlier, t1), labels(&later, at));
     let started = std::time::Instant::now();
-    let validation = train_model(&attributes, &earlier, &y0).map(|(encoder, model)| {
+    let validation = train_model(&attributes, &earlier, &y0, threads).map(|(encoder, model)| {
         let p: Vec<f64> = later
             .iter()
             .map(|c| model.probability(&encoder.encode(&c.features)))
             .collect();
         evaluate(&p, &y1)
     });
-    let (encoder, model) = train_model(&attributes, &later, &y1).ok_or_else(|| {
+    let (encoder, model) = train_model(&attributes, &later, &y1, threads).ok_or_else(|| {
         AppError::new(
             ErrorKind::Invalid,
             "no churn (or no survivors) to learn from in the training window",

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use cxkpi_core::clv::{BgNbd, GammaGamma, Summary, clv, fit_bgnbd, fit_gamma_gamma, summarize};
 use cxkpi_core::config::Config;
 use cxkpi_core::period::MONTH_DAYS;
+use cxkpi_core::threads::Threads;
 use cxkpi_store::{Snapshot, Store};
 
 use crate::duration::Horizon;
@@ -78,12 +79,14 @@ fn unit_days(unit: &str) -> f64 {
 }
 
 /// Fits BG/NBD and Gamma-Gamma on the orders up to `calibration_end` (inclusive;
-/// default: the last day with an order) in `unit` (`weeks` or `days`), and saves them.
+/// default: the last day with an order) in `unit` (`weeks` or `days`) on `threads`,
+/// and saves them.
 pub async fn fit(
     store: &Store,
     snapshot: &Snapshot,
     calibration_end: Option<&str>,
     unit: &str,
+    threads: Threads,
 ) -> Result<Fitted> {
     let histories = cxkpi_engine::purchase_days(snapshot, store.config()).await?;
     let epoch = jiff::civil::Date::constant(1970, 1, 1);
@@ -101,8 +104,9 @@ pub async fn fit(
         .collect();
     let started = std::time::Instant::now();
     let fail = |what: &str| AppError::new(ErrorKind::Invalid, what.to_string());
-    let bg = fit_bgnbd(&summaries).ok_or_else(|| fail("BG/NBD did not converge"))?;
-    let gg = fit_gamma_gamma(&summaries).ok_or_else(|| fail("no repeat buyers for Gamma-Gamma"))?;
+    let bg = fit_bgnbd(&summaries, threads).ok_or_else(|| fail("BG/NBD did not converge"))?;
+    let gg = fit_gamma_gamma(&summaries, threads)
+        .ok_or_else(|| fail("no repeat buyers for Gamma-Gamma"))?;
     let seconds = started.elapsed().as_secs_f64();
     let calibration_end = epoch
         .checked_add(jiff::Span::new().days(i64::from(end)))
@@ -219,13 +223,13 @@ pub async fn predict(
     store: &Store,
     snapshot: &Snapshot,
     horizon: &str,
-    threads: usize,
+    threads: Threads,
 ) -> Result<Predictions> {
     let model = Model::load(store)?;
     let (t, months) = model.horizon(parse_horizon(horizon)?);
     let config = store.config();
     let histories = cxkpi_engine::purchase_days(snapshot, config).await?;
-    let chunk = histories.len().div_ceil(threads.max(1)).max(1);
+    let chunk = histories.len().div_ceil(threads.get()).max(1);
     let rows = std::thread::scope(|scope| {
         let parts: Vec<_> = histories
             .chunks(chunk)

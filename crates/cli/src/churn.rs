@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use cxkpi_app::{churn, render};
+use cxkpi_core::threads::Threads;
 use cxkpi_store::Store;
 
 /// `cxkpi churn` subcommands.
@@ -97,8 +98,13 @@ pub fn run(workspace: &Path, command: ChurnCommand) -> anyhow::Result<ExitCode> 
             horizon,
             format,
         } => {
-            let trained =
-                runtime.block_on(churn::train(&store, &snapshot, as_of.as_deref(), &horizon))?;
+            let trained = runtime.block_on(churn::train(
+                &store,
+                &snapshot,
+                as_of.as_deref(),
+                &horizon,
+                Threads::available(),
+            ))?;
             match format.as_str() {
                 "json" => render::churn::write_train_json(out, &trained)?,
                 _ => render::churn::write_train_text(out, &trained)?,

@@ -10,6 +10,7 @@ use cxkpi_core::churn::{
     Encoder, Evaluation, Logistic, RawFeatures, cross_validate, split_columns,
 };
 use cxkpi_core::parse::parse_bool;
+use cxkpi_core::threads::Threads;
 use cxkpi_store::StoreError;
 use serde_json::json;
 
@@ -52,6 +53,7 @@ pub fn run(
         &table.rows,
         &table.churned,
         folds,
+        Threads::available(),
     )
     .with_context(|| {
         format!(
@@ -64,6 +66,7 @@ pub fn run(
         &table.categorical,
         &table.rows,
         &table.churned,
+        Threads::available(),
     )
     .expect("both outcomes, as the folds had them");
     let seconds = started.elapsed().as_secs_f64();

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use cxkpi_app::{clv, render};
+use cxkpi_core::threads::Threads;
 use cxkpi_store::Store;
 
 /// `cxkpi clv` subcommands.
@@ -66,6 +67,7 @@ pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
                 &snapshot,
                 calibration_end.as_deref(),
                 &unit,
+                Threads::available(),
             ))?;
             match format.as_str() {
                 "json" => render::clv::write_fit_json(out, &fitted)?,
@@ -73,9 +75,12 @@ pub fn run(workspace: &Path, command: ClvCommand) -> anyhow::Result<ExitCode> {
             }
         }
         ClvCommand::Predict { horizon, format } => {
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let predictions =
-                runtime.block_on(clv::predict(&store, &snapshot, &horizon, threads))?;
+            let predictions = runtime.block_on(clv::predict(
+                &store,
+                &snapshot,
+                &horizon,
+                Threads::available(),
+            ))?;
             note(&predictions.stale);
             match format.as_str() {
                 "json" => render::clv::write_predictions_json(out, &predictions)?,

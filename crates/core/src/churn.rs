@@ -10,6 +10,8 @@
 
 use std::borrow::Borrow;
 
+use crate::threads::Threads;
+
 /// A fitted model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Logistic {
@@ -30,7 +32,13 @@ pub struct Logistic {
 /// without both classes. The rows are standardised in place (taken, so a million
 /// customers are not held twice); each Newton step sums the gradient and Hessian over
 /// the rows on every core.
-pub fn fit(names: &[String], mut x: Vec<Vec<f64>>, y: &[bool], l2: f64) -> Option<Logistic> {
+pub fn fit(
+    names: &[String],
+    mut x: Vec<Vec<f64>>,
+    y: &[bool],
+    l2: f64,
+    threads: Threads,
+) -> Option<Logistic> {
     let n = x.len();
     let k = names.len();
     let positives = y.iter().filter(|v| **v).count();
@@ -54,8 +62,7 @@ pub fn fit(names: &[String], mut x: Vec<Vec<f64>>, y: &[bool], l2: f64) -> Optio
     let base = positives as f64 / n as f64;
     let mut beta = vec![0.0; k + 1];
     beta[0] = (base / (1.0 - base)).ln();
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
-    let chunk = n.div_ceil(threads).max(1);
+    let chunk = n.div_ceil(threads.get()).max(1);
     for _ in 0..50 {
         // Per chunk of rows: the gradient and the upper triangle of the Hessian.
         let partial = |rows: &[Vec<f64>], labels: &[bool]| {
@@ -351,10 +358,11 @@ pub fn train(
     categorical: &[String],
     rows: &[impl Borrow<RawFeatures>],
     y: &[bool],
+    threads: Threads,
 ) -> Option<(Encoder, Logistic)> {
     let encoder = Encoder::learn(numeric, categorical, rows, MAX_LEVELS);
     let x: Vec<Vec<f64>> = rows.iter().map(|r| encoder.encode(r.borrow())).collect();
-    let model = fit(&encoder.names(), x, y, L2)?;
+    let model = fit(&encoder.names(), x, y, L2, threads)?;
     Some((encoder, model))
 }
 
@@ -379,6 +387,7 @@ pub fn cross_validate(
     rows: &[RawFeatures],
     y: &[bool],
     folds: usize,
+    threads: Threads,
 ) -> Option<CrossValidation> {
     let mut probabilities = vec![f64::NAN; rows.len()];
     let mut out = Vec::with_capacity(folds);
@@ -391,7 +400,7 @@ pub fn cross_validate(
             .filter(|(i, _)| !held(*i))
             .map(|(_, (r, &o))| (r, o))
             .unzip();
-        let (encoder, model) = train(numeric, categorical, &train_rows, &train_y)?;
+        let (encoder, model) = train(numeric, categorical, &train_rows, &train_y, threads)?;
         let (mut p, mut o) = (Vec::new(), Vec::new());
         for (i, (row, &outcome)) in rows.iter().zip(y).enumerate().filter(|(i, _)| held(*i)) {
             probabilities[i] = model.probability(&encoder.encode(row));
@@ -481,7 +490,7 @@ mod tests {
             }
         }
         let names = vec!["x1".to_string(), "x2".to_string()];
-        let m = fit(&names, x, &y, 0.0).unwrap();
+        let m = fit(&names, x, &y, 0.0, Threads::ONE).unwrap();
         // Back on the raw scale: coefficient / sd.
         let raw: Vec<f64> = m
             .coefficients

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use crate::optimize::{hessian, invert, minimise};
+use crate::threads::{Threads, sum_parts};
 
 /// One customer's purchase summary as of the end of calibration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -149,12 +150,12 @@ fn compress(customers: &[Summary]) -> Compressed {
 }
 
 /// The BG/NBD log-likelihood of (r, alpha, a, b) over compressed data and its gradient
-/// in those parameters, summed on two threads. Per customer, with
+/// in those parameters, summed on the threads the caller gives (`threads::sum_parts`). Per customer, with
 /// C = ln Γ(r+x) - ln Γ(r) + r ln α + ln B(a, b+x) - ln B(a, b),
 /// A = -(r+x) ln(α+T) and, for x > 0, D = ln a - ln(b+x-1) - (r+x) ln(α+t_x):
 /// ℓ = C + ln(e^A + e^D) (C + A for x = 0); the gradient weighs A's and D's
 /// derivatives by their shares w = e^D / (e^A + e^D) and 1 - w.
-fn bgnbd_log_likelihood(params: [f64; 4], data: &Compressed) -> (f64, [f64; 4]) {
+fn bgnbd_log_likelihood(params: [f64; 4], data: &Compressed, threads: Threads) -> (f64, [f64; 4]) {
     let [r, alpha, a, b] = params;
     if !(r > 0.0 && alpha > 0.0 && a > 0.0 && b > 0.0) {
         return (f64::NEG_INFINITY, [f64::NAN; 4]);
@@ -228,7 +229,7 @@ fn bgnbd_log_likelihood(params: [f64; 4], data: &Compressed) -> (f64, [f64; 4]) 
         }
         (ll, g)
     };
-    sum_halves(&data.rows, sum)
+    sum_parts(&data.rows, threads, 10_000, sum)
 }
 
 /// The BG/NBD terms that depend on x alone (see [`bgnbd_log_likelihood`]).
@@ -244,13 +245,13 @@ struct XTerms {
 
 /// Fits BG/NBD by maximum likelihood (see [`maximise`]); `None` without customers or
 /// when the fit fails.
-pub fn fit_bgnbd(customers: &[Summary]) -> Option<BgNbd> {
+pub fn fit_bgnbd(customers: &[Summary], threads: Threads) -> Option<BgNbd> {
     if customers.is_empty() {
         return None;
     }
     let data = compress(customers);
     let fit = maximise(
-        &|p: [f64; 4]| bgnbd_log_likelihood(p, &data),
+        &|p: [f64; 4]| bgnbd_log_likelihood(p, &data, threads),
         customers.len() as f64,
     )?;
     let [r, alpha, a, b] = fit.params;
@@ -261,27 +262,6 @@ pub fn fit_bgnbd(customers: &[Summary]) -> Option<BgNbd> {
         b,
         log_likelihood: fit.log_likelihood,
         se: fit.se,
-    })
-}
-
-/// Sums `part` over the two halves of `rows` on two threads (one thread for fewer
-/// than 20,000 rows): a log-likelihood and its gradient.
-fn sum_halves<T: Sync, const N: usize>(
-    rows: &[T],
-    part: impl Fn(&[T]) -> (f64, [f64; N]) + Sync,
-) -> (f64, [f64; N]) {
-    let (left, right) = rows.split_at(rows.len() / 2);
-    if left.len() < 10_000 {
-        return part(rows);
-    }
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| part(right));
-        let (ll, mut g) = part(left);
-        let (ll2, g2) = other.join().unwrap_or((f64::NAN, [f64::NAN; N]));
-        for (a, b) in g.iter_mut().zip(g2) {
-            *a += b;
-        }
-        (ll + ll2, g)
     })
 }
 
@@ -411,7 +391,11 @@ impl Buyers {
 /// The Gamma-Gamma log-likelihood of (p, q, v) over repeat buyers and its gradient.
 /// Per buyer with x repeat purchases of mean m:
 /// ℓ = ln Γ(px+q) - ln Γ(px) - ln Γ(q) + q ln v + (px-1) ln m + px ln x - (px+q) ln(xm+v).
-fn gamma_gamma_log_likelihood(params: [f64; 3], buyers: &Buyers) -> (f64, [f64; 3]) {
+fn gamma_gamma_log_likelihood(
+    params: [f64; 3],
+    buyers: &Buyers,
+    threads: Threads,
+) -> (f64, [f64; 3]) {
     let [p, q, v] = params;
     if !(p > 0.0 && q > 0.0 && v > 0.0) {
         return (f64::NEG_INFINITY, [f64::NAN; 3]);
@@ -444,15 +428,15 @@ fn gamma_gamma_log_likelihood(params: [f64; 3], buyers: &Buyers) -> (f64, [f64; 
         }
         (ll, g)
     };
-    sum_halves(&buyers.rows, sum)
+    sum_parts(&buyers.rows, threads, 10_000, sum)
 }
 
 /// Fits Gamma-Gamma on the repeat buyers (frequency > 0, positive mean value);
 /// `None` without any.
-pub fn fit_gamma_gamma(customers: &[Summary]) -> Option<GammaGamma> {
+pub fn fit_gamma_gamma(customers: &[Summary], threads: Threads) -> Option<GammaGamma> {
     let buyers = Buyers::of(customers)?;
     let fit = maximise(
-        &|p: [f64; 3]| gamma_gamma_log_likelihood(p, &buyers),
+        &|p: [f64; 3]| gamma_gamma_log_likelihood(p, &buyers, threads),
         buyers.rows.len() as f64,
     )?;
     let [p, q, v] = fit.params;
@@ -565,12 +549,12 @@ mod tests {
     fn gradients_match_central_differences() {
         let data = compress(&customers());
         for at in [[0.5, 4.0, 0.8, 2.4], [3.0, 25.0, 0.9, 16.0]] {
-            assert_gradient(|p| bgnbd_log_likelihood(p, &data), at);
+            assert_gradient(|p| bgnbd_log_likelihood(p, &data, Threads::ONE), at);
         }
         let buyers = Buyers::of(&customers()).unwrap();
         assert_eq!(buyers.distinct_x, [1, 2, 3, 7]);
         for at in [[6.0, 3.7, 15.0], [1.0, 1.0, 1.0]] {
-            assert_gradient(|p| gamma_gamma_log_likelihood(p, &buyers), at);
+            assert_gradient(|p| gamma_gamma_log_likelihood(p, &buyers, Threads::ONE), at);
         }
     }
 

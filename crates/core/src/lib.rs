@@ -19,6 +19,7 @@
 //! - [`spreadsheet`]: CSV cells made safe to open in a spreadsheet (no formula injection).
 //! - [`survival`]: Kaplan-Meier survival and its median.
 //! - [`themes`]: frequent and distinctive words and phrases of negative feedback.
+//! - [`threads`]: how many threads a fit may use (the caller's choice).
 //! - [`stats`]: intervals, tests of change, Benjamini-Hochberg, percentiles.
 //!
 //! ```
@@ -53,4 +54,5 @@ pub mod stats;
 pub mod steps;
 pub mod survival;
 pub mod themes;
+pub mod threads;
 pub mod validate;

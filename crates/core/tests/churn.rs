@@ -2,6 +2,7 @@
 //! standardised data and penalty (`data/churn_reference.py`).
 
 use cxkpi_core::churn::{evaluate, fit};
+use cxkpi_core::threads::Threads;
 
 #[test]
 fn logistic_regression_matches_scikit_learn() {
@@ -24,7 +25,14 @@ fn logistic_regression_matches_scikit_learn() {
         .map(|v| v.as_bool().unwrap())
         .collect();
     let names: Vec<String> = (0..4).map(|i| format!("f{i}")).collect();
-    let model = fit(&names, x.clone(), &y, r["l2"].as_f64().unwrap()).unwrap();
+    let model = fit(
+        &names,
+        x.clone(),
+        &y,
+        r["l2"].as_f64().unwrap(),
+        Threads::available(),
+    )
+    .unwrap();
     assert!((model.intercept - r["intercept"].as_f64().unwrap()).abs() < 1e-6);
     for (ours, theirs) in model.coefficients.iter().zip(floats(&r["coefficients"])) {
         assert!((ours - theirs).abs() < 1e-6, "{ours} vs {theirs}");

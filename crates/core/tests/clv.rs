@@ -7,6 +7,7 @@
 //! Calibration 1997-01-01 to 1997-09-30 inclusive, time in weeks.
 
 use cxkpi_core::clv::{Summary, fit_bgnbd, fit_gamma_gamma, summarize};
+use cxkpi_core::threads::Threads;
 use jiff::civil::Date;
 
 fn cdnow() -> Vec<Summary> {
@@ -37,7 +38,7 @@ fn cdnow() -> Vec<Summary> {
 fn bgnbd_reproduces_the_published_cdnow_fit() {
     let customers = cdnow();
     assert_eq!(customers.len(), 2357);
-    let m = fit_bgnbd(&customers).unwrap();
+    let m = fit_bgnbd(&customers, Threads::available()).unwrap();
     let round3 = |x: f64| (x * 1000.0).round() / 1000.0;
     assert_eq!(
         (round3(m.r), round3(m.alpha), round3(m.a), round3(m.b)),
@@ -66,7 +67,7 @@ fn gamma_gamma_reproduces_the_published_cdnow_fit() {
     let customers = cdnow();
     let repeat = customers.iter().filter(|s| s.frequency > 0).count();
     assert_eq!(repeat, 946);
-    let g = fit_gamma_gamma(&customers).unwrap();
+    let g = fit_gamma_gamma(&customers, Threads::available()).unwrap();
     let round2 = |x: f64| (x * 100.0).round() / 100.0;
     assert_eq!((round2(g.p), round2(g.q), round2(g.v)), (6.25, 3.74, 15.44));
     for (se, reference) in g.se.iter().zip([1.189687, 0.290166, 4.159994]) {
