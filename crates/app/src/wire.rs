@@ -744,3 +744,280 @@ impl<'a> From<&'a crate::churn::Scores> for ChurnScores<'a> {
         }
     }
 }
+
+/// `cxkpi import --format json` (and the demo's imports).
+#[derive(Debug, Serialize)]
+pub struct ImportSummary {
+    /// Why the compaction after the commit failed, if it did (the rows are stored).
+    pub compaction_failed: Option<String>,
+    /// The entity.
+    pub entity: &'static str,
+    /// Per input.
+    pub inputs: Vec<ImportInput>,
+    /// Ids not stored before.
+    pub new: u64,
+    /// Records read.
+    pub read: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+    /// Where the rejected rows are listed.
+    pub rejects_file: Option<String>,
+    /// Ids stored before with other content.
+    pub replaced: u64,
+    /// How long the import took (the CLI's measure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    /// Whether the rows were stored.
+    pub stored: bool,
+    /// Rows superseded by a later row of the same id.
+    pub superseded: u64,
+    /// Rows in the table afterwards.
+    pub table_rows: u64,
+    /// Ids stored before with the same content.
+    pub unchanged: u64,
+}
+
+/// One input of an import.
+#[derive(Debug, Serialize)]
+pub struct ImportInput {
+    /// Records read.
+    pub read: u64,
+    /// Why the whole input was refused.
+    pub refused: Option<String>,
+    /// Records rejected.
+    pub rejected: u64,
+    /// The input's name.
+    pub source: String,
+}
+
+impl ImportSummary {
+    /// The wire form of an import's summary, with its duration when measured.
+    pub fn new(s: &cxkpi_store::ImportSummary, seconds: Option<f64>) -> ImportSummary {
+        ImportSummary {
+            compaction_failed: s.compaction_failed.clone(),
+            entity: s.entity.name(),
+            inputs: s
+                .inputs
+                .iter()
+                .map(|i| ImportInput {
+                    read: i.read,
+                    refused: i.refused.clone(),
+                    rejected: i.rejected,
+                    source: i.name.clone(),
+                })
+                .collect(),
+            new: s.new,
+            read: s.read,
+            rejected: s.rejected,
+            rejects_file: s.rejects_file.as_ref().map(|p| p.display().to_string()),
+            replaced: s.replaced,
+            seconds,
+            stored: s.stored,
+            superseded: s.superseded,
+            table_rows: s.table_rows,
+            unchanged: s.unchanged,
+        }
+    }
+}
+
+/// `cxkpi tables --format json`.
+#[derive(Debug, Serialize)]
+pub struct Tables {
+    /// Per table, in the contract's order.
+    pub tables: Vec<Table>,
+    /// The store version.
+    pub version: u64,
+}
+
+/// One stored table.
+#[derive(Debug, Serialize)]
+pub struct Table {
+    /// Its dimension columns.
+    pub dimensions: Vec<String>,
+    /// Part files.
+    pub parts: usize,
+    /// Rows.
+    pub rows: u64,
+    /// The entity.
+    pub table: &'static str,
+}
+
+impl From<&cxkpi_store::Snapshot> for Tables {
+    fn from(snapshot: &cxkpi_store::Snapshot) -> Tables {
+        Tables {
+            tables: snapshot
+                .tables()
+                .into_iter()
+                .map(|t| Table {
+                    dimensions: t.dimensions,
+                    parts: t.parts,
+                    rows: t.rows,
+                    table: t.entity.name(),
+                })
+                .collect(),
+            version: snapshot.version(),
+        }
+    }
+}
+
+/// `cxkpi compact --format json`.
+#[derive(Debug, Serialize)]
+pub struct Compacted {
+    /// Per table.
+    pub tables: Vec<CompactedTable>,
+}
+
+/// What compaction did to one table.
+#[derive(Debug, Serialize)]
+pub struct CompactedTable {
+    /// Part files after.
+    pub parts_after: usize,
+    /// Part files before.
+    pub parts_before: usize,
+    /// Rows.
+    pub rows: u64,
+    /// The entity.
+    pub table: &'static str,
+}
+
+impl From<&[cxkpi_store::CompactedTable]> for Compacted {
+    fn from(tables: &[cxkpi_store::CompactedTable]) -> Compacted {
+        Compacted {
+            tables: tables
+                .iter()
+                .map(|t| CompactedTable {
+                    parts_after: t.parts_after,
+                    parts_before: t.parts_before,
+                    rows: t.rows,
+                    table: t.entity.name(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `cxkpi doctor --format json`.
+#[derive(Debug, Serialize)]
+pub struct Diagnosis {
+    /// Problems of the part files the manifest names.
+    pub broken_parts: Vec<String>,
+    /// Whether every command can read and write the store.
+    pub healthy: bool,
+    /// `store/manifest.json`.
+    pub manifest: String,
+    /// Part files in the tables' directories.
+    pub part_files: usize,
+    /// `store/manifest.json.prev`.
+    pub previous_manifest: String,
+    /// Versions of changes whose writer did not finish.
+    pub unfinished_changes: Vec<u64>,
+    /// Part files no manifest names (kept).
+    pub unknown_files: Vec<String>,
+}
+
+/// A manifest's state for people.
+pub fn manifest_status(status: &cxkpi_store::ManifestStatus) -> String {
+    match status {
+        cxkpi_store::ManifestStatus::Readable { version } => {
+            format!("readable, version {version}")
+        }
+        cxkpi_store::ManifestStatus::Missing => "missing".into(),
+        cxkpi_store::ManifestStatus::Unreadable(why) => format!("unreadable: {why}"),
+    }
+}
+
+impl From<&cxkpi_store::Diagnosis> for Diagnosis {
+    fn from(d: &cxkpi_store::Diagnosis) -> Diagnosis {
+        Diagnosis {
+            broken_parts: d.broken_parts.clone(),
+            healthy: d.is_healthy(),
+            manifest: manifest_status(&d.manifest),
+            part_files: d.part_files,
+            previous_manifest: manifest_status(&d.previous),
+            unfinished_changes: d.pending.clone(),
+            unknown_files: d.unknown_files.clone(),
+        }
+    }
+}
+
+/// `cxkpi kpi list --format json`.
+#[derive(Debug, Serialize)]
+pub struct KpiList {
+    /// Every KPI of the catalogue.
+    pub rows: Vec<KpiDefinition>,
+}
+
+/// One KPI's definition.
+#[derive(Debug, Serialize)]
+pub struct KpiDefinition {
+    /// `higher` or `lower`.
+    pub better: &'static str,
+    /// Its default benchmark bands.
+    pub default_bands: Vec<DefaultBand>,
+    /// What it says.
+    pub description: &'static str,
+    /// Its family.
+    pub family: &'static str,
+    /// How it is computed.
+    pub formula: &'static str,
+    /// Its id.
+    pub id: &'static str,
+    /// Its interval kind.
+    pub interval: String,
+    /// What n counts.
+    pub n: &'static str,
+    /// Its name.
+    pub name: &'static str,
+    /// The entities it reads.
+    pub sources: Vec<&'static str>,
+    /// Its unit.
+    pub unit: &'static str,
+}
+
+/// A default benchmark band.
+#[derive(Debug, Serialize)]
+pub struct DefaultBand {
+    /// Its name.
+    pub band: String,
+    /// Its threshold, e.g. `AtLeast 50`.
+    pub threshold: String,
+}
+
+/// `higher` or `lower`.
+pub fn direction(d: cxkpi_core::kpi::Direction) -> &'static str {
+    match d {
+        cxkpi_core::kpi::Direction::Higher => "higher",
+        cxkpi_core::kpi::Direction::Lower => "lower",
+    }
+}
+
+impl KpiList {
+    /// The catalogue.
+    pub fn catalogue() -> KpiList {
+        KpiList {
+            rows: cxkpi_core::kpi::CATALOGUE
+                .iter()
+                .map(|k| KpiDefinition {
+                    better: direction(k.direction),
+                    default_bands: k
+                        .default_bands()
+                        .iter()
+                        .map(|b| DefaultBand {
+                            band: b.name.clone(),
+                            threshold: format!("{:?} {}", b.threshold.op, b.threshold.value),
+                        })
+                        .collect(),
+                    description: k.description,
+                    family: k.family.name(),
+                    formula: k.formula,
+                    id: k.id,
+                    interval: format!("{:?}", k.interval).to_lowercase(),
+                    n: k.n,
+                    name: k.name,
+                    sources: k.sources.iter().map(|e| e.name()).collect(),
+                    unit: k.unit.name(),
+                })
+                .collect(),
+        }
+    }
+}

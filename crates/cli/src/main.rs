@@ -8,11 +8,12 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use cxkpi_app::render;
 use cxkpi_core::entity::Entity;
 use cxkpi_demo::DemoOptions;
 use cxkpi_store::{
-    Diagnosis, ExportFormat, ImportOptions, ImportSummary, Input, InputFormat, ManifestStatus,
-    OutputFile, Progress, RepairPlan, Snapshot, Store, StoreError,
+    Diagnosis, ExportFormat, ImportOptions, ImportSummary, Input, InputFormat, OutputFile,
+    Progress, Store, StoreError,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -340,7 +341,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .collect();
             let started = Instant::now();
             let summary = store.import(entity, &inputs, &ImportOptions { strict }, &Bar::new())?;
-            print_import(&summary, started.elapsed().as_secs_f64(), format, strict);
+            print_import(&summary, started.elapsed().as_secs_f64(), format, strict)?;
             let refused = summary.inputs.iter().any(|i| i.refused.is_some());
             Ok(if summary.stored && !refused {
                 ExitCode::SUCCESS
@@ -385,28 +386,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compact { format } => {
             let store = Store::open(&cli.workspace)?.with_notices(|m| eprintln!("{m}"));
             let report = store.compact()?;
+            let out = &mut std::io::stdout().lock();
             match format {
-                OutputFormat::Json => {
-                    let tables: Vec<_> = report
-                        .iter()
-                        .map(|t| {
-                            json!({"table": t.entity.name(), "rows": t.rows,
-                                   "parts_before": t.parts_before, "parts_after": t.parts_after})
-                        })
-                        .collect();
-                    println!("{}", json!({ "tables": tables }));
-                }
-                OutputFormat::Table => {
-                    for t in &report {
-                        println!(
-                            "{:<14} {:>12} rows  {} -> {} part files",
-                            t.entity.name(),
-                            t.rows,
-                            t.parts_before,
-                            t.parts_after
-                        );
-                    }
-                }
+                OutputFormat::Json => render::store::write_compacted_json(out, &report)?,
+                OutputFormat::Table => render::store::write_compacted_text(out, &report)?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -414,7 +397,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: Some(KpiCommand::List { format }),
             ..
         }) => {
-            print_kpi_list(&format);
+            let out = &mut std::io::stdout().lock();
+            match format.as_str() {
+                "markdown" => write!(out, "{}", cxkpi_core::kpi::catalogue_markdown())?,
+                "json" => render::store::write_kpi_list_json(out)?,
+                _ => render::store::write_kpi_list_text(out)?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Kpi(args) => kpi_view(&cli.workspace, args),
@@ -426,7 +414,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => report(&cli.workspace, &periods, &slice, &format, output.as_deref()),
         Command::Tables { format } => {
             let store = Store::open(&cli.workspace)?;
-            print_tables(&store.snapshot()?, format);
+            let snapshot = store.snapshot()?;
+            let out = &mut std::io::stdout().lock();
+            match format {
+                OutputFormat::Json => render::store::write_tables_json(out, &snapshot)?,
+                OutputFormat::Table => render::store::write_tables_text(out, &snapshot)?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo {
@@ -595,7 +588,10 @@ fn demo(
     let (rows, left_out) = (card.rows, card.left_out);
     match format {
         OutputFormat::Json => {
-            let imports: Vec<_> = summaries.iter().map(import_json).collect();
+            let imports: Vec<_> = summaries
+                .iter()
+                .map(|s| cxkpi_app::wire::ImportSummary::new(s, None))
+                .collect();
             println!(
                 "{}",
                 json!({
@@ -604,7 +600,7 @@ fn demo(
                     "generate_seconds": generated,
                     "import_seconds": imported,
                     "imports": imports,
-                    "tables": tables_json(&snapshot),
+                    "tables": cxkpi_app::wire::Tables::from(&snapshot).tables,
                     "scorecard": rows.iter().map(|r| cxkpi_app::wire::KpiRow::new(r, config)).collect::<Vec<_>>(),
                 })
             );
@@ -630,7 +626,7 @@ fn demo(
                 );
             }
             println!();
-            print_tables(&snapshot, OutputFormat::Table);
+            render::store::write_tables_text(&mut std::io::stdout().lock(), &snapshot)?;
             println!("\nScorecard of the last complete month:\n");
             cxkpi_app::render::kpis::write_rows(
                 &mut std::io::stdout().lock(),
@@ -654,86 +650,24 @@ fn path_str(path: &Path) -> anyhow::Result<&str> {
         .with_context(|| format!("{} is not a UTF-8 path", path.display()))
 }
 
-fn import_json(s: &ImportSummary) -> serde_json::Value {
-    let inputs: Vec<_> = s
-        .inputs
-        .iter()
-        .map(|i| json!({"source": i.name, "read": i.read, "rejected": i.rejected, "refused": i.refused}))
-        .collect();
-    json!({
-        "entity": s.entity.name(),
-        "read": s.read,
-        "new": s.new,
-        "replaced": s.replaced,
-        "unchanged": s.unchanged,
-        "superseded": s.superseded,
-        "rejected": s.rejected,
-        "rejects_file": s.rejects_file.as_ref().map(|p| p.display().to_string()),
-        "stored": s.stored,
-        "table_rows": s.table_rows,
-        "compaction_failed": s.compaction_failed,
-        "inputs": inputs,
-    })
-}
-
-fn print_import(s: &ImportSummary, seconds: f64, format: OutputFormat, strict: bool) {
+fn print_import(
+    s: &ImportSummary,
+    seconds: f64,
+    format: OutputFormat,
+    strict: bool,
+) -> std::io::Result<()> {
     if let Some(why) = &s.compaction_failed {
         eprintln!(
             "warning: the rows are stored, but compacting {} afterwards failed ({why}); `cxkpi compact` tries again",
             s.entity.name()
         );
     }
-    if format == OutputFormat::Json {
-        let mut value = import_json(s);
-        value["seconds"] = json!(seconds);
-        println!("{value}");
-        return;
-    }
-    for input in &s.inputs {
-        if let Some(reason) = &input.refused {
-            eprintln!("refused {}: {reason}", input.name);
+    let out = &mut std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => render::store::write_import_json(out, s, seconds),
+        OutputFormat::Table => {
+            render::store::write_import_text(out, &mut std::io::stderr(), s, seconds, strict)
         }
-    }
-    println!(
-        "{}: read {}, new {}, replaced {}, unchanged {}, rejected {}{} ({:.1} s)",
-        s.entity.name(),
-        s.read,
-        s.new,
-        s.replaced,
-        s.unchanged,
-        s.rejected,
-        if s.superseded > 0 {
-            format!(
-                ", superseded by a later row of the same id {}",
-                s.superseded
-            )
-        } else {
-            String::new()
-        },
-        seconds
-    );
-    if let Some(path) = &s.rejects_file {
-        println!("rejected rows (line, column, reason): {}", path.display());
-    }
-    if s.stored {
-        println!("{} now holds {} rows", s.entity.name(), s.table_rows);
-    } else if strict && s.rejected > 0 {
-        println!(
-            "nothing stored: --strict and {} rows were rejected",
-            s.rejected
-        );
-    } else if s.rejected > 0 {
-        println!("nothing stored: every row was rejected");
-    } else {
-        println!("nothing stored");
-    }
-}
-
-fn manifest_status(status: &ManifestStatus) -> String {
-    match status {
-        ManifestStatus::Readable { version } => format!("readable, version {version}"),
-        ManifestStatus::Missing => "missing".into(),
-        ManifestStatus::Unreadable(why) => format!("unreadable: {why}"),
     }
 }
 
@@ -741,78 +675,16 @@ fn manifest_status(status: &ManifestStatus) -> String {
 fn doctor(workspace: &Path, format: OutputFormat) -> anyhow::Result<ExitCode> {
     let store = Store::open(workspace)?;
     let d: Diagnosis = store.diagnose()?;
+    let out = &mut std::io::stdout().lock();
     match format {
-        OutputFormat::Json => println!(
-            "{}",
-            json!({
-                "healthy": d.is_healthy(),
-                "manifest": manifest_status(&d.manifest),
-                "previous_manifest": manifest_status(&d.previous),
-                "part_files": d.part_files,
-                "broken_parts": d.broken_parts,
-                "unknown_files": d.unknown_files,
-                "unfinished_changes": d.pending,
-            })
-        ),
-        OutputFormat::Table => {
-            println!("manifest           {}", manifest_status(&d.manifest));
-            println!("previous manifest  {}", manifest_status(&d.previous));
-            println!("part files         {}", d.part_files);
-            for problem in &d.broken_parts {
-                println!("damaged: {problem}");
-            }
-            for file in &d.unknown_files {
-                println!("kept, named by no manifest: store/{file}");
-            }
-            for version in &d.pending {
-                println!("unfinished change: version {version} (the next writer settles it)");
-            }
-            if d.is_healthy() {
-                println!("the store is healthy");
-            } else {
-                println!("the store is damaged: `cxkpi repair` shows how it would repair it");
-            }
-        }
+        OutputFormat::Json => render::store::write_diagnosis_json(out, &d)?,
+        OutputFormat::Table => render::store::write_diagnosis_text(out, &d)?,
     }
     Ok(if d.is_healthy() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
-}
-
-fn print_plan(plan: &RepairPlan) {
-    if plan.rebuilt {
-        println!(
-            "The manifest will be rebuilt from the part files as version {}:",
-            plan.version
-        );
-    } else {
-        println!(
-            "The manifest will lose the parts that are gone, as version {}:",
-            plan.version
-        );
-    }
-    for t in &plan.tables {
-        println!(
-            "  {:<14} {:>12} rows in {} part files",
-            t.entity.name(),
-            t.rows,
-            t.parts
-        );
-        for file in &t.superseded {
-            println!("    superseded (its rows are all in newer files): store/{file}");
-        }
-        for (file, kept) in &t.trimmed {
-            println!("    rewritten with the {kept} rows no newer file holds: store/{file}");
-        }
-        for (problem, rows) in &t.dropped {
-            println!("    dropped, {rows} rows lost: {problem}");
-        }
-    }
-    for file in &plan.left_out {
-        println!("  left out and kept on disk: store/{file}");
-    }
 }
 
 /// `cxkpi repair`: shows the plan, asks, repairs.
@@ -822,7 +694,7 @@ fn repair(workspace: &Path, yes: bool) -> anyhow::Result<ExitCode> {
         println!("the store needs no repair");
         return Ok(ExitCode::SUCCESS);
     };
-    print_plan(&plan);
+    render::store::write_repair_plan(&mut std::io::stdout().lock(), &plan)?;
     if !yes {
         if !std::io::stdin().is_terminal() {
             eprintln!("nothing changed: run `cxkpi repair --yes` to apply this plan");
@@ -839,92 +711,6 @@ fn repair(workspace: &Path, yes: bool) -> anyhow::Result<ExitCode> {
     let done = store.repair(&plan)?;
     println!("repaired: the manifest is now version {}", done.version);
     Ok(ExitCode::SUCCESS)
-}
-
-fn print_kpi_list(format: &str) {
-    use cxkpi_core::kpi::{CATALOGUE, Direction, catalogue_markdown};
-    let direction = |d: Direction| match d {
-        Direction::Higher => "higher",
-        Direction::Lower => "lower",
-    };
-    match format {
-        "markdown" => print!("{}", catalogue_markdown()),
-        "json" => {
-            let rows: Vec<_> = CATALOGUE
-                .iter()
-                .map(|k| {
-                    let bands: Vec<_> = k
-                        .default_bands()
-                        .iter()
-                        .map(|b| json!({"band": b.name, "threshold": format!("{:?} {}", b.threshold.op, b.threshold.value)}))
-                        .collect();
-                    json!({
-                        "id": k.id,
-                        "name": k.name,
-                        "family": k.family.name(),
-                        "description": k.description,
-                        "formula": k.formula,
-                        "n": k.n,
-                        "unit": k.unit.name(),
-                        "better": direction(k.direction),
-                        "sources": k.sources.iter().map(|e| e.name()).collect::<Vec<_>>(),
-                        "interval": format!("{:?}", k.interval).to_lowercase(),
-                        "default_bands": bands,
-                    })
-                })
-                .collect();
-            println!("{}", json!({ "rows": rows }));
-        }
-        _ => {
-            println!(
-                "{:<24} {:<28} {:<22} {:<7} formula",
-                "kpi", "name", "unit", "better"
-            );
-            for k in CATALOGUE {
-                println!(
-                    "{:<24} {:<28} {:<22} {:<7} {}",
-                    k.id,
-                    k.name,
-                    k.unit.name(),
-                    direction(k.direction),
-                    k.formula
-                );
-            }
-        }
-    }
-}
-
-fn tables_json(snapshot: &Snapshot) -> serde_json::Value {
-    let tables: Vec<_> = snapshot
-        .tables()
-        .iter()
-        .map(|t| {
-            json!({"table": t.entity.name(), "rows": t.rows, "parts": t.parts,
-                   "dimensions": t.dimensions})
-        })
-        .collect();
-    json!(tables)
-}
-
-fn print_tables(snapshot: &Snapshot, format: OutputFormat) {
-    match format {
-        OutputFormat::Json => println!(
-            "{}",
-            json!({"version": snapshot.version(), "tables": tables_json(snapshot)})
-        ),
-        OutputFormat::Table => {
-            println!("{:<14} {:>12} {:>6}  dimensions", "table", "rows", "files");
-            for t in snapshot.tables() {
-                println!(
-                    "{:<14} {:>12} {:>6}  {}",
-                    t.entity.name(),
-                    t.rows,
-                    t.parts,
-                    t.dimensions.join(", ")
-                );
-            }
-        }
-    }
 }
 
 /// A progress bar on stderr, drawn only when stderr is a terminal.

@@ -6,6 +6,7 @@ pub mod clv;
 pub mod drivers;
 pub mod health;
 pub mod kpis;
+pub mod store;
 pub mod survival;
 pub mod themes;
 
