@@ -227,3 +227,42 @@ pub fn write_kpi_list_text(out: &mut impl Write) -> io::Result<()> {
 pub fn write_kpi_list_json(out: &mut impl Write) -> io::Result<()> {
     json_line(out, &wire::KpiList::catalogue())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cxkpi_core::kpi::CATALOGUE;
+
+    /// The renderers write to any `impl Write`: the catalogue as text and as JSON, read
+    /// back, list every KPI once, in the catalogue's order.
+    #[test]
+    fn the_catalogue_renders_every_kpi_in_order() {
+        let mut text = Vec::new();
+        write_kpi_list_text(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let ids: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().next().unwrap())
+            .collect();
+        let expected: Vec<&str> = CATALOGUE.iter().map(|k| k.id).collect();
+        assert_eq!(ids, expected);
+        let mut json = Vec::new();
+        write_kpi_list_json(&mut json).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let rows = value["rows"].as_array().unwrap();
+        let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, expected);
+        let nps = rows.iter().find(|r| r["id"] == "nps").unwrap();
+        assert_eq!(nps["better"], "higher");
+        assert_eq!(
+            nps["unit"],
+            CATALOGUE
+                .iter()
+                .find(|k| k.id == "nps")
+                .unwrap()
+                .unit
+                .name()
+        );
+    }
+}
