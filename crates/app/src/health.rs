@@ -10,7 +10,7 @@ use cxkpi_store::Snapshot;
 
 use crate::duration::Horizon;
 use crate::error::{AppError, Result};
-use crate::kpis::{Slice, as_of, check_by, filters};
+use crate::kpis::{Slice, as_of, customer_request};
 
 /// The scored customers at an instant.
 #[derive(Debug, Clone)]
@@ -62,14 +62,7 @@ async fn scored(
 ) -> Result<(jiff::Timestamp, Vec<CustomerHealth>)> {
     let at = as_of(as_of_text, snapshot, config).await?;
     let kpi = cxkpi_core::kpi::lookup("health_score").expect("in the catalogue");
-    check_by(kpi, slice.by.as_deref(), snapshot)?;
-    let request = cxkpi_engine::Request {
-        kpis: vec![kpi],
-        periods: Vec::new(),
-        by: slice.by.clone(),
-        filters: filters(&slice.filters)?,
-        compare: false,
-    };
+    let request = customer_request(kpi, slice, snapshot)?;
     let customers = cxkpi_engine::customer_health(snapshot, config, &request, at).await?;
     Ok((at, customers))
 }

@@ -134,6 +134,23 @@ pub fn check_by(kpi: &'static KpiDef, by: Option<&str>, snapshot: &Snapshot) -> 
     Ok(())
 }
 
+/// A request for `kpi` segmented and filtered as `slice` says, with no periods (the
+/// per-customer views), after checking `--by`.
+pub fn customer_request(
+    kpi: &'static KpiDef,
+    slice: &Slice,
+    snapshot: &Snapshot,
+) -> Result<cxkpi_engine::Request> {
+    check_by(kpi, slice.by.as_deref(), snapshot)?;
+    Ok(cxkpi_engine::Request {
+        kpis: vec![kpi],
+        periods: Vec::new(),
+        by: slice.by.clone(),
+        filters: filters(&slice.filters)?,
+        compare: false,
+    })
+}
+
 /// Segments and filters of a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Slice {

@@ -10,7 +10,7 @@ use cxkpi_core::survival::{
 use cxkpi_store::Snapshot;
 
 use crate::error::{AppError, Result};
-use crate::kpis::{Slice, as_of, check_by, filters};
+use crate::kpis::{Slice, as_of, customer_request};
 
 /// The unit durations are given in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,14 +111,7 @@ pub async fn survival(
 ) -> Result<Survival> {
     let at = as_of(as_of_text, snapshot, config).await?;
     let kpi = cxkpi_core::kpi::lookup("median_lifetime").expect("in the catalogue");
-    check_by(kpi, slice.by.as_deref(), snapshot)?;
-    let request = cxkpi_engine::Request {
-        kpis: vec![kpi],
-        periods: Vec::new(),
-        by: slice.by.clone(),
-        filters: filters(&slice.filters)?,
-        compare: false,
-    };
+    let request = customer_request(kpi, slice, snapshot)?;
     let lives = cxkpi_engine::customer_lives(snapshot, &request).await?;
     let end = at.as_microsecond();
     let groups: Vec<(&String, Vec<(f64, bool)>)> = lives

@@ -8,7 +8,7 @@ use cxkpi_core::themes::{Term, compare};
 use cxkpi_store::Snapshot;
 
 use crate::error::Result;
-use crate::kpis::{PeriodChoice, Slice, check_by, filters, last_complete_months};
+use crate::kpis::{PeriodChoice, Slice, customer_request, last_complete_months};
 
 /// The themes of one period and segment.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,14 +39,7 @@ pub async fn themes(
     let kpi = cxkpi_core::kpi::lookup("sentiment").expect("in the catalogue");
     let end = cxkpi_engine::data_end(snapshot).await?;
     let periods = periods.resolve(config, last_complete_months(end, 1, config))?;
-    check_by(kpi, slice.by.as_deref(), snapshot)?;
-    let request = cxkpi_engine::Request {
-        kpis: vec![kpi],
-        periods: Vec::new(),
-        by: slice.by.clone(),
-        filters: filters(&slice.filters)?,
-        compare: false,
-    };
+    let request = customer_request(kpi, slice, snapshot)?;
     let mut out = Vec::new();
     for period in &periods {
         let comments = cxkpi_engine::scored_comments(snapshot, &request, period).await?;

@@ -62,6 +62,40 @@ const CSV_COLUMNS: [&str; 18] = [
     "significant",
 ];
 
+/// `low .. high` of a row's interval in its unit, or nothing.
+fn interval_text(row: &KpiRow, currency: &str) -> String {
+    row.estimate
+        .interval()
+        .map(|i| {
+            format!(
+                "{} .. {}",
+                format_value(row.kpi, Some(i.low), currency),
+                format_value(row.kpi, Some(i.high), currency)
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// The benchmark band a row's value meets and its target status (`met` or `missed by
+/// GAP`), each empty when there is none.
+fn band_and_target(row: &KpiRow, config: &Config) -> (String, String) {
+    let value = row.value();
+    let band = value
+        .and_then(|v| benchmark::band(row.kpi, config, v))
+        .unwrap_or_default();
+    let target = value
+        .and_then(|v| benchmark::target(row.kpi, config, v))
+        .map(|t| {
+            if t.met {
+                "met".to_string()
+            } else {
+                format!("missed by {:.2}", t.gap.abs())
+            }
+        })
+        .unwrap_or_default();
+    (band, target)
+}
+
 /// Writes rows as `table`, `json` or `csv`; `left_out` names KPIs not shown and why;
 /// `report` lays the table out as a scorecard (a block per period, a line per KPI).
 pub fn write_rows(
@@ -143,17 +177,7 @@ fn write_table(
         }
         let currency = &config.currency;
         let value = row.value();
-        let interval = row
-            .estimate
-            .interval()
-            .map(|i| {
-                format!(
-                    "{} .. {}",
-                    format_value(row.kpi, Some(i.low), currency),
-                    format_value(row.kpi, Some(i.high), currency)
-                )
-            })
-            .unwrap_or_default();
+        let interval = interval_text(row, currency);
         let change = row
             .change
             .as_ref()
@@ -166,19 +190,7 @@ fn write_table(
                 format!("{d:+.2}{sig}")
             })
             .unwrap_or_default();
-        let band = value
-            .and_then(|v| benchmark::band(row.kpi, config, v))
-            .unwrap_or_default();
-        let target = value
-            .and_then(|v| benchmark::target(row.kpi, config, v))
-            .map(|t| {
-                if t.met {
-                    "met".to_string()
-                } else {
-                    format!("missed by {:.2}", t.gap.abs())
-                }
-            })
-            .unwrap_or_default();
+        let (band, target) = band_and_target(row, config);
         let label = if report {
             row.kpi.id.to_string()
         } else {
@@ -423,17 +435,7 @@ fn kpi_section(
 
 fn table_row(kpi: &'static KpiDef, r: &KpiRow, config: &Config, currency: &str) -> Markup {
     let value = r.value();
-    let interval = r
-        .estimate
-        .interval()
-        .map(|i| {
-            format!(
-                "{} .. {}",
-                format_value(kpi, Some(i.low), currency),
-                format_value(kpi, Some(i.high), currency)
-            )
-        })
-        .unwrap_or_default();
+    let interval = interval_text(r, currency);
     let significant = r.change.as_ref().and_then(|c| c.significant) == Some(true);
     let change = r
         .change
@@ -441,19 +443,7 @@ fn table_row(kpi: &'static KpiDef, r: &KpiRow, config: &Config, currency: &str) 
         .and_then(|c| c.delta)
         .map(|d| format!("{d:+.2}"))
         .unwrap_or_default();
-    let band = value
-        .and_then(|v| benchmark::band(kpi, config, v))
-        .unwrap_or_default();
-    let target = value
-        .and_then(|v| benchmark::target(kpi, config, v))
-        .map(|t| {
-            if t.met {
-                "met".to_string()
-            } else {
-                format!("missed by {:.2}", t.gap.abs())
-            }
-        })
-        .unwrap_or_default();
+    let (band, target) = band_and_target(r, config);
     html! {
         tr {
             td { (r.period.label()) }
