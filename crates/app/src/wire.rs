@@ -1021,3 +1021,25 @@ impl KpiList {
         }
     }
 }
+
+/// `cxkpi sentiment --format json`.
+#[derive(Debug, Serialize)]
+pub struct SentimentRows {
+    /// One per input line.
+    pub rows: Vec<Sentiment>,
+}
+
+/// VADER's scores of one text.
+#[derive(Debug, Serialize)]
+pub struct Sentiment {
+    /// The compound score, -1..1.
+    pub compound: f64,
+    /// The negative share.
+    pub neg: f64,
+    /// The neutral share.
+    pub neu: f64,
+    /// The positive share.
+    pub pos: f64,
+    /// The text.
+    pub text: String,
+}

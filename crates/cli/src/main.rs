@@ -236,15 +236,20 @@ fn sentiment(input: &str, format: &str) -> anyhow::Result<ExitCode> {
                 p.pos.to_string(),
                 p.compound.to_string(),
             ])?,
-            None => rows.push(json!({"text": text, "neg": p.neg, "neu": p.neu,
-                                     "pos": p.pos, "compound": p.compound})),
+            None => rows.push(cxkpi_app::wire::Sentiment {
+                compound: p.compound,
+                neg: p.neg,
+                neu: p.neu,
+                pos: p.pos,
+                text: text.to_string(),
+            }),
         }
     }
     match csv_out {
         Some(mut out) => out.flush()?,
         None => println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "rows": rows }))?
+            serde_json::to_string_pretty(&cxkpi_app::wire::SentimentRows { rows })?
         ),
     }
     Ok(ExitCode::SUCCESS)
