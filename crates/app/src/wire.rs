@@ -58,6 +58,9 @@ pub struct KpiRow {
     pub low_sample: bool,
     /// What the value counts.
     pub n: u64,
+    /// Why the change was not tested (with a comparison, when it was not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_test: Option<String>,
     /// The change test's p-value (with a comparison only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_value: Option<Option<f64>>,
@@ -115,6 +118,7 @@ impl KpiRow {
             kpi: row.kpi.id,
             low_sample: row.estimate.low_sample(),
             n: row.estimate.n(),
+            no_test: change.and_then(|c| c.no_test.clone()),
             p_value: change.map(|c| c.p_value),
             period: row.period.label(),
             period_end: utc(row.period.end),

@@ -87,9 +87,51 @@ impl Estimate {
         }
     }
 
+    /// Why the change against `previous` is not tested although the KPI has a test:
+    /// either side has fewer than 30 units (a p-value on a handful of answers, or on
+    /// one, claims what it cannot know), or a side's own variance is 0 (an NPS or a
+    /// mean whose standard error is 0 would make any difference look certain). `None`
+    /// when the test runs, or when the KPI has no test at all.
+    pub fn no_test_reason(&self, previous: &Estimate) -> Option<String> {
+        let testable = matches!(
+            (self, previous),
+            (Estimate::Proportion { .. }, Estimate::Proportion { .. })
+                | (Estimate::Net { .. }, Estimate::Net { .. })
+                | (Estimate::Mean { .. }, Estimate::Mean { .. })
+        );
+        if !testable {
+            return None;
+        }
+        let (now, before) = (self.n(), previous.n());
+        if now < 30 || before < 30 {
+            return Some(format!(
+                "no test: n = {now} in this period and {before} in the previous one (a test needs 30 on each side)"
+            ));
+        }
+        let zero_variance = |e: &Estimate| match *e {
+            Estimate::Net {
+                positive,
+                negative,
+                n,
+            } => stats::nps(positive, negative, n).is_none_or(|(_, se)| se <= 0.0),
+            Estimate::Mean { sd, .. } => sd.is_none_or(|sd| sd <= 0.0),
+            Estimate::Proportion { .. } | Estimate::Plain { .. } => false,
+        };
+        if zero_variance(self) || zero_variance(previous) {
+            return Some(
+                "no test: a period's values do not vary (its standard error is 0)".to_string(),
+            );
+        }
+        None
+    }
+
     /// The test of this period's value against `previous`, where kpis.md gives one
-    /// and the data support it (no test when a variance is 0 or a sample is empty).
+    /// and the data support it: none when [`Estimate::no_test_reason`] gives a reason,
+    /// or when the pooled variance of two proportions is 0.
     pub fn test_change(&self, previous: &Estimate) -> Option<TestResult> {
+        if self.no_test_reason(previous).is_some() {
+            return None;
+        }
         match (*self, *previous) {
             (Estimate::Proportion { x: x1, n: n1 }, Estimate::Proportion { x: x2, n: n2 }) => {
                 stats::two_proportion_z(x1, n1, x2, n2)
@@ -201,5 +243,79 @@ mod tests {
         // NPS 40 (se 100 sqrt((0.6 - 0.16) / 100) = 6.633) against 0 (se 7.746):
         // z = 40 / sqrt(6.633^2 + 7.746^2) = 3.922.
         assert!((t.statistic - 3.9223).abs() < 1e-3, "{}", t.statistic);
+    }
+
+    /// Issue 17: a change against a period with n = 1 (NPS 100) was called significant
+    /// (p = 2.7e-14). No test runs when a side has fewer than 30 units or no variance.
+    #[test]
+    fn no_change_test_on_small_samples_or_zero_variance() {
+        let one = Estimate::Net {
+            positive: 1,
+            negative: 0,
+            n: 1,
+        };
+        let five = Estimate::Net {
+            positive: 2,
+            negative: 2,
+            n: 5,
+        };
+        let reason = five.no_test_reason(&one).unwrap();
+        assert!(
+            reason.contains("n = 5") && reason.contains("1 in the previous"),
+            "{reason}"
+        );
+        assert!(five.test_change(&one).is_none());
+        // 40 promoters out of 40: a standard error of 0.
+        let all = Estimate::Net {
+            positive: 40,
+            negative: 0,
+            n: 40,
+        };
+        let mixed = Estimate::Net {
+            positive: 20,
+            negative: 20,
+            n: 40,
+        };
+        assert!(mixed.no_test_reason(&all).unwrap().contains("do not vary"));
+        assert!(mixed.test_change(&all).is_none());
+        // 30 promoters and 10 detractors of 40 (NPS 50, se 13.693) against 20 and 20
+        // (NPS 0, se 15.811): z = -50 / 20.917 = -2.3905, p = 0.016827 (erfc).
+        let before = Estimate::Net {
+            positive: 30,
+            negative: 10,
+            n: 40,
+        };
+        assert_eq!(mixed.no_test_reason(&before), None);
+        let p = mixed.test_change(&before).unwrap().p_value;
+        assert!((p - 0.016_827_409).abs() < 1e-6, "{p}");
+        // Means: a constant side has no test; proportions of 30 or more do.
+        let constant = Estimate::Mean {
+            mean: Some(4.0),
+            sd: Some(0.0),
+            n: 35,
+        };
+        let varied = Estimate::Mean {
+            mean: Some(3.5),
+            sd: Some(1.0),
+            n: 35,
+        };
+        assert!(varied.no_test_reason(&constant).is_some());
+        let (a, b) = (
+            Estimate::Proportion { x: 0, n: 40 },
+            Estimate::Proportion { x: 10, n: 40 },
+        );
+        assert_eq!(a.no_test_reason(&b), None);
+        assert!(a.test_change(&b).is_some());
+        assert_eq!(
+            Estimate::Plain {
+                value: Some(1.0),
+                n: 3
+            }
+            .no_test_reason(&Estimate::Plain {
+                value: Some(2.0),
+                n: 3
+            }),
+            None
+        );
     }
 }

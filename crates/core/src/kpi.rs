@@ -444,8 +444,10 @@ pub fn catalogue_markdown() -> String {
          denominator gives no value (with the reason), never 0. Percentages are 0-100.\n\n\
          Changes against the previous period are tested with the pooled two-proportion \
          z-test (Wilson KPIs), the NPS z-test (NPS interval KPIs) or Welch's t-test (means); \
-         other KPIs get no significance. Across the segments of one KPI in one period, \
-         Benjamini-Hochberg at q = 0.05 decides which changes are flagged.\n",
+         other KPIs get no significance. No test runs when either period has fewer than 30 \
+         units or a period's values do not vary (a standard error of 0); the row says why. \
+         Across the segments of one KPI in one period, Benjamini-Hochberg at q = 0.05 \
+         decides which of the tested changes are flagged.\n",
     );
     let mut family = None;
     for k in CATALOGUE {

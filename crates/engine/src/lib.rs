@@ -79,6 +79,8 @@ pub struct Change {
     /// Significant at 95% (after Benjamini-Hochberg across segments); `None` when
     /// there is no test.
     pub significant: Option<bool>,
+    /// Why the KPI's test was not run (a sample under 30, a variance of 0).
+    pub no_test: Option<String>,
 }
 
 /// One KPI value: a KPI in a period and segment.
@@ -498,6 +500,7 @@ fn assemble(
                         delta: estimate.value().zip(previous.value()).map(|(a, b)| a - b),
                         p_value: test.map(|t| t.p_value),
                         significant: None,
+                        no_test: estimate.no_test_reason(&previous),
                     }
                 });
                 rows.push(KpiRow {

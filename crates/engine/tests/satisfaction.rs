@@ -133,25 +133,67 @@ fn segments_by_customer_dimension_and_filters() {
     close(row(&rows, "nps", "2024-05", None).value(), -100.0);
 }
 
+/// Issue 17: April's one promoter (NPS 100, se 0) against May's five answers was
+/// reported as a significant drop (p = 0.0124); on samples under 30 no test runs.
 #[test]
 fn change_against_the_previous_month() {
     let (_dir, store) = fixture();
     let rows = run(&store, &["nps"], None, &[], true);
-    // April: R0 promoter: NPS 100, se 0. May: NPS 0, se 40. delta -100;
-    // z = -100 / sqrt(0 + 40^2) = -2.5, p = 0.01242: significant.
+    // April: R0 promoter: NPS 100. May: NPS 0 on 5 answers. delta -100, no test.
     let may = row(&rows, "nps", "2024-05", None);
     let change = may.change.as_ref().unwrap();
     assert_eq!((change.previous, change.delta), (Some(100.0), Some(-100.0)));
+    assert_eq!((change.p_value, change.significant), (None, None));
+    let why = change.no_test.as_deref().unwrap();
     assert!(
-        (change.p_value.unwrap() - 0.012_419_3).abs() < 1e-6,
-        "{change:?}"
+        why.contains("n = 5") && why.contains("1 in the previous"),
+        "{why}"
     );
-    assert_eq!(change.significant, Some(true));
-    // June against May: 50 vs 0; se June = 100 sqrt((0.5 - 0.25) / 2) = 35.355;
-    // z = 50 / sqrt(35.355^2 + 40^2) = 0.9363, p = 0.349: not significant.
+    // June (2 answers) against May: 50 vs 0, no test either.
     let june = row(&rows, "nps", "2024-06", None).change.as_ref().unwrap();
-    assert!((june.p_value.unwrap() - 0.349_1).abs() < 1e-3, "{june:?}");
-    assert_eq!(june.significant, Some(false));
+    assert_eq!(june.delta, Some(50.0));
+    assert_eq!((june.p_value, june.significant), (None, None));
+}
+
+/// With 40 answers a month the test runs: May 30 promoters and 10 detractors (NPS 50,
+/// se 100 sqrt(0.75 / 40) = 13.693), June 20 and 20 (NPS 0, se 100 sqrt(1 / 40) =
+/// 15.811); z = -50 / sqrt(13.693^2 + 15.811^2) = -2.3905, p = erfc(2.3905 / sqrt 2)
+/// = 0.016827: significant. May against an empty April has no test.
+#[test]
+fn change_with_enough_answers_is_tested() {
+    let mut responses = String::from("response_id,survey,score,responded_at\n");
+    for i in 0..40 {
+        let may = if i < 30 { 10 } else { 0 };
+        let june = if i < 20 { 9 } else { 6 };
+        responses.push_str(&format!(
+            "M{i},nps,{may},2024-05-{:02}T12:00:00\n",
+            1 + i % 28
+        ));
+        responses.push_str(&format!(
+            "J{i},nps,{june},2024-06-{:02}T12:00:00\n",
+            1 + i % 28
+        ));
+    }
+    let (_dir, store) = common::workspace("UTC", None, &[(Entity::Responses, &responses)]);
+    let rows = run(&store, &["nps"], None, &[], true);
+    let june = row(&rows, "nps", "2024-06", None).change.as_ref().unwrap();
+    assert_eq!((june.previous, june.delta), (Some(50.0), Some(-50.0)));
+    assert!(
+        (june.p_value.unwrap() - 0.016_827_4).abs() < 1e-6,
+        "{june:?}"
+    );
+    assert_eq!(
+        (june.significant, june.no_test.as_deref()),
+        (Some(true), None)
+    );
+    let may = row(&rows, "nps", "2024-05", None).change.as_ref().unwrap();
+    assert_eq!((may.p_value, may.significant), (None, None));
+    assert!(
+        may.no_test
+            .as_deref()
+            .unwrap()
+            .contains("0 in the previous")
+    );
 }
 
 #[test]
