@@ -61,6 +61,11 @@ impl PeriodChoice {
     pub fn resolve(&self, config: &Config, default: Vec<Period>) -> Result<Vec<Period>> {
         let tz = &config.time_zone;
         if let Some(text) = &self.period {
+            if let Some(grain) = &self.grain {
+                return Err(AppError::usage(format!(
+                    "--grain {grain} does not go with --period (one period); write --from DATE --to DATE --grain {grain} to cut a range"
+                )));
+            }
             return Ok(vec![parse_period(text, tz).map_err(AppError::usage)?]);
         }
         match (&self.from, &self.to) {
@@ -89,16 +94,29 @@ impl PeriodChoice {
     }
 }
 
-/// `DIM=VALUE` filters as (dimension, value).
+/// `DIM=VALUE` filters as (dimension, value). Two on one dimension are an error: a
+/// row has one value, so both could never hold.
 pub fn filters(given: &[String]) -> Result<Vec<(String, String)>> {
-    given
+    let filters: Vec<(String, String)> = given
         .iter()
         .map(|f| {
             f.split_once('=')
                 .map(|(d, v)| (d.trim().to_string(), v.to_string()))
                 .ok_or_else(|| AppError::usage(format!("--where `{f}` is not DIM=VALUE")))
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    for (i, (dimension, _)) in filters.iter().enumerate() {
+        if let Some((_, other)) = filters[..i]
+            .iter()
+            .find(|(d, _)| d.eq_ignore_ascii_case(dimension))
+        {
+            return Err(AppError::usage(format!(
+                "--where names `{dimension}` twice (`{other}` and `{}`): a row has one value, so no row would match; give one value",
+                filters[i].1
+            )));
+        }
+    }
+    Ok(filters)
 }
 
 /// The instant of `--as-of DATE` (midnight starting it in the workspace time zone),
@@ -271,4 +289,45 @@ pub async fn scorecard(
     rows.retain(|r| !empty.contains(r.kpi.id));
     rows.sort_by_key(|r| r.period.start);
     Ok(Scorecard { rows, left_out })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 17: `--grain` with `--period` was ignored, and two `--where` on one
+    /// dimension were ANDed into nothing without a word.
+    #[test]
+    fn arguments_that_would_be_ignored_or_match_nothing_are_usage_errors() {
+        let config = Config::default();
+        let choice = PeriodChoice {
+            period: Some("2024-06".into()),
+            grain: Some("week".into()),
+            ..PeriodChoice::default()
+        };
+        let err = choice.resolve(&config, Vec::new()).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::Usage);
+        assert!(
+            err.message.contains("--from DATE --to DATE --grain week"),
+            "{}",
+            err.message
+        );
+        let month = PeriodChoice {
+            period: Some("2024-06".into()),
+            ..PeriodChoice::default()
+        };
+        assert_eq!(month.resolve(&config, Vec::new()).unwrap().len(), 1);
+
+        let err = filters(&["plan=pro".into(), "Plan=basic".into()]).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::Usage);
+        assert!(err.message.contains("`pro` and `basic`"), "{}", err.message);
+        assert_eq!(
+            filters(&["plan=pro".into(), "region=eu".into()]).unwrap(),
+            vec![
+                ("plan".to_string(), "pro".to_string()),
+                ("region".to_string(), "eu".to_string())
+            ]
+        );
+        assert!(filters(&["plan".into()]).is_err());
+    }
 }

@@ -58,3 +58,33 @@ fn m_is_months_for_every_horizon_and_short_units_are_refused() {
         );
     }
 }
+
+/// Issue 17: KPI ids are matched whatever their case (a misspelling gets a suggestion),
+/// and flags that were ignored or matched nothing are usage errors.
+#[test]
+fn kpi_ids_fold_case_and_contradicting_flags_are_refused() {
+    let ws = demo(2000);
+    let upper = run(cxkpi(ws.path()).args(["kpi", "NPS", "--format", "json"]));
+    let lower = run(cxkpi(ws.path()).args(["kpi", "nps", "--format", "json"]));
+    assert!(upper.status.success(), "{}", stderr(&upper));
+    assert_eq!(stdout(&upper), stdout(&lower));
+    for (args, says) in [
+        (vec!["kpi", "npss"], "did you mean `nps`?"),
+        (
+            vec!["kpi", "nps", "--period", "2026-06", "--grain", "week"],
+            "--grain week does not go with --period",
+        ),
+        (
+            vec!["kpi", "nps", "--where", "plan=pro", "--where", "plan=basic"],
+            "`plan` twice",
+        ),
+    ] {
+        let output = run(cxkpi(ws.path()).args(&args));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains(says),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}

@@ -383,19 +383,56 @@ pub fn find(id: &str) -> Option<&'static KpiDef> {
     CATALOGUE.iter().find(|k| k.id == id)
 }
 
-/// The error for an unknown KPI id, naming the valid ones.
+/// The error for an unknown KPI id, naming the closest and the valid ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown KPI `{given}`; the KPIs are: {}", CATALOGUE.iter().map(|k| k.id).collect::<Vec<_>>().join(", "))]
+#[error(
+    "unknown KPI `{given}`{}; the KPIs are: {}",
+    .suggestion.map_or(String::new(), |s| format!(" (did you mean `{s}`?)")),
+    CATALOGUE.iter().map(|k| k.id).collect::<Vec<_>>().join(", ")
+)]
 pub struct UnknownKpi {
     /// What was given.
     pub given: String,
+    /// The id closest to it (at most three edits away), if any.
+    pub suggestion: Option<&'static str>,
 }
 
-/// The definition of a KPI by id, or an error naming the valid ids.
+/// The definition of a KPI by id, or an error naming the valid ids. Case and `-` for
+/// `_` do not matter (`NPS`, `first-response-time`): an id has one spelling only.
 pub fn lookup(id: &str) -> Result<&'static KpiDef, UnknownKpi> {
-    find(id).ok_or_else(|| UnknownKpi {
+    if let Some(kpi) = find(id) {
+        return Ok(kpi);
+    }
+    let folded = id.trim().to_ascii_lowercase().replace('-', "_");
+    if let Some(kpi) = find(&folded) {
+        return Ok(kpi);
+    }
+    let suggestion = CATALOGUE
+        .iter()
+        .map(|k| (edit_distance(&folded, k.id), k.id))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, id)| id);
+    Err(UnknownKpi {
         given: id.to_string(),
+        suggestion,
     })
+}
+
+/// Levenshtein distance between two ASCII-ish strings (by chars).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
 }
 
 fn segmentation_text(s: Segmentation) -> String {
@@ -494,6 +531,24 @@ pub fn catalogue_markdown() -> String {
 
 #[cfg(test)]
 mod tests {
+
+    /// Issue 17: KPI ids were case-sensitive and a misspelling got no suggestion.
+    #[test]
+    fn ids_fold_case_and_misspellings_get_a_suggestion() {
+        assert_eq!(lookup("NPS").unwrap().id, "nps");
+        assert_eq!(
+            lookup("First-Response-Time").unwrap().id,
+            "first_response_time"
+        );
+        let err = lookup("npss").unwrap_err();
+        assert_eq!(err.suggestion, Some("nps"));
+        assert!(err.to_string().contains("did you mean `nps`?"), "{err}");
+        let err = lookup("churn_rat").unwrap_err();
+        assert_eq!(err.suggestion, Some("churn_rate"));
+        assert_eq!(lookup("quarterly_widgets").unwrap_err().suggestion, None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
     use super::*;
 
     #[test]
@@ -591,9 +646,9 @@ mod tests {
 
     #[test]
     fn unknown_kpis_name_the_valid_ones() {
-        let err = lookup("NPS").unwrap_err().to_string();
+        let err = lookup("quarterly_widgets").unwrap_err().to_string();
         assert!(
-            err.starts_with("unknown KPI `NPS`; the KPIs are: nps, csat, ces"),
+            err.starts_with("unknown KPI `quarterly_widgets`; the KPIs are: nps, csat, ces"),
             "{err}"
         );
     }
