@@ -12,7 +12,7 @@ use cxkpi_store::{Snapshot, Store};
 
 use crate::duration::Horizon;
 use crate::error::{AppError, ErrorKind, Result};
-use crate::models::{self, BgNbdFit, BgNbdSe, ClvModel, GammaGammaFit, GammaGammaSe};
+use crate::models::{self, BgNbdFit, ClvModel, GammaGammaFit};
 
 /// A fitted and saved model.
 #[derive(Debug, Clone)]
@@ -113,32 +113,10 @@ pub async fn fit(
         .map_err(|e| AppError::usage(format!("--calibration-end: {e}")))?
         .to_string();
     let model = ClvModel {
-        bgnbd: BgNbdFit {
-            a: bg.a,
-            alpha: bg.alpha,
-            b: bg.b,
-            log_likelihood: bg.log_likelihood,
-            r: bg.r,
-            se: BgNbdSe {
-                a: bg.se[2],
-                alpha: bg.se[1],
-                b: bg.se[3],
-                r: bg.se[0],
-            },
-        },
+        bgnbd: BgNbdFit::from(&bg),
         calibration_end,
         format: models::MODEL_FORMAT,
-        gamma_gamma: GammaGammaFit {
-            log_likelihood: gg.log_likelihood,
-            p: gg.p,
-            q: gg.q,
-            se: GammaGammaSe {
-                p: gg.se[0],
-                q: gg.se[1],
-                v: gg.se[2],
-            },
-            v: gg.v,
-        },
+        gamma_gamma: GammaGammaFit::from(&gg),
         n_customers: summaries.len(),
         n_repeat: summaries.iter().filter(|s| s.frequency > 0).count(),
         store_version: snapshot.version(),
@@ -164,21 +142,8 @@ impl Model {
             )
         })?;
         Ok(Model {
-            bg: BgNbd {
-                r: m.bgnbd.r,
-                alpha: m.bgnbd.alpha,
-                a: m.bgnbd.a,
-                b: m.bgnbd.b,
-                log_likelihood: m.bgnbd.log_likelihood,
-                se: [m.bgnbd.se.r, m.bgnbd.se.alpha, m.bgnbd.se.a, m.bgnbd.se.b],
-            },
-            gg: GammaGamma {
-                p: m.gamma_gamma.p,
-                q: m.gamma_gamma.q,
-                v: m.gamma_gamma.v,
-                log_likelihood: m.gamma_gamma.log_likelihood,
-                se: [m.gamma_gamma.se.p, m.gamma_gamma.se.q, m.gamma_gamma.se.v],
-            },
+            bg: BgNbd::from(&m.bgnbd),
+            gg: GammaGamma::from(&m.gamma_gamma),
             end_day: (date - jiff::civil::Date::constant(1970, 1, 1)).get_days(),
             calibration_end: m.calibration_end,
             unit_days: unit_days(&m.unit),

@@ -187,6 +187,67 @@ pub struct GammaGammaSe {
     pub v: f64,
 }
 
+// The file keeps the standard errors by name; the core keeps them in parameter order
+// (r, alpha, a, b and p, q, v).
+impl From<&cxkpi_core::clv::BgNbd> for BgNbdFit {
+    fn from(bg: &cxkpi_core::clv::BgNbd) -> BgNbdFit {
+        BgNbdFit {
+            a: bg.a,
+            alpha: bg.alpha,
+            b: bg.b,
+            log_likelihood: bg.log_likelihood,
+            r: bg.r,
+            se: BgNbdSe {
+                a: bg.se[2],
+                alpha: bg.se[1],
+                b: bg.se[3],
+                r: bg.se[0],
+            },
+        }
+    }
+}
+
+impl From<&BgNbdFit> for cxkpi_core::clv::BgNbd {
+    fn from(f: &BgNbdFit) -> cxkpi_core::clv::BgNbd {
+        cxkpi_core::clv::BgNbd {
+            r: f.r,
+            alpha: f.alpha,
+            a: f.a,
+            b: f.b,
+            log_likelihood: f.log_likelihood,
+            se: [f.se.r, f.se.alpha, f.se.a, f.se.b],
+        }
+    }
+}
+
+impl From<&cxkpi_core::clv::GammaGamma> for GammaGammaFit {
+    fn from(gg: &cxkpi_core::clv::GammaGamma) -> GammaGammaFit {
+        GammaGammaFit {
+            log_likelihood: gg.log_likelihood,
+            p: gg.p,
+            q: gg.q,
+            se: GammaGammaSe {
+                p: gg.se[0],
+                q: gg.se[1],
+                v: gg.se[2],
+            },
+            v: gg.v,
+        }
+    }
+}
+
+impl From<&GammaGammaFit> for cxkpi_core::clv::GammaGamma {
+    fn from(f: &GammaGammaFit) -> cxkpi_core::clv::GammaGamma {
+        cxkpi_core::clv::GammaGamma {
+            p: f.p,
+            q: f.q,
+            v: f.v,
+            log_likelihood: f.log_likelihood,
+            se: [f.se.p, f.se.q, f.se.v],
+        }
+    }
+}
+
 impl ModelFile for ClvModel {
     const NAME: &'static str = "clv";
     const WHAT: &'static str = "CLV model";

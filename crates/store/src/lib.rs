@@ -332,7 +332,7 @@ impl Store {
             for entry in entries.flatten() {
                 let name = entry.file_name();
                 let name = name.to_string_lossy();
-                if name == "manifest.json.tmp" || name.starts_with("spool-") {
+                if name == manifest::MANIFEST_TMP || name.starts_with("spool-") {
                     let _ = fs::remove_file(entry.path());
                 } else if name.starts_with("tmp-") {
                     let _ = fs::remove_dir_all(entry.path());

@@ -587,8 +587,12 @@ impl RecordReader {
                     let range = raw.range(i).expect("field exists");
                     // cxkpi's CSV exports neutralise formulas with an apostrophe (as a
                     // spreadsheet's own prefix does); it is not part of the value.
-                    let cell = &all[range.clone()];
-                    let start = range.end - spreadsheet::unescape(cell).len();
+                    // Only a cell starting with one is looked at (this runs per cell).
+                    let start = if all.as_bytes().get(range.start) == Some(&b'\'') {
+                        range.end - spreadsheet::unescape(&all[range.clone()]).len()
+                    } else {
+                        range.start
+                    };
                     if start < range.end {
                         record.spans[i] = Some((start, range.end));
                     }
