@@ -18,6 +18,8 @@ pub enum ErrorKind {
     Conflict,
     /// The machine failed (IO, the query engine) or cxkpi has a bug.
     Internal,
+    /// The service cannot take the request now (it is shutting down).
+    Unavailable,
 }
 
 impl ErrorKind {
@@ -28,7 +30,8 @@ impl ErrorKind {
             ErrorKind::NotFound
             | ErrorKind::Invalid
             | ErrorKind::Conflict
-            | ErrorKind::Internal => 1,
+            | ErrorKind::Internal
+            | ErrorKind::Unavailable => 1,
         }
     }
 }

@@ -60,6 +60,16 @@ impl PeriodChoice {
     /// The periods asked for, or `default` when none are.
     pub fn resolve(&self, config: &Config, default: Vec<Period>) -> Result<Vec<Period>> {
         let tz = &config.time_zone;
+        if self.period.is_some() && (self.from.is_some() || self.to.is_some()) {
+            return Err(AppError::usage(
+                "--period names one period; --from and --to a range: give one or the other",
+            ));
+        }
+        if self.from.is_some() != self.to.is_some() {
+            return Err(AppError::usage(
+                "--from and --to go together (--to is exclusive)",
+            ));
+        }
         if let Some(text) = &self.period {
             if let Some(grain) = &self.grain {
                 return Err(AppError::usage(format!(
@@ -187,10 +197,30 @@ pub async fn kpi_slice(
     slice: &Slice,
     compare: bool,
 ) -> Result<Vec<KpiRow>> {
-    let kpi = cxkpi_core::kpi::lookup(id).map_err(|e| AppError::usage(e.to_string()))?;
+    let kpi = lookup(id)?;
     check_by(kpi, slice.by.as_deref(), snapshot)?;
     let end = cxkpi_engine::data_end(snapshot).await?;
     let periods = periods.resolve(config, last_complete_months(end, 12, config))?;
+    kpi_rows(snapshot, config, kpi, periods, slice, compare).await
+}
+
+/// The KPI of `id` (any case, `-` for `_`); an unknown id is a usage error that names
+/// the closest one.
+pub fn lookup(id: &str) -> Result<&'static KpiDef> {
+    cxkpi_core::kpi::lookup(id).map_err(|e| AppError::usage(e.to_string()))
+}
+
+/// One KPI over periods already resolved (the server resolves them once to key its
+/// cache).
+pub async fn kpi_rows(
+    snapshot: &Snapshot,
+    config: &Config,
+    kpi: &'static KpiDef,
+    periods: Vec<Period>,
+    slice: &Slice,
+    compare: bool,
+) -> Result<Vec<KpiRow>> {
+    check_by(kpi, slice.by.as_deref(), snapshot)?;
     let request = cxkpi_engine::Request {
         kpis: vec![kpi],
         periods,
@@ -229,6 +259,16 @@ pub async fn scorecard(
 ) -> Result<Scorecard> {
     let end = cxkpi_engine::data_end(snapshot).await?;
     let periods = periods.resolve(config, last_complete_months(end, 1, config))?;
+    scorecard_of(snapshot, config, periods, slice).await
+}
+
+/// The scorecard of periods already resolved.
+pub async fn scorecard_of(
+    snapshot: &Snapshot,
+    config: &Config,
+    periods: Vec<Period>,
+    slice: &Slice,
+) -> Result<Scorecard> {
     let filters = filters(&slice.filters)?;
     let dimensions: Vec<&str> = slice
         .by

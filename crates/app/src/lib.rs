@@ -13,6 +13,9 @@
 //!   versioned, with clear errors when missing or of another format.
 //! - [`survival`]: Kaplan-Meier customer survival by segment, with the log-rank test.
 //! - [`themes`]: what negative comments are about, against positive ones.
+//! - [`intake`]: durable intake of survey answers (a write-ahead log with group
+//!   commit, folded into the store in the background).
+//! - [`tokens`]: API tokens and scopes, stored hashed.
 //! - [`wire`]: the JSON shapes (the only serde types), shared by `--format json` and
 //!   the API.
 //! - [`render`]: tables, CSV (safe in a spreadsheet), JSON and HTML, to any `impl Write`.
@@ -35,11 +38,13 @@ pub mod drivers;
 pub mod duration;
 mod error;
 pub mod health;
+pub mod intake;
 pub mod kpis;
 pub mod models;
 pub mod render;
 pub mod survival;
 pub mod themes;
+pub mod tokens;
 pub mod wire;
 
 pub use error::{AppError, ErrorKind, Result};

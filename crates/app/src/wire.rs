@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 use cxkpi_core::benchmark;
 use cxkpi_core::config::Config;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// `{"rows": [...], "left_out": [...]}` of `kpi` and `report`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct KpiRows {
     /// The KPIs not shown, and why.
     pub left_out: Vec<LeftOut>,
@@ -21,7 +22,7 @@ pub struct KpiRows {
 }
 
 /// A KPI a scorecard leaves out.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LeftOut {
     /// The KPI's id.
     pub kpi: &'static str,
@@ -39,7 +40,7 @@ impl From<&crate::kpis::LeftOut> for LeftOut {
 }
 
 /// One KPI value (README.md, "KPI output", documents every field).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct KpiRow {
     /// The benchmark band met.
     pub band: Option<String>,
@@ -89,7 +90,7 @@ pub struct KpiRow {
 }
 
 /// A target's status.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Target {
     /// How far the value is from the threshold.
     pub gap: f64,
@@ -141,7 +142,7 @@ impl KpiRow {
 }
 
 /// `cxkpi survival --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Survival {
     /// The censoring instant.
     pub as_of: String,
@@ -154,7 +155,7 @@ pub struct Survival {
 }
 
 /// The log-rank test.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LogRank {
     /// Chi-square.
     pub chi2: f64,
@@ -165,7 +166,7 @@ pub struct LogRank {
 }
 
 /// One segment's survival.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SegmentSurvival {
     /// Churns.
     pub events: u64,
@@ -188,7 +189,7 @@ pub struct SegmentSurvival {
 }
 
 /// One step of a Kaplan-Meier curve.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SurvivalStep {
     /// At risk just before `t`.
     pub at_risk: u64,
@@ -248,14 +249,14 @@ impl From<&crate::survival::Survival> for Survival {
 }
 
 /// `cxkpi themes --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ThemesRows {
     /// Per period and segment.
     pub rows: Vec<Themes>,
 }
 
 /// The themes of one period and segment.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Themes {
     /// The most distinctive terms of negative comments.
     pub distinctive: Vec<ThemeTerm>,
@@ -272,7 +273,7 @@ pub struct Themes {
 }
 
 /// A term of the themes.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ThemeTerm {
     /// Negative comments containing it.
     pub negative: u64,
@@ -314,7 +315,7 @@ impl From<&[crate::themes::Themes]> for ThemesRows {
 }
 
 /// `cxkpi drivers nps --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct NpsDrivers {
     /// The change against the previous period, with `--by`.
     pub change: Option<NpsChange>,
@@ -335,7 +336,7 @@ pub struct NpsDrivers {
 }
 
 /// A predictor's coverage.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Coverage {
     /// The predictor.
     pub predictor: &'static str,
@@ -344,7 +345,7 @@ pub struct Coverage {
 }
 
 /// A predictor's share of R².
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Driver {
     /// Its share of the full R², in percent.
     pub percent_of_r2: f64,
@@ -355,7 +356,7 @@ pub struct Driver {
 }
 
 /// An NPS change split into mix and rate.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct NpsChange {
     /// The dimension.
     pub by: String,
@@ -374,7 +375,7 @@ pub struct NpsChange {
 }
 
 /// One segment's part of an NPS change.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SegmentChange {
     /// Its mix effect.
     pub mix: f64,
@@ -433,7 +434,7 @@ impl From<&crate::drivers::NpsDrivers> for NpsDrivers {
 }
 
 /// `cxkpi health --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HealthRows {
     /// The instant scored.
     pub as_of: String,
@@ -442,7 +443,7 @@ pub struct HealthRows {
 }
 
 /// One customer's health.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HealthRow {
     /// The band.
     pub band: &'static str,
@@ -483,7 +484,7 @@ impl From<&crate::health::HealthList> for HealthRows {
 }
 
 /// `cxkpi health --backtest H --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Backtest {
     /// The instant scored.
     pub as_of: String,
@@ -504,7 +505,7 @@ pub struct Backtest {
 }
 
 /// Churn within one band (rates in percent).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BandChurn {
     /// The band.
     pub band: &'static str,
@@ -547,7 +548,7 @@ impl From<&crate::health::Backtest> for Backtest {
 }
 
 /// `cxkpi clv predict --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ClvPredictions<'a> {
     /// The horizon as asked for.
     pub horizon: &'a str,
@@ -556,7 +557,7 @@ pub struct ClvPredictions<'a> {
 }
 
 /// One customer's CLV prediction.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ClvPrediction<'a> {
     /// T: time from the first purchase to the calibration end.
     #[serde(rename = "T")]
@@ -603,7 +604,7 @@ impl<'a> From<&'a crate::clv::Predictions> for ClvPredictions<'a> {
 }
 
 /// The numbers of a churn model's evaluation.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Evaluation {
     /// AUC.
     pub auc: Option<f64>,
@@ -622,7 +623,7 @@ pub struct Evaluation {
 }
 
 /// One tenth of the calibration.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Calibration {
     /// Customers in it.
     pub n: usize,
@@ -655,7 +656,7 @@ impl From<&cxkpi_core::churn::Evaluation> for Evaluation {
 }
 
 /// `cxkpi churn train --format json`, also kept in the model file as its report.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChurnTraining {
     /// The instant outcomes are known until.
     pub as_of: String,
@@ -668,7 +669,7 @@ pub struct ChurnTraining {
 }
 
 /// A churn model's training set.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChurnTrainingSet {
     /// Of them, churned.
     pub churned: usize,
@@ -679,7 +680,7 @@ pub struct ChurnTrainingSet {
 }
 
 /// A churn model's validation: trained one horizon earlier, tested on this one.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChurnValidation {
     /// The evaluation's numbers.
     #[serde(flatten)]
@@ -713,7 +714,7 @@ impl From<&crate::churn::Trained> for ChurnTraining {
 }
 
 /// `cxkpi churn score --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChurnScores<'a> {
     /// The instant scored.
     pub as_of: String,
@@ -722,7 +723,7 @@ pub struct ChurnScores<'a> {
 }
 
 /// One customer's churn score.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChurnScore<'a> {
     /// The customer.
     pub customer_id: &'a str,
@@ -750,7 +751,7 @@ impl<'a> From<&'a crate::churn::Scores> for ChurnScores<'a> {
 }
 
 /// `cxkpi import --format json` (and the demo's imports).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ImportSummary {
     /// Why the compaction after the commit failed, if it did (the rows are stored).
     pub compaction_failed: Option<String>,
@@ -782,7 +783,7 @@ pub struct ImportSummary {
 }
 
 /// One input of an import.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ImportInput {
     /// Records read.
     pub read: u64,
@@ -825,7 +826,7 @@ impl ImportSummary {
 }
 
 /// `cxkpi tables --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Tables {
     /// Per table, in the contract's order.
     pub tables: Vec<Table>,
@@ -834,7 +835,7 @@ pub struct Tables {
 }
 
 /// One stored table.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Table {
     /// Its dimension columns.
     pub dimensions: Vec<String>,
@@ -865,14 +866,14 @@ impl From<&cxkpi_store::Snapshot> for Tables {
 }
 
 /// `cxkpi compact --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Compacted {
     /// Per table.
     pub tables: Vec<CompactedTable>,
 }
 
 /// What compaction did to one table.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CompactedTable {
     /// Part files after.
     pub parts_after: usize,
@@ -901,7 +902,7 @@ impl From<&[cxkpi_store::CompactedTable]> for Compacted {
 }
 
 /// `cxkpi doctor --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Diagnosis {
     /// Problems of the part files the manifest names.
     pub broken_parts: Vec<String>,
@@ -945,14 +946,14 @@ impl From<&cxkpi_store::Diagnosis> for Diagnosis {
 }
 
 /// `cxkpi kpi list --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct KpiList {
     /// Every KPI of the catalogue.
     pub rows: Vec<KpiDefinition>,
 }
 
 /// One KPI's definition.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct KpiDefinition {
     /// `higher` or `lower`.
     pub better: &'static str,
@@ -979,7 +980,7 @@ pub struct KpiDefinition {
 }
 
 /// A default benchmark band.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DefaultBand {
     /// Its name.
     pub band: String,
@@ -1027,14 +1028,14 @@ impl KpiList {
 }
 
 /// `cxkpi sentiment --format json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SentimentRows {
     /// One per input line.
     pub rows: Vec<Sentiment>,
 }
 
 /// VADER's scores of one text.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Sentiment {
     /// The compound score, -1..1.
     pub compound: f64,
@@ -1046,4 +1047,212 @@ pub struct Sentiment {
     pub pos: f64,
     /// The text.
     pub text: String,
+}
+
+/// The body of every API error: `{"error": {"code", "message", "details"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable, machine-readable code (`invalid_request`, `unauthorized`, ...).
+    pub code: &'static str,
+    /// What went wrong, for people.
+    pub message: String,
+    /// More, when there is more (the accepted values, the limit passed).
+    pub details: Option<serde_json::Value>,
+}
+
+/// The answer to `POST /responses`: per answer, stored or rejected and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntakeReceipt {
+    /// Answers accepted: durable now, in KPI queries within seconds.
+    pub accepted: usize,
+    /// Answers rejected.
+    pub rejected: usize,
+    /// One entry per answer, in the request's order.
+    pub rows: Vec<RowOutcome>,
+}
+
+/// What happened to one row of a request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowOutcome {
+    /// The row's position in the request (from 0), or its line in an import body.
+    pub index: u64,
+    /// The row's id, when it has one.
+    pub id: Option<String>,
+    /// `accepted` or `rejected`.
+    pub status: &'static str,
+    /// Why it was rejected: a stable code (`missing_value`, `invalid_value`,
+    /// `out_of_range`, `out_of_order`, `not_allowed`, `invalid_column`,
+    /// `malformed_record`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    /// The failing column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// The reason, for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl RowOutcome {
+    /// A rejected row.
+    pub fn rejected(
+        index: u64,
+        id: Option<String>,
+        r: &cxkpi_core::validate::Rejection,
+    ) -> RowOutcome {
+        RowOutcome {
+            index,
+            id,
+            status: "rejected",
+            code: Some(r.code.as_str()),
+            column: r.column.clone(),
+            reason: Some(r.reason.clone()),
+        }
+    }
+}
+
+impl From<&[crate::intake::Answer]> for IntakeReceipt {
+    fn from(answers: &[crate::intake::Answer]) -> IntakeReceipt {
+        use crate::intake::Outcome;
+        let rows: Vec<RowOutcome> = answers
+            .iter()
+            .map(|a| match &a.outcome {
+                Outcome::Accepted => RowOutcome {
+                    index: a.index as u64,
+                    id: a.response_id.clone(),
+                    status: "accepted",
+                    code: None,
+                    column: None,
+                    reason: None,
+                },
+                Outcome::Rejected(r) => {
+                    RowOutcome::rejected(a.index as u64, a.response_id.clone(), r)
+                }
+            })
+            .collect();
+        let accepted = rows.iter().filter(|r| r.status == "accepted").count();
+        IntakeReceipt {
+            accepted,
+            rejected: rows.len() - accepted,
+            rows,
+        }
+    }
+}
+
+/// The answer to `POST /import/{entity}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResult {
+    /// The entity imported.
+    pub entity: &'static str,
+    /// Records read.
+    pub read: u64,
+    /// Ids not stored before.
+    pub new: u64,
+    /// Ids stored before with other content, now replaced.
+    pub replaced: u64,
+    /// Ids stored before with the same content.
+    pub unchanged: u64,
+    /// Rows superseded by a later row of the same id in the body.
+    pub superseded: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+    /// Whether the valid rows were stored.
+    pub stored: bool,
+    /// Why the body was refused as a whole (a missing required column), if it was.
+    pub refused: Option<String>,
+    /// Rows in the table afterwards.
+    pub table_rows: u64,
+    /// The rejected rows (the first 1,000), by line.
+    pub rejections: Vec<RowOutcome>,
+}
+
+impl From<&cxkpi_store::ImportSummary> for ImportResult {
+    fn from(s: &cxkpi_store::ImportSummary) -> ImportResult {
+        ImportResult {
+            entity: s.entity.name(),
+            read: s.read,
+            new: s.new,
+            replaced: s.replaced,
+            unchanged: s.unchanged,
+            superseded: s.superseded,
+            rejected: s.rejected,
+            stored: s.stored,
+            refused: s.inputs.iter().find_map(|i| i.refused.clone()),
+            table_rows: s.table_rows,
+            rejections: s
+                .rejections
+                .iter()
+                .map(|r| RowOutcome::rejected(r.line, None, &r.rejection))
+                .collect(),
+        }
+    }
+}
+
+/// A token as listed (never its secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenInfo {
+    /// Its name.
+    pub name: String,
+    /// `read`, `write`, `admin` or `survey`.
+    pub scope: &'static str,
+    /// The web origins allowed to use it from a page.
+    pub origins: Vec<String>,
+    /// When it was created, RFC 3339.
+    pub created: String,
+}
+
+impl From<&crate::tokens::Token> for TokenInfo {
+    fn from(t: &crate::tokens::Token) -> TokenInfo {
+        TokenInfo {
+            name: t.name.clone(),
+            scope: t.scope.as_str(),
+            origins: t.origins.clone(),
+            created: t.created.to_string(),
+        }
+    }
+}
+
+/// `GET /tokens`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenList {
+    /// The tokens, oldest first.
+    pub rows: Vec<TokenInfo>,
+}
+
+/// A token just created: the only time its secret is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    /// The token.
+    #[serde(flatten)]
+    pub info: TokenInfo,
+    /// The secret to send as `Authorization: Bearer SECRET`.
+    pub token: String,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Liveness {
+    /// `ok`.
+    pub status: &'static str,
+    /// The store version served.
+    pub store_version: u64,
+}
+
+/// The body of `POST /tokens`.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTokenRequest {
+    /// `read`, `write`, `admin` or `survey`.
+    pub scope: String,
+    /// Its name (default: the scope and a number).
+    pub name: Option<String>,
+    /// Web origins allowed to use it from a page (survey keys).
+    pub origins: Option<Vec<String>>,
 }

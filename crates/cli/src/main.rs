@@ -23,6 +23,7 @@ mod churn_table;
 mod clv;
 mod drivers;
 mod health;
+mod serve;
 mod survival;
 mod themes;
 mod views;
@@ -160,6 +161,13 @@ enum Command {
         #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
         format: String,
     },
+    /// Serve the workspace: the JSON API under /api/v1 (OpenAPI at
+    /// /api/v1/openapi.json), durable survey intake, Prometheus metrics.
+    Serve(serve::ServeArgs),
+    /// API tokens: `token create --scope read|write|admin|survey`, `token list`,
+    /// `token revoke NAME`.
+    #[command(subcommand)]
+    Token(serve::TokenCommand),
     /// Generate the demo company, import it, and show the result.
     Demo {
         /// The workspace to create (default: ./cxkpi-demo).
@@ -345,7 +353,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(|f| Input::from_arg(f, input_format))
                 .collect();
             let started = Instant::now();
-            let summary = store.import(entity, &inputs, &ImportOptions { strict }, &Bar::new())?;
+            let summary = store.import(
+                entity,
+                &inputs,
+                &ImportOptions {
+                    strict,
+                    ..ImportOptions::default()
+                },
+                &Bar::new(),
+            )?;
             print_import(&summary, started.elapsed().as_secs_f64(), format, strict)?;
             let refused = summary.inputs.iter().any(|i| i.refused.is_some());
             Ok(if summary.stored && !refused {
@@ -387,6 +403,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Churn(command) => churn::run(&cli.workspace, command),
         Command::Drivers(args) => drivers::run(&cli.workspace, args),
         Command::Doctor { format } => doctor(&cli.workspace, format),
+        Command::Serve(args) => serve::serve(&cli.workspace, args),
+        Command::Token(command) => serve::token(&cli.workspace, command),
         Command::Repair { yes } => repair(&cli.workspace, yes),
         Command::Compact { format } => {
             let store = Store::open(&cli.workspace)?.with_notices(|m| eprintln!("{m}"));

@@ -42,6 +42,25 @@ pub struct Config {
     pub health: HealthConfig,
     /// How the store is written.
     pub store: StoreConfig,
+    /// How `cxkpi serve` listens and what it allows.
+    pub server: ServerConfig,
+}
+
+/// The settings of `cxkpi serve`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// The address to listen on (`--addr` overrides it).
+    pub address: String,
+    /// The largest request body, in bytes.
+    pub body_limit_bytes: u64,
+    /// Requests per second each token may make on average.
+    pub rate_limit_per_second: f64,
+    /// Requests a token may make at once after being idle.
+    pub rate_limit_burst: f64,
+    /// Origins whose web pages may call the API with a read, write or admin token.
+    pub cors_origins: Vec<String>,
+    /// The dimensions `/metrics` segments every KPI by.
+    pub metrics_dimensions: Vec<String>,
 }
 
 /// Limits of the store's writers.
@@ -198,6 +217,31 @@ struct RawConfig {
     targets: BTreeMap<String, String>,
     health: RawHealth,
     store: RawStore,
+    server: RawServer,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawServer {
+    address: String,
+    body_limit_mib: u64,
+    rate_limit_per_second: f64,
+    rate_limit_burst: f64,
+    cors_origins: Vec<String>,
+    metrics_dimensions: Vec<String>,
+}
+
+impl std::default::Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            address: "127.0.0.1:8080".into(),
+            body_limit_mib: 16,
+            rate_limit_per_second: 1000.0,
+            rate_limit_burst: 2000.0,
+            cors_origins: Vec::new(),
+            metrics_dimensions: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -483,6 +527,8 @@ impl Config {
             ));
         }
 
+        let server = server_config(raw.server)?;
+
         let bh = raw.business_hours;
         let business_hours = if bh.enabled {
             let tz = match bh.time_zone.as_deref() {
@@ -589,6 +635,7 @@ impl Config {
                 lock_timeout_seconds: lock_timeout * 3600.0,
                 max_record_bytes: raw.store.max_record_mib << 20,
             },
+            server,
         })
     }
 
@@ -604,6 +651,72 @@ impl std::default::Default for Config {
     fn default() -> Self {
         Config::from_raw(RawConfig::default()).expect("the defaults are valid")
     }
+}
+
+fn server_config(raw: RawServer) -> Result<ServerConfig, ConfigError> {
+    if raw.address.parse::<std::net::SocketAddr>().is_err() {
+        return Err(invalid(
+            "server.address",
+            format!(
+                "`{}` is not an IP address and port such as 127.0.0.1:8080",
+                raw.address
+            ),
+        ));
+    }
+    if raw.body_limit_mib == 0 || raw.body_limit_mib > 4096 {
+        return Err(invalid(
+            "server.body_limit_mib",
+            "must be between 1 and 4096",
+        ));
+    }
+    for (key, value) in [
+        ("server.rate_limit_per_second", raw.rate_limit_per_second),
+        ("server.rate_limit_burst", raw.rate_limit_burst),
+    ] {
+        if !(value.is_finite() && value >= 1.0) {
+            return Err(invalid(key, "must be a number of at least 1"));
+        }
+    }
+    for origin in &raw.cors_origins {
+        if !valid_origin(origin) {
+            return Err(invalid(
+                "server.cors_origins",
+                format!("`{origin}` is not an origin such as https://example.com"),
+            ));
+        }
+    }
+    Ok(ServerConfig {
+        address: raw.address,
+        body_limit_bytes: raw.body_limit_mib << 20,
+        rate_limit_per_second: raw.rate_limit_per_second,
+        rate_limit_burst: raw.rate_limit_burst,
+        cors_origins: raw.cors_origins,
+        metrics_dimensions: raw.metrics_dimensions,
+    })
+}
+
+/// Whether `text` is a web origin as a browser sends it: `http` or `https`, a host,
+/// an optional port, no path.
+pub fn valid_origin(text: &str) -> bool {
+    let Some(rest) = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || rest.starts_with('[') => {
+            if port.parse::<u16>().is_err() {
+                return false;
+            }
+            host
+        }
+        _ => rest,
+    };
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b))
 }
 
 fn default_surveys() -> BTreeMap<String, SurveyScale> {
@@ -641,6 +754,34 @@ mod tests {
         assert_eq!(written.store, default.store);
         assert_eq!(written.store.lock_timeout_seconds, 600.0);
         assert_eq!(written.store.max_record_bytes, 64 << 20);
+        assert_eq!(written.server, default.server);
+        assert_eq!(written.server.body_limit_bytes, 16 << 20);
+    }
+
+    #[test]
+    fn server_settings_are_checked() {
+        for (toml, key) in [
+            ("[server]\naddress = \"localhost\"\n", "server.address"),
+            ("[server]\nbody_limit_mib = 0\n", "server.body_limit_mib"),
+            (
+                "[server]\nrate_limit_per_second = 0.5\n",
+                "server.rate_limit_per_second",
+            ),
+            (
+                "[server]\ncors_origins = [\"example.com\"]\n",
+                "server.cors_origins",
+            ),
+            (
+                "[server]\ncors_origins = [\"https://example.com/page\"]\n",
+                "server.cors_origins",
+            ),
+        ] {
+            let err = Config::from_toml(toml).unwrap_err();
+            assert!(err.to_string().contains(key), "{toml}: {err}");
+        }
+        assert!(valid_origin("https://shop.example.com"));
+        assert!(valid_origin("http://127.0.0.1:3000"));
+        assert!(!valid_origin("https://example.com:99999"));
     }
 
     /// Issue 15: `sla_first_response = "-1h"` was accepted and made every ticket miss

@@ -32,9 +32,47 @@ pub enum Value {
     Bool(bool),
 }
 
+/// The kind of a [`Rejection`], for programs (the API answers it as `code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RejectCode {
+    /// The record cannot be read as a row: not a JSON object, wrong number of fields,
+    /// not UTF-8, a column named twice.
+    MalformedRecord,
+    /// The record has a value in a column that cannot be stored (no name, reserved).
+    InvalidColumn,
+    /// A required value is missing.
+    MissingValue,
+    /// The value is not of the column's type (a timestamp, number, boolean).
+    InvalidValue,
+    /// The value is of the type but outside what the column allows (negative, off the
+    /// survey's scale, too large).
+    OutOfRange,
+    /// The value is before the column it must follow (resolved before created).
+    OutOfOrder,
+    /// The value is not one of those the column allows (a status, a survey name).
+    NotAllowed,
+}
+
+impl RejectCode {
+    /// The code as the API writes it (`missing_value`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectCode::MalformedRecord => "malformed_record",
+            RejectCode::InvalidColumn => "invalid_column",
+            RejectCode::MissingValue => "missing_value",
+            RejectCode::InvalidValue => "invalid_value",
+            RejectCode::OutOfRange => "out_of_range",
+            RejectCode::OutOfOrder => "out_of_order",
+            RejectCode::NotAllowed => "not_allowed",
+        }
+    }
+}
+
 /// Why a row was not stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
+    /// The kind of problem.
+    pub code: RejectCode,
     /// The failing column (`None` for problems of the whole record, such as a wrong
     /// number of fields).
     pub column: Option<String>,
@@ -57,6 +95,7 @@ impl Rejection {
     /// A rejection of the whole record.
     pub fn record(reason: impl Into<String>) -> Rejection {
         Rejection {
+            code: RejectCode::MalformedRecord,
             column: None,
             value: String::new(),
             reason: reason.into(),
@@ -107,7 +146,8 @@ impl<'a> RowValidator<'a> {
         let columns = self.entity.columns();
         debug_assert_eq!(cells.len(), columns.len());
         for (i, (spec, cell)) in columns.iter().zip(cells).enumerate() {
-            let reject = |reason: String| Rejection {
+            let reject = |code: RejectCode, reason: String| Rejection {
+                code,
                 column: Some(spec.name.to_string()),
                 value: cell.unwrap_or("").to_string(),
                 reason,
@@ -116,7 +156,10 @@ impl<'a> RowValidator<'a> {
                 Some(t) if !t.is_empty() => *t,
                 _ => {
                     if spec.required {
-                        return Err(reject("required value is missing".into()));
+                        return Err(reject(
+                            RejectCode::MissingValue,
+                            "required value is missing".into(),
+                        ));
                     }
                     out.push(match spec.default {
                         Default::Null => Value::Null,
@@ -131,7 +174,15 @@ impl<'a> RowValidator<'a> {
                     continue;
                 }
             };
-            let problem = |p: ParseProblem| reject(p.to_string());
+            let problem = |p: ParseProblem| {
+                let code = match p {
+                    ParseProblem::TimestampRange | ParseProblem::IntegerRange => {
+                        RejectCode::OutOfRange
+                    }
+                    _ => RejectCode::InvalidValue,
+                };
+                reject(code, p.to_string())
+            };
             let value = match spec.ty {
                 ColumnType::Text => Value::Text,
                 ColumnType::Timestamp => Value::Timestamp(
@@ -148,17 +199,20 @@ impl<'a> RowValidator<'a> {
                 ColumnType::Score => {
                     let scale = self.scale_of_row(cells);
                     let score = parse::parse_integer(text).map_err(|p| match (p, scale) {
-                        (ParseProblem::NotWhole, Some((name, s))) => reject(format!(
-                            "a {name} score must be a whole number from {} to {}",
-                            s.min, s.max
-                        )),
+                        (ParseProblem::NotWhole, Some((name, s))) => reject(
+                            RejectCode::OutOfRange,
+                            format!(
+                                "a {name} score must be a whole number from {} to {}",
+                                s.min, s.max
+                            ),
+                        ),
                         (p, _) => problem(p),
                     })?;
                     Value::Int(score)
                 }
             };
             self.check_rule(i, text, value, cells, out)
-                .map_err(reject)?;
+                .map_err(|(code, reason)| reject(code, reason))?;
             out.push(value);
         }
         Ok(())
@@ -179,17 +233,18 @@ impl<'a> RowValidator<'a> {
         value: Value,
         cells: &[Option<&str>],
         earlier: &[Value],
-    ) -> Result<(), String> {
+    ) -> Result<(), (RejectCode, String)> {
+        use RejectCode::{NotAllowed, OutOfOrder, OutOfRange};
         let spec = &self.entity.columns()[i];
         match spec.rule {
             Rule::None => Ok(()),
             Rule::NonNegative => match value {
-                Value::Float(x) if x < 0.0 => Err("must be >= 0".into()),
-                Value::Int(x) if x < 0 => Err("must be >= 0".into()),
+                Value::Float(x) if x < 0.0 => Err((OutOfRange, "must be >= 0".into())),
+                Value::Int(x) if x < 0 => Err((OutOfRange, "must be >= 0".into())),
                 _ => Ok(()),
             },
             Rule::AtLeastOne => match value {
-                Value::Int(x) if x < 1 => Err("must be >= 1".into()),
+                Value::Int(x) if x < 1 => Err((OutOfRange, "must be >= 1".into())),
                 _ => Ok(()),
             },
             Rule::NotBefore(other) | Rule::After(other) => {
@@ -201,8 +256,12 @@ impl<'a> RowValidator<'a> {
                     _ => None,
                 };
                 match ordered {
-                    Some((a, b)) if strict && b <= a => Err(format!("must be after {other}")),
-                    Some((a, b)) if !strict && b < a => Err(format!("must not be before {other}")),
+                    Some((a, b)) if strict && b <= a => {
+                        Err((OutOfOrder, format!("must be after {other}")))
+                    }
+                    Some((a, b)) if !strict && b < a => {
+                        Err((OutOfOrder, format!("must not be before {other}")))
+                    }
                     _ => Ok(()),
                 }
             }
@@ -210,7 +269,10 @@ impl<'a> RowValidator<'a> {
                 if allowed.contains(&text) {
                     Ok(())
                 } else {
-                    Err(format!("must be one of: {}", allowed.join(", ")))
+                    Err((
+                        NotAllowed,
+                        format!("must be one of: {}", allowed.join(", ")),
+                    ))
                 }
             }
             Rule::Survey => {
@@ -218,9 +280,12 @@ impl<'a> RowValidator<'a> {
                     Ok(())
                 } else {
                     let known: Vec<&str> = self.config.surveys.keys().map(String::as_str).collect();
-                    Err(format!(
-                        "unknown survey; known surveys: {} (declare others in cxkpi.toml)",
-                        known.join(", ")
+                    Err((
+                        NotAllowed,
+                        format!(
+                            "unknown survey; known surveys: {} (declare others in cxkpi.toml)",
+                            known.join(", ")
+                        ),
                     ))
                 }
             }
@@ -232,9 +297,12 @@ impl<'a> RowValidator<'a> {
                 if scale.contains(score) {
                     Ok(())
                 } else {
-                    Err(format!(
-                        "a {name} score must be a whole number from {} to {}",
-                        scale.min, scale.max
+                    Err((
+                        OutOfRange,
+                        format!(
+                            "a {name} score must be a whole number from {} to {}",
+                            scale.min, scale.max
+                        ),
                     ))
                 }
             }

@@ -270,6 +270,31 @@ pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 pub(crate) type FamilyResult =
     BTreeMap<(usize, String), Vec<(&'static KpiDef, Estimate, Vec<(&'static str, f64)>)>>;
 
+/// A KPI family's computation, run as a task of its own.
+type Family = std::pin::Pin<Box<dyn Future<Output = Result<FamilyResult>> + Send + 'static>>;
+
+/// The results of the families' tasks as they finish, two running at a time. Boxed
+/// as a `dyn Stream`: holding the concrete combinator type across an await made the
+/// compiler fail to prove `compute`'s future `Send` for a caller that needs it (an axum
+/// handler: "FnOnce is not general enough", rust-lang/rust#110338).
+type Running = std::pin::Pin<
+    Box<dyn futures::Stream<Item = std::result::Result<Result<FamilyResult>, String>> + Send>,
+>;
+
+fn run_families(families: Vec<Family>) -> Running {
+    use futures::StreamExt;
+    Box::pin(
+        futures::stream::iter(families)
+            .map(|family| async move {
+                datafusion::common::runtime::SpawnedTask::spawn(family)
+                    .join_unwind()
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+            .buffer_unordered(2),
+    )
+}
+
 /// The periods to aggregate: the requested ones, and with `compare` the one before the
 /// first (the others' previous periods are requested periods already when the periods
 /// are contiguous, which grain periods are).
@@ -364,7 +389,6 @@ pub async fn compute(
     // Rust pass over its rows runs on one core while DataFusion decodes on the other,
     // so one family at a time kept 1.3 of the 2 cores busy. Families compute disjoint
     // KPIs, so their results merge in any order.
-    type Family = std::pin::Pin<Box<dyn Future<Output = Result<FamilyResult>> + Send>>;
     let mut families: Vec<Family> = Vec::new();
     macro_rules! family {
         ($($family:ident),*) => {$(
@@ -432,9 +456,7 @@ pub async fn compute(
         sentiment
     );
     use futures::StreamExt;
-    let mut running = futures::stream::iter(families)
-        .map(|future| datafusion::common::runtime::SpawnedTask::spawn(future).join_unwind())
-        .buffer_unordered(2);
+    let mut running = run_families(families);
     let mut results: FamilyResult = BTreeMap::new();
     while let Some(joined) = running.next().await {
         let part = joined.map_err(|e| {

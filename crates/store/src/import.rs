@@ -40,6 +40,20 @@ use crate::source::{Input, Record, RecordReader};
 pub struct ImportOptions {
     /// Store nothing when any row is rejected.
     pub strict: bool,
+    /// How many rejected rows the summary lists (the API answers them); every one is
+    /// in the rejects file all the same.
+    pub keep_rejections: usize,
+}
+
+/// A rejected row, as listed in the summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// The input's name.
+    pub source: String,
+    /// The line (CSV, NDJSON) or record number (Parquet).
+    pub line: u64,
+    /// Why.
+    pub rejection: Rejection,
 }
 
 /// Reports progress of long imports; the CLI draws a progress bar with it.
@@ -95,6 +109,8 @@ pub struct ImportSummary {
     pub rejected: u64,
     /// Where the rejected rows are listed.
     pub rejects_file: Option<PathBuf>,
+    /// The first rejected rows, up to [`ImportOptions::keep_rejections`].
+    pub rejections: Vec<RejectedRow>,
     /// Whether the valid rows were stored (false after `--strict` with rejects, or when
     /// every input was refused).
     pub stored: bool,
@@ -125,10 +141,12 @@ struct Rejects {
     path: PathBuf,
     writer: Option<csv::Writer<fs::File>>,
     count: u64,
+    kept: Vec<RejectedRow>,
+    keep: usize,
 }
 
 impl Rejects {
-    fn new(workspace: &Path, entity: Entity) -> Rejects {
+    fn new(workspace: &Path, entity: Entity, keep: usize) -> Rejects {
         let stamp = jiff::Timestamp::now()
             .strftime("%Y%m%dT%H%M%S%.3fZ")
             .to_string();
@@ -138,6 +156,8 @@ impl Rejects {
                 .join(format!("{stamp}-{}.csv", entity.name())),
             writer: None,
             count: 0,
+            kept: Vec::new(),
+            keep,
         }
     }
 
@@ -167,6 +187,13 @@ impl Rejects {
             ])
             .map_err(|e| csv_error(&self.path, e))?;
         self.count += 1;
+        if self.kept.len() < self.keep {
+            self.kept.push(RejectedRow {
+                source: source.to_string(),
+                line,
+                rejection: rejection.clone(),
+            });
+        }
         Ok(())
     }
 
@@ -506,7 +533,7 @@ fn run_locked(
         dimensions: table.dimensions.clone(),
         builder: BatchBuilder::new(entity, &table.dimensions),
         writer: PartWriter::spawn(&store.store_dir, entity, version),
-        rejects: Rejects::new(&store.root, entity),
+        rejects: Rejects::new(&store.root, entity, options.keep_rejections),
         values: Vec::new(),
         hash_buffer: Vec::new(),
         invalid_reasons: Vec::new(),
@@ -537,11 +564,12 @@ fn run_locked(
         seen,
         dimensions,
         writer,
-        rejects,
+        mut rejects,
         ..
     } = importer;
     let new_parts = writer.finish()?;
     let rejected = rejects.count;
+    let rejections = std::mem::take(&mut rejects.kept);
     let rejects_file = rejects.finish()?;
 
     let mut summary = ImportSummary {
@@ -554,6 +582,7 @@ fn run_locked(
         superseded: 0,
         rejected,
         rejects_file,
+        rejections,
         stored: false,
         table_rows: table.rows(),
         compaction_failed: None,

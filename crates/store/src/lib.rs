@@ -48,12 +48,12 @@ use cxkpi_core::entity::Entity;
 
 pub use compact::{CompactedTable, TARGET_PART_ROWS};
 pub use error::{Result, StoreError};
-pub use import::{ImportOptions, ImportSummary, InputSummary, NoProgress, Progress};
+pub use import::{ImportOptions, ImportSummary, InputSummary, NoProgress, Progress, RejectedRow};
 pub use output::OutputFile;
 pub use query::{ExportFormat, Snapshot, TableInfo, export};
 pub use repair::{Diagnosis, ManifestStatus, RepairPlan, TablePlan};
 pub use schema::{ROW_HASH, table_schema};
-pub use source::{Input, InputFormat, InputSource};
+pub use source::{Input, InputFormat, InputSource, check_json_row};
 
 use error::IoContext;
 
@@ -158,6 +158,12 @@ impl Store {
         &self.root
     }
 
+    /// The manifest file: it is replaced (renamed over) by every change, so a long-running
+    /// reader can tell from its metadata whether a new snapshot is due.
+    pub fn manifest_path(&self) -> PathBuf {
+        self.store_dir.join(manifest::MANIFEST)
+    }
+
     /// The workspace configuration.
     pub fn config(&self) -> &Config {
         &self.config
@@ -177,6 +183,25 @@ impl Store {
             "before-model-rename",
         )?;
         Ok(dir.join(file))
+    }
+
+    /// Writes `bytes` as the workspace file `name` (beside `cxkpi.toml`), atomically and
+    /// durably, readable by the owner only: it holds secrets' hashes (`tokens.json`).
+    pub fn save_private(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+        let tmp = format!("{name}.tmp");
+        let _ = fs::remove_file(self.root.join(&tmp));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(self.root.join(&tmp))
+                .context(|| format!("creating {}", self.root.join(&tmp).display()))?;
+        }
+        manifest::write_durably(&self.root, name, &tmp, bytes, "before-private-rename")?;
+        Ok(self.root.join(name))
     }
 
     /// The JSON text of the model saved as NAME, and its path; `None` when there is

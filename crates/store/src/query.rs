@@ -58,6 +58,19 @@ impl Snapshot {
         self.manifest.version
     }
 
+    /// A number that changes whenever `entity`'s table does (its part files are
+    /// immutable, so their names identify its content); caches key results by it.
+    pub fn table_fingerprint(&self, entity: Entity) -> u64 {
+        let mut names = Vec::new();
+        if let Some(state) = self.manifest.tables.get(entity.name()) {
+            for part in &state.parts {
+                names.extend_from_slice(part.file.as_bytes());
+                names.push(0);
+            }
+        }
+        xxhash_rust::xxh3::xxh3_64(&names)
+    }
+
     fn state(&self, entity: Entity) -> TableState {
         self.manifest
             .tables

@@ -7,6 +7,7 @@
 //! grammar reads back exactly (timestamps with a zone as RFC 3339, naive ones without an
 //! offset, dates as `YYYY-MM-DD`).
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -656,25 +657,13 @@ impl RecordReader {
                     seen.push(column);
                     // Numbers are taken as written, never through f64: ids of 24 digits
                     // stay distinct, and the validator reads them as it reads CSV.
-                    let raw = value.get();
-                    match raw.as_bytes()[0] {
-                        b'n' => {}
-                        b't' => record.set(column, "true"),
-                        b'f' => record.set(column, "false"),
-                        b'"' => match serde_json::from_str::<String>(raw) {
-                            Ok(text) => record.set(column, &text),
-                            Err(e) => {
-                                record.problem = Some(format!("not valid JSON: {e}"));
-                                return Ok(true);
-                            }
-                        },
-                        b'[' | b'{' => {
-                            record.problem = Some(format!(
-                                "column `{name}`: nested JSON values are not supported"
-                            ));
+                    match json_cell(value.get(), name) {
+                        Ok(Some(text)) => record.set(column, &text),
+                        Ok(None) => {}
+                        Err(problem) => {
+                            record.problem = Some(problem);
                             return Ok(true);
                         }
-                        _ => record.set(column, raw),
                     }
                 }
                 return Ok(true);
@@ -717,6 +706,76 @@ impl RecordReader {
 }
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The text of one JSON value as a cell: `None` for null, numbers as written (never
+/// through f64), so a JSON row reads as the same row in CSV would.
+fn json_cell<'a>(raw: &'a str, name: &str) -> std::result::Result<Option<Cow<'a, str>>, String> {
+    match raw.as_bytes()[0] {
+        b'n' => Ok(None),
+        b't' => Ok(Some(Cow::Borrowed("true"))),
+        b'f' => Ok(Some(Cow::Borrowed("false"))),
+        b'"' => serde_json::from_str::<Cow<'a, str>>(raw)
+            .map(Some)
+            .map_err(|e| format!("not valid JSON: {e}")),
+        b'[' | b'{' => Err(format!(
+            "column `{name}`: nested JSON values are not supported"
+        )),
+        _ => Ok(Some(Cow::Borrowed(raw))),
+    }
+}
+
+/// Checks one JSON object (a line of NDJSON) by the rules an import of `entity`
+/// applies, without storing it: the same reading of values, the same column checks,
+/// the same validator. Keys that are not contract columns are dimensions. Returns the
+/// row's id.
+pub fn check_json_row(
+    entity: cxkpi_core::entity::Entity,
+    config: &cxkpi_core::config::Config,
+    json: &str,
+) -> std::result::Result<String, cxkpi_core::validate::Rejection> {
+    use cxkpi_core::validate::{RejectCode, Rejection, RowValidator};
+    let object: JsonObject = serde_json::from_str(json).map_err(|e| {
+        Rejection::record(if e.classify() == serde_json::error::Category::Data {
+            "the line is not a JSON object".to_string()
+        } else {
+            format!("not valid JSON: {e}")
+        })
+    })?;
+    let columns = entity.columns();
+    let mut cells: Vec<Option<Cow<str>>> = vec![None; columns.len()];
+    let mut seen: Vec<String> = Vec::with_capacity(object.0.len());
+    for (key, value) in &object.0 {
+        let name = key.trim();
+        let lower = name.to_lowercase();
+        if seen.contains(&lower) {
+            return Err(Rejection::record(format!(
+                "the object names column `{name}` twice"
+            )));
+        }
+        let cell = json_cell(value.get(), name).map_err(Rejection::record)?;
+        if cell.is_some() && (lower.is_empty() || lower == crate::schema::ROW_HASH) {
+            return Err(Rejection {
+                code: RejectCode::InvalidColumn,
+                ..Rejection::record(if lower.is_empty() {
+                    "a column has no name".to_string()
+                } else {
+                    format!("column name `{name}` is reserved")
+                })
+            });
+        }
+        if let Some(c) = entity.column_index(&lower) {
+            cells[c] = cell;
+        }
+        seen.push(lower);
+    }
+    let cells: Vec<Option<&str>> = cells.iter().map(|c| c.as_deref()).collect();
+    RowValidator::new(entity, config).validate(&cells, &mut Vec::new())?;
+    let id = entity
+        .column_index(entity.id_column())
+        .and_then(|c| cells[c])
+        .unwrap_or_default();
+    Ok(id.to_string())
+}
 
 /// One JSON object with its values as written, in order (keys may repeat; the caller
 /// says so).

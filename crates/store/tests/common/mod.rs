@@ -58,7 +58,15 @@ impl Workspace {
             .map(|f| Input::from_arg(f.to_str().unwrap(), None))
             .collect();
         self.store
-            .import(entity, &inputs, &ImportOptions { strict }, &NoProgress)
+            .import(
+                entity,
+                &inputs,
+                &ImportOptions {
+                    strict,
+                    ..ImportOptions::default()
+                },
+                &NoProgress,
+            )
             .unwrap()
     }
 
