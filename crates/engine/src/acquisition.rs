@@ -182,9 +182,11 @@ async fn twelve_months(
         .await?;
     let cells = grid.len() + 1;
     let cell = cxkpi_core::steps::Count::new(&grid);
-    // Per segment its revenue per cell; per (customer, segment), the cells ordered in
-    // ([`Runs`]), a run of a customer's orders in one cell once.
-    let mut revenue: Vec<Vec<f64>> = Vec::new();
+    // Per segment its revenue per cell, in millionths summed exactly: batches arrive in
+    // an order that varies from run to run, and a float sum in that order varied in
+    // its last digits; per (customer, segment), the cells ordered in ([`Runs`]), a run
+    // of a customer's orders in one cell once.
+    let mut revenue: Vec<Vec<i128>> = Vec::new();
     let (mut segments, mut keys) = (Segments::default(), ViewKeys::default());
     let mut ordered: Runs<u32> = Runs::new();
     while let Some(batch) = stream.next().await {
@@ -196,11 +198,11 @@ async fn twelve_months(
         for row in 0..batch.num_rows() {
             let (s, new) = segments.number(segment, row);
             if new {
-                revenue.push(vec![0.0; cells]);
+                revenue.push(vec![0; cells]);
             }
             let c = cell.at(t.value(row));
             if !amount.is_null(row) {
-                revenue[s as usize][c as usize] += amount.value(row);
+                revenue[s as usize][c as usize] += (amount.value(row) * 1e6).round() as i128;
             }
             let key = keys.key(customer, row);
             if ordered.last_of(key, s).is_none_or(|last| *last != c) {
@@ -246,14 +248,14 @@ async fn twelve_months(
     });
     let mut out = BTreeMap::new();
     for ((segment, revenue), difference) in labels.into_iter().zip(revenue).zip(difference) {
-        let mut prefix = vec![0.0; cells + 1];
+        let mut prefix = vec![0i128; cells + 1];
         for (c, r) in revenue.iter().enumerate() {
             prefix[c + 1] = prefix[c] + r;
         }
         let mut ordering = 0i64;
         for (p, (a, b)) in bounds.iter().enumerate() {
             ordering += difference[p];
-            let revenue = prefix[*b as usize + 1] - prefix[*a as usize + 1];
+            let revenue = (prefix[*b as usize + 1] - prefix[*a as usize + 1]) as f64 / 1e6;
             if ordering > 0 || revenue != 0.0 {
                 out.insert((p, segment.clone()), (revenue, ordering as u64));
             }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -16,28 +16,19 @@ use axum::response::{IntoResponse, Response};
 use cxkpi_app::tokens::{self, Scope, Token, TokenSet};
 
 use crate::error::ApiError;
-use crate::{AppState, Shared};
+use crate::{AppState, Shared, Stamp};
 
 /// The tokens as last read, with the file's metadata then.
 #[derive(Debug, Default)]
 pub(crate) struct Tokens {
-    current: RwLock<(Option<(SystemTime, u64, u64)>, Arc<TokenSet>)>,
-}
-
-fn stamp(path: &std::path::Path) -> Option<(SystemTime, u64, u64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
-    #[cfg(not(unix))]
-    let inode = 0;
-    Some((meta.modified().ok()?, meta.len(), inode))
+    current: RwLock<(Stamp, Arc<TokenSet>)>,
 }
 
 impl Tokens {
     /// The tokens, read again if the file changed.
     pub(crate) fn get(&self, store: &cxkpi_store::Store) -> Result<Arc<TokenSet>, ApiError> {
         let path = store.root().join(tokens::TOKENS_FILE);
-        let now = stamp(&path);
+        let now = crate::file_stamp(&path);
         {
             let current = self.current.read().expect("not poisoned");
             if current.0 == now && now.is_some() {

@@ -62,7 +62,18 @@ impl Default for Options {
     }
 }
 
-type Stamp = Option<(SystemTime, u64, u64)>;
+/// A file's modification time, length and inode: it changes when the file is
+/// replaced (renamed over), which is how the manifest and the token file change.
+pub(crate) type Stamp = Option<(SystemTime, u64, u64)>;
+
+pub(crate) fn file_stamp(path: &std::path::Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((meta.modified().ok()?, meta.len(), inode))
+}
 
 /// The snapshot served, with the manifest's metadata when it was taken.
 struct Current {
@@ -97,12 +108,7 @@ impl std::fmt::Debug for AppState {
 }
 
 fn manifest_stamp(store: &Store) -> Stamp {
-    let meta = std::fs::metadata(store.manifest_path()).ok()?;
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
-    #[cfg(not(unix))]
-    let inode = 0;
-    Some((meta.modified().ok()?, meta.len(), inode))
+    file_stamp(&store.manifest_path())
 }
 
 impl AppState {

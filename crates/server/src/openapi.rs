@@ -30,7 +30,7 @@ use cxkpi_app::wire;
         super::routes::create_token,
         super::routes::revoke_token,
     ),
-    components(schemas(wire::ErrorBody, wire::ErrorDetail)),
+    components(schemas(wire::ErrorBody, wire::ErrorDetail, crate::params::doc::Band, crate::params::doc::Unit)),
     modifiers(&Security, &Errors),
 )]
 struct ApiDoc;
