@@ -7,6 +7,7 @@
 //!   are left out and why).
 //! - [`churn`]: churn risk: train with a validation in time, score, explain.
 //! - [`clv`]: predictive CLV (BG/NBD and Gamma-Gamma): fit, predict, one customer.
+//! - [`customers`]: one customer across the store; the customers in worst health.
 //! - [`drivers`]: what drives NPS (Shapley shares of R²) and its change by segment.
 //! - [`duration`]: the one grammar of horizons (`90d`, `12w`, `6mo`/`6m`, `1y`).
 //! - [`models`]: the fitted model files (`models/churn.json`, `models/clv.json`),
@@ -34,6 +35,7 @@
 
 pub mod churn;
 pub mod clv;
+pub mod customers;
 pub mod drivers;
 pub mod duration;
 mod error;

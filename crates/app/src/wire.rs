@@ -457,6 +457,24 @@ pub struct HealthRow {
     pub segment: Option<String>,
 }
 
+impl HealthRow {
+    /// A scored customer's row (`None` without a score); `segmented` keeps the segment.
+    pub fn new(c: &cxkpi_engine::CustomerHealth, segmented: bool) -> Option<HealthRow> {
+        let h = c.health?;
+        Some(HealthRow {
+            band: h.band.name(),
+            components: cxkpi_core::health::COMPONENTS
+                .iter()
+                .copied()
+                .zip(h.components)
+                .collect(),
+            customer_id: c.customer_id.clone(),
+            score: h.score,
+            segment: segmented.then(|| c.segment.clone()),
+        })
+    }
+}
+
 impl From<&crate::health::HealthList> for HealthRows {
     fn from(list: &crate::health::HealthList) -> HealthRows {
         HealthRows {
@@ -464,20 +482,7 @@ impl From<&crate::health::HealthList> for HealthRows {
             rows: list
                 .customers
                 .iter()
-                .filter_map(|c| {
-                    let h = c.health?;
-                    Some(HealthRow {
-                        band: h.band.name(),
-                        components: cxkpi_core::health::COMPONENTS
-                            .iter()
-                            .copied()
-                            .zip(h.components)
-                            .collect(),
-                        customer_id: c.customer_id.clone(),
-                        score: h.score,
-                        segment: list.segmented.then(|| c.segment.clone()),
-                    })
-                })
+                .filter_map(|c| HealthRow::new(c, list.segmented))
                 .collect(),
         }
     }
@@ -1255,4 +1260,119 @@ pub struct NewTokenRequest {
     pub name: Option<String>,
     /// Web origins allowed to use it from a page (survey keys).
     pub origins: Option<Vec<String>>,
+}
+
+/// `GET /customers/{id}`: everything the store knows of one customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Customer {
+    /// The instant of the health score and the churn risk, RFC 3339.
+    pub as_of: String,
+    /// The churn probability (with a trained churn model and an active customer).
+    pub churn_probability: Option<f64>,
+    /// Expected discounted CLV over 12 months (with a fitted CLV model).
+    pub clv_12m: Option<f64>,
+    /// The customer.
+    pub customer_id: String,
+    /// Health with its components (when the customer is active at `as_of`).
+    pub health: Option<HealthRow>,
+    /// The latest CSAT answer.
+    pub latest_csat: Option<Answer>,
+    /// The latest NPS answer.
+    pub latest_nps: Option<Answer>,
+    /// Tickets without a resolution.
+    pub open_tickets: Vec<String>,
+    /// P(alive) (with a fitted CLV model).
+    pub p_alive: Option<f64>,
+    /// Per table, the customer's rows as exported (at most 500 each).
+    pub rows: BTreeMap<&'static str, Vec<serde_json::Value>>,
+}
+
+/// A survey answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Answer {
+    /// When, RFC 3339 in UTC.
+    pub responded_at: String,
+    /// The score.
+    pub score: f64,
+}
+
+impl From<&crate::customers::CustomerView> for Customer {
+    fn from(c: &crate::customers::CustomerView) -> Customer {
+        let answer = |a: &Option<crate::customers::LatestAnswer>| {
+            a.as_ref().map(|a| Answer {
+                responded_at: a.responded_at.clone(),
+                score: a.score,
+            })
+        };
+        Customer {
+            as_of: c.as_of.to_string(),
+            churn_probability: c.churn_probability,
+            clv_12m: c.clv.map(|(_, clv)| clv),
+            customer_id: c.customer_id.clone(),
+            health: c.health.as_ref().and_then(|h| HealthRow::new(h, false)),
+            latest_csat: answer(&c.latest_csat),
+            latest_nps: answer(&c.latest_nps),
+            open_tickets: c.open_tickets.clone(),
+            p_alive: c.clv.map(|(p, _)| p),
+            rows: c
+                .rows
+                .iter()
+                .filter(|(_, rows)| !rows.is_empty())
+                .map(|(entity, rows)| {
+                    (
+                        entity.name(),
+                        rows.iter()
+                            .filter_map(|r| serde_json::from_str(r).ok())
+                            .collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `GET /customers`: the customers in worst health.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerList {
+    /// The instant scored, RFC 3339.
+    pub as_of: String,
+    /// Worst health first.
+    pub rows: Vec<AtRiskRow>,
+}
+
+/// One customer at risk.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AtRiskRow {
+    /// The band.
+    pub band: &'static str,
+    /// The churn probability (with a trained churn model).
+    pub churn_probability: Option<f64>,
+    /// Each component's score (`null` without data).
+    pub components: BTreeMap<&'static str, Option<f64>>,
+    /// The customer.
+    pub customer_id: String,
+    /// The health score, 0..100.
+    pub score: f64,
+}
+
+impl From<&crate::customers::AtRisk> for CustomerList {
+    fn from(list: &crate::customers::AtRisk) -> CustomerList {
+        CustomerList {
+            as_of: list.as_of.to_string(),
+            rows: list
+                .customers
+                .iter()
+                .filter_map(|(c, risk)| {
+                    let row = HealthRow::new(c, false)?;
+                    Some(AtRiskRow {
+                        band: row.band,
+                        churn_probability: *risk,
+                        components: row.components,
+                        customer_id: row.customer_id,
+                        score: row.score,
+                    })
+                })
+                .collect(),
+        }
+    }
 }

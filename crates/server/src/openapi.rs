@@ -24,6 +24,8 @@ use cxkpi_app::wire;
         super::routes::survival,
         super::routes::drivers,
         super::routes::themes,
+        super::routes::customers,
+        super::routes::customer,
         super::routes::responses,
         super::routes::import,
         super::routes::list_tokens,

@@ -236,6 +236,15 @@ pub mod doc {
         top: Option<u32>,
     }
 
+    /// How many customers.
+    #[derive(Deserialize, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct TopQuery {
+        /// At most this many (default 50).
+        #[param(minimum = 1, maximum = 10000)]
+        top: Option<u32>,
+    }
+
     /// Drivers options.
     #[derive(Deserialize, IntoParams)]
     #[into_params(parameter_in = Query)]

@@ -23,7 +23,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::params::doc::{
     AsOfQuery, CompareQuery, DriversQuery, HealthQuery, PeriodQuery, SliceQuery, SurvivalQuery,
-    ThemesQuery,
+    ThemesQuery, TopQuery,
 };
 use crate::{AppState, Caller};
 
@@ -39,6 +39,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/survival", get(survival))
         .route("/drivers/nps", get(drivers))
         .route("/themes", get(themes))
+        .route("/customers", get(customers))
+        .route("/customers/{id}", get(customer))
         .route("/responses", post(responses))
         .route("/import/{entity}", post(import))
         .route("/tokens", get(list_tokens).post(create_token))
@@ -259,17 +261,7 @@ async fn health(
 ) -> ApiResult<Response> {
     caller.require(Scope::Read)?;
     let params = Params::parse(query.as_deref(), &["as_of", "band", "by", "where"])?;
-    let band = match params.get("band") {
-        None => None,
-        Some("green") => Some(HealthBand::Green),
-        Some("yellow") => Some(HealthBand::Yellow),
-        Some("red") => Some(HealthBand::Red),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "`band` is green, yellow or red, not `{other}`"
-            )));
-        }
-    };
+    let band = band(&params)?;
     let shared = &state.0;
     let snapshot = shared.snapshot()?;
     let key = format!("health?{}", params.canonical());
@@ -389,6 +381,92 @@ async fn themes(
             Ok(out)
         },
     )
+    .await
+}
+
+/// The fitted models' file stamps: the customer answers use them, and a model fitted
+/// again changes them without changing the store.
+fn models_stamp(store: &cxkpi_store::Store) -> String {
+    ["churn", "clv"]
+        .iter()
+        .map(|name| {
+            let path = store
+                .root()
+                .join(cxkpi_store::MODELS_DIR)
+                .join(format!("{name}.json"));
+            format!("{:?}", crate::file_stamp(&path))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn band(params: &Params) -> ApiResult<Option<HealthBand>> {
+    match params.get("band") {
+        None => Ok(None),
+        Some("green") => Ok(Some(HealthBand::Green)),
+        Some("yellow") => Ok(Some(HealthBand::Yellow)),
+        Some("red") => Ok(Some(HealthBand::Red)),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "`band` is green, yellow or red, not `{other}`"
+        ))),
+    }
+}
+
+/// One customer: their rows in every table, health with its components, latest NPS
+/// and CSAT, open tickets, and CLV and churn risk when those models are fitted.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The customer's id")),
+    responses((status = 200, description = "The customer", body = wire::Customer)))]
+async fn customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    caller.require(Scope::Read)?;
+    let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    Params::parse(query.as_deref(), &[])?;
+    let shared = &state.0;
+    let snapshot = shared.snapshot()?;
+    let key = format!("customer/{id}#{}", models_stamp(&shared.store));
+    cached(&state, &snapshot, key, &Entity::ALL, || async {
+        let view = cxkpi_app::customers::customer(&shared.store, &snapshot, &id).await?;
+        let mut out = serde_json::to_vec(&wire::Customer::from(&view)).map_err(internal)?;
+        out.push(b'\n');
+        Ok(out)
+    })
+    .await
+}
+
+/// The customers in worst health (at the end of the data's last complete month),
+/// optionally of one band, with their churn probability when a churn model is trained.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers",
+    security(("bearer" = [])),
+    params(HealthQuery, TopQuery),
+    responses((status = 200, description = "Customers, worst health first", body = wire::CustomerList)))]
+async fn customers(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    caller.require(Scope::Read)?;
+    let params = Params::parse(query.as_deref(), &["band", "top"])?;
+    let band = band(&params)?;
+    let top = params.number("top", 50, 1..=10_000)?;
+    let shared = &state.0;
+    let snapshot = shared.snapshot()?;
+    let key = format!(
+        "customers?{}#{}",
+        params.canonical(),
+        models_stamp(&shared.store)
+    );
+    cached(&state, &snapshot, key, &Entity::ALL, || async {
+        let list = cxkpi_app::customers::at_risk(&shared.store, &snapshot, band, top).await?;
+        let mut out = serde_json::to_vec(&wire::CustomerList::from(&list)).map_err(internal)?;
+        out.push(b'\n');
+        Ok(out)
+    })
     .await
 }
 

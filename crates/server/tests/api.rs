@@ -679,6 +679,8 @@ async fn the_openapi_document_describes_every_route() {
         "/api/v1/import/{entity}",
         "/api/v1/tokens",
         "/api/v1/tokens/{name}",
+        "/api/v1/customers",
+        "/api/v1/customers/{id}",
     ] {
         assert!(paths.contains_key(path), "{path} is not documented");
     }
@@ -735,5 +737,57 @@ async fn the_views_answer_for_the_workspace() {
             .iter()
             .any(|l| l["kpi"] == "aov" && l["reason"] == "no data"),
         "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_customer_and_the_customers_in_worst_health() {
+    let server = Server::new("");
+    let read = server.token(Scope::Read, &[]);
+    let write = server.token(Scope::Write, &[]);
+    let (status, _) = server
+        .post(
+            "/api/v1/import/tickets",
+            &write,
+            "text/csv",
+            "ticket_id,customer_id,created_at,resolved_at\nt1,c1,2026-10-01T09:00:00Z,\nt2,c1,2026-10-02T09:00:00Z,2026-10-02T12:00:00Z\nt3,c2,2026-10-03T09:00:00Z,\n",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = server.get("/api/v1/customers/c1", Some(&read)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["customer_id"], "c1");
+    // c1's rows: one customer row, answers r1 and r5, tickets t1 and t2.
+    assert_eq!(body["rows"]["customers"].as_array().unwrap().len(), 1);
+    assert_eq!(body["rows"]["responses"].as_array().unwrap().len(), 2);
+    assert_eq!(body["rows"]["tickets"].as_array().unwrap().len(), 2);
+    assert!(body["rows"].get("orders").is_none());
+    // The latest NPS answer is r5 (6 on 31 October), the open ticket t1.
+    assert_eq!(body["latest_nps"]["score"], 6.0);
+    assert_eq!(body["latest_nps"]["responded_at"], "2026-10-31T10:00:00Z");
+    assert!(body["latest_csat"].is_null());
+    assert_eq!(body["open_tickets"], json!(["t1"]));
+    // No model is fitted: no CLV and no churn risk, rather than a made-up number.
+    assert!(body["clv_12m"].is_null() && body["churn_probability"].is_null());
+    assert_eq!(body["health"]["customer_id"], "c1");
+
+    let (status, body) = server.get("/api/v1/customers/c9", Some(&read)).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+
+    // Worst health first: the scores ascend, and top cuts the list.
+    let (status, body) = server.get("/api/v1/customers?top=3", Some(&read)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let scores: Vec<f64> = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["score"].as_f64().unwrap())
+        .collect();
+    assert_eq!(scores.len(), 3);
+    assert!(scores.windows(2).all(|w| w[0] <= w[1]), "{scores:?}");
+    let (status, body) = server.get("/api/v1/customers?band=blue", Some(&read)).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_request")
     );
 }

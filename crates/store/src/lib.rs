@@ -50,7 +50,7 @@ pub use compact::{CompactedTable, TARGET_PART_ROWS};
 pub use error::{Result, StoreError};
 pub use import::{ImportOptions, ImportSummary, InputSummary, NoProgress, Progress, RejectedRow};
 pub use output::OutputFile;
-pub use query::{ExportFormat, Snapshot, TableInfo, export};
+pub use query::{ExportFormat, Snapshot, TableInfo, customer_rows, export};
 pub use repair::{Diagnosis, ManifestStatus, RepairPlan, TablePlan};
 pub use schema::{ROW_HASH, table_schema};
 pub use source::{Input, InputFormat, InputSource, check_json_row};

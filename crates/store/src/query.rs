@@ -210,6 +210,39 @@ impl FromStr for ExportFormat {
     }
 }
 
+/// The rows of `entity` whose `customer_id` is `id` (at most `limit`, in storage
+/// order), each a JSON object as the NDJSON export writes it. The id is a bound value
+/// of the query, never part of its text.
+pub async fn customer_rows(
+    snapshot: &Snapshot,
+    entity: Entity,
+    id: &str,
+    limit: usize,
+) -> Result<Vec<String>> {
+    use datafusion::prelude::{col, lit};
+    if entity.column_index("customer_id").is_none() {
+        return Ok(Vec::new());
+    }
+    let ctx = snapshot.context_with(SessionConfig::new().with_target_partitions(1))?;
+    let frame = ctx
+        .table(entity.name())
+        .await?
+        .filter(col("customer_id").eq(lit(id)))?
+        .limit(0, Some(limit))?;
+    let mut out = Vec::new();
+    {
+        let mut writer = arrow::json::LineDelimitedWriter::new(&mut out);
+        let mut stream = frame.execute_stream().await?;
+        while let Some(batch) = stream.next().await {
+            writer.write(&batch?)?;
+        }
+        writer.finish()?;
+    }
+    let text = String::from_utf8(out)
+        .map_err(|e| StoreError::Internal(format!("JSON rows not UTF-8: {e}")))?;
+    Ok(text.lines().map(str::to_string).collect())
+}
+
 /// Writes the stored rows of `entity` to `out`; returns the number of rows. Rows come
 /// in storage order (by import, then by input order), which is stable for a snapshot.
 ///
