@@ -6,6 +6,8 @@
 //! process's peak resident memory (VmHWM). The file is written before the clock starts
 //! and streamed, so its generation neither counts nor raises the peak.
 //!
+//! `cxkpi-bench serve --workspace DIR` measures the server (see the `serve` module).
+//!
 //! `cxkpi-bench kpis --workspace DIR` times the KPI engine on a workspace (the demo
 //! company with 1,000,000 customers for the goals): the full monthly scorecard
 //! of the last 12 complete months (with changes, as `cxkpi report` computes it), `nps`
@@ -13,6 +15,8 @@
 //! a business-hours calendar (Monday to Friday 09:00-17:00). Each case runs `--runs`
 //! times in a child process of its own, whose peak resident memory (VmHWM) is the
 //! case's.
+
+mod serve;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -58,10 +62,34 @@ enum Bench {
         #[arg(long)]
         case: Option<usize>,
     },
+    /// Latency of the API's KPI slice and scorecard (cold and warm, 1 and 16 clients),
+    /// intake throughput with 64 clients, and the server's memory.
+    Serve {
+        /// The workspace (e.g. one made by `cxkpi demo --customers 1000000`).
+        #[arg(long)]
+        workspace: PathBuf,
+        /// The `cxkpi` binary (default: the one beside this benchmark).
+        #[arg(long)]
+        binary: Option<PathBuf>,
+        /// Seconds of sustained intake.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Bench::Serve {
+            workspace,
+            binary,
+            seconds,
+        } => {
+            let binary = match binary {
+                Some(b) => b,
+                None => serve::default_binary()?,
+            };
+            serve::run(&binary, &workspace, seconds)
+        }
         Bench::Import { rows, dir, keep } => import(rows, dir, keep),
         Bench::Kpis {
             workspace,

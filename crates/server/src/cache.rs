@@ -7,7 +7,7 @@
 //! bytes held are bounded; past the bound the least recently used entries go.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use cxkpi_core::entity::Entity;
@@ -40,10 +40,14 @@ struct Inner {
     clock: u64,
 }
 
+/// A computation in flight, shared by the requests for its key.
+pub(crate) type Flight = Arc<tokio::sync::OnceCell<Bytes>>;
+
 /// The cache.
 pub(crate) struct Cache {
     limit: usize,
     inner: Mutex<Inner>,
+    flights: Mutex<HashMap<(String, u64), Flight>>,
 }
 
 impl std::fmt::Debug for Cache {
@@ -62,7 +66,23 @@ impl Cache {
         Cache {
             limit,
             inner: Mutex::new(Inner::default()),
+            flights: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The computation of `key` on snapshot `version`, joined if one is in flight.
+    pub(crate) fn flight(&self, key: &str, version: u64) -> Flight {
+        let mut flights = self.flights.lock().expect("not poisoned");
+        Arc::clone(flights.entry((key.to_string(), version)).or_default())
+    }
+
+    /// The computation of `key` is over (its answer is cached, or it failed and the
+    /// next request tries again).
+    pub(crate) fn land(&self, key: &str, version: u64) {
+        self.flights
+            .lock()
+            .expect("not poisoned")
+            .remove(&(key.to_string(), version));
     }
 
     /// The body cached under `key`, if its tables are as in `snapshot`.

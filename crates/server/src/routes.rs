@@ -78,7 +78,8 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 }
 
 /// Answers from the cache when the tables `tables` have not changed since `key` was
-/// computed; computes, caches and answers otherwise.
+/// computed; computes, caches and answers otherwise. Requests for the same key that
+/// arrive while it is computed wait for that computation rather than repeat it.
 async fn cached<F, Fut>(
     state: &AppState,
     snapshot: &cxkpi_store::Snapshot,
@@ -90,12 +91,20 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = ApiResult<Vec<u8>>>,
 {
-    if let Some(body) = state.0.cache.get(&key, snapshot) {
+    let cache = &state.0.cache;
+    if let Some(body) = cache.get(&key, snapshot) {
         return Ok(json(StatusCode::OK, body));
     }
-    let body = Bytes::from(compute().await?);
-    state.0.cache.put(key, deps(snapshot, tables), body.clone());
-    Ok(json(StatusCode::OK, body))
+    let flight = cache.flight(&key, snapshot.version());
+    let body = flight
+        .get_or_try_init(|| async {
+            let body = Bytes::from(compute().await?);
+            cache.put(key.clone(), deps(snapshot, tables), body.clone());
+            Ok::<_, ApiError>(body)
+        })
+        .await;
+    cache.land(&key, snapshot.version());
+    Ok(json(StatusCode::OK, body?.clone()))
 }
 
 fn period_key(periods: &[cxkpi_core::period::Period]) -> String {
