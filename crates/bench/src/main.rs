@@ -62,6 +62,14 @@ enum Bench {
         #[arg(long)]
         case: Option<usize>,
     },
+    /// The cost of small imports into a large table: ten one-row imports of responses
+    /// into a hard-linked copy of the workspace, with the id index read afresh each
+    /// time (as the CLI does) and kept between imports (as the server does).
+    SmallImports {
+        /// The workspace (e.g. one made by `cxkpi demo --customers 1000000`).
+        #[arg(long)]
+        workspace: PathBuf,
+    },
     /// Latency of the API's KPI slice and scorecard (cold and warm, 1 and 16 clients),
     /// intake throughput with 64 clients, and the server's memory.
     Serve {
@@ -79,6 +87,7 @@ enum Bench {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Bench::SmallImports { workspace } => small_imports(&workspace),
         Bench::Serve {
             workspace,
             binary,
@@ -251,6 +260,61 @@ fn kpis(workspace: &std::path::Path, runs: usize, case: usize) -> anyhow::Result
         );
     }
     Ok(())
+}
+
+fn small_imports(workspace: &std::path::Path) -> anyhow::Result<()> {
+    let copy = std::env::temp_dir().join(format!("cxkpi-bench-small-{}", std::process::id()));
+    std::fs::create_dir_all(&copy)?;
+    let status = std::process::Command::new("cp")
+        .arg("-al")
+        .arg(workspace.join("store"))
+        .arg(workspace.join("cxkpi.toml"))
+        .arg(&copy)
+        .status()?;
+    ensure!(status.success(), "copying the workspace");
+    std::fs::remove_file(copy.join("store").join("LOCK")).ok();
+    let result = (|| -> anyhow::Result<()> {
+        let rows = Store::open(&copy)?
+            .snapshot()?
+            .table(Entity::Responses)
+            .rows;
+        println!("responses: {rows} rows");
+        for (label, store) in [
+            ("index read afresh", Store::open(&copy)?),
+            ("index kept", Store::open(&copy)?.keep_id_indexes()),
+        ] {
+            let mut times = Vec::new();
+            for i in 0..10 {
+                let path = copy.join(format!("one-{label}-{i}.ndjson").replace(' ', "-"));
+                std::fs::write(
+                    &path,
+                    format!(
+                        "{{\"response_id\":\"small-{label}-{i}\",\"survey\":\"nps\",\"score\":9,\"responded_at\":\"2026-10-01T00:00:00Z\"}}\n"
+                    ),
+                )?;
+                let started = Instant::now();
+                let summary = store.import(
+                    Entity::Responses,
+                    &[Input::from_arg(path.to_str().expect("UTF-8"), None)],
+                    &ImportOptions::default(),
+                    &NoProgress,
+                )?;
+                times.push(started.elapsed().as_secs_f64() * 1e3);
+                ensure!(summary.new == 1, "the row was not stored");
+            }
+            println!(
+                "{label:<18} ms per one-row import: {}",
+                times
+                    .iter()
+                    .map(|t| format!("{t:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        }
+        Ok(())
+    })();
+    std::fs::remove_dir_all(&copy).ok();
+    result
 }
 
 fn peak_rss_mib() -> Option<f64> {

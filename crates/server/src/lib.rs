@@ -115,6 +115,9 @@ impl AppState {
     /// Opens the workspace for serving: takes a snapshot, and opens the intake log
     /// (folding what an earlier run left in it).
     pub fn open(store: Store, options: Options) -> cxkpi_app::Result<AppState> {
+        // The intake imports every second: each table's id index stays in memory, so a
+        // fold costs what it holds rather than what the table holds.
+        let store = store.keep_id_indexes();
         let stamp = manifest_stamp(&store);
         let snapshot = Arc::new(store.snapshot()?);
         let server = &store.config().server;

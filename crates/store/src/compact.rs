@@ -37,7 +37,16 @@ pub struct CompactedTable {
     pub rows: u64,
 }
 
-/// Compacts the tables of `only` (or all) under the write lock the caller holds.
+/// Part files concatenated into one by a compaction.
+#[derive(Debug, Clone)]
+pub(crate) struct Merge {
+    pub(crate) entity: Entity,
+    pub(crate) from: Vec<String>,
+    pub(crate) into: String,
+}
+
+/// Compacts the tables of `only` (or all) under the write lock the caller holds;
+/// returns what it did per table, and which files it merged into which.
 /// `thorough` treats every part below the target size as small (the `compact` command);
 /// the automatic compaction after imports only folds parts below half of it.
 pub(crate) fn run_locked(
@@ -45,8 +54,9 @@ pub(crate) fn run_locked(
     manifest: &mut Manifest,
     only: Option<Entity>,
     thorough: bool,
-) -> Result<Vec<CompactedTable>> {
+) -> Result<(Vec<CompactedTable>, Vec<Merge>)> {
     let mut report = Vec::new();
+    let mut merges = Vec::new();
     let mut next = manifest.clone();
     next.version += 1;
     let mut retired = Vec::new();
@@ -108,13 +118,21 @@ pub(crate) fn run_locked(
             crate::fail_point_error("compaction-write")?;
             let file = part::new_part_name(entity, next.version, seq);
             let mut out = OpenPart::create(&store.store_dir, file, schema.clone())?;
+            let mut from = Vec::new();
             for &p in group {
                 part::read_part(&store.store_dir, &table.parts[p], &schema, |batch| {
                     out.write(&batch)
                 })?;
                 retired.push(table.parts[p].file.clone());
+                from.push(table.parts[p].file.clone());
             }
-            parts.push(out.close()?);
+            let part = out.close()?;
+            merges.push(Merge {
+                entity,
+                from,
+                into: part.file.clone(),
+            });
+            parts.push(part);
         }
         manifest::sync_dir(&store.store_dir.join(entity.name()))?;
         report.push(CompactedTable {
@@ -137,5 +155,5 @@ pub(crate) fn run_locked(
     if let Some(pending) = pending {
         pending.end();
     }
-    Ok(report)
+    Ok((report, merges))
 }

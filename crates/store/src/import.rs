@@ -29,7 +29,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::Store;
 use crate::dedup::InputIds;
 use crate::error::{IoContext, Result, StoreError};
-use crate::idtable::IdTable;
+use crate::idindex::{self, IdIndex};
 use crate::manifest::{self, Part, Pending, Retired, TableState};
 use crate::part::{self, BATCH_ROWS, BatchBuilder, NewPart, PartWriter};
 use crate::schema::ROW_HASH;
@@ -221,7 +221,7 @@ struct Importer<'a> {
     store: &'a Store,
     entity: Entity,
     validator: RowValidator<'a>,
-    existing: IdTable<(u32, u64)>,
+    existing: IdIndex,
     seen: InputIds,
     ordinal: u64,
     dimensions: Vec<String>,
@@ -396,7 +396,7 @@ impl Importer<'_> {
                 &dim_order,
                 dims,
             );
-            let stored = self.existing.get(id);
+            let stored = self.existing.ids.get(id);
             let write = stored.map(|(_, h)| *h) != Some(hash);
             self.seen
                 .push(id, write.then_some(self.ordinal), stored.is_some())
@@ -510,13 +510,17 @@ fn run_locked(
         .get(entity.name())
         .cloned()
         .unwrap_or_default();
-    let mut existing = IdTable::new();
-    existing.reserve(table.rows() as usize, 12);
-    for (p, part) in table.parts.iter().enumerate() {
-        part::read_ids(&store.store_dir, entity, part, |id, hash| {
-            existing.insert(id, (p as u32, hash));
-        })?;
-    }
+    // The index a long-running writer kept, if it still describes the table; it is
+    // put back only after a successful commit.
+    let kept_index = store
+        .id_indexes
+        .as_ref()
+        .and_then(|indexes| indexes.lock().expect("not poisoned").remove(&entity))
+        .filter(|index| index.describes(&table));
+    let existing = match kept_index {
+        Some(index) => index,
+        None => IdIndex::build(&store.store_dir, entity, &table)?,
+    };
     let version = manifest.version + 1;
     let pending = Pending::begin(&store.store_dir, version, manifest.version)?;
     let mut importer = Importer {
@@ -605,11 +609,17 @@ fn run_locked(
     let dropped = resolution.dropped;
     let replaced_ids = resolution.replaced_ids;
     let mut parts_to_rewrite = BTreeSet::new();
+    let positions = idindex::positions(&table);
     replaced_ids.for_each(|id, ()| {
-        if let Some(&(p, _)) = existing.get(id) {
-            parts_to_rewrite.insert(p as usize);
+        if let Some(p) = existing
+            .ids
+            .get(id)
+            .and_then(|&(file, _)| existing.part_of(file, &positions))
+        {
+            parts_to_rewrite.insert(p);
         }
     });
+    drop(positions);
 
     let mut next_seq = new_parts.len();
     let mut retired = Vec::new();
@@ -637,6 +647,7 @@ fn run_locked(
         parts.extend(rewritten);
     }
     // Stored parts holding replaced rows are rewritten without them.
+    let mut rewrites: Vec<(String, Option<Part>)> = Vec::new();
     let mut kept = Vec::new();
     for (p, part) in table.parts.iter().enumerate() {
         if !parts_to_rewrite.contains(&p) {
@@ -648,7 +659,8 @@ fn run_locked(
         let rewritten = part::rewrite_part(&store.store_dir, entity, part, file, |_, id| {
             replaced_ids.get(id).is_none()
         })?;
-        kept.extend(rewritten);
+        kept.extend(rewritten.iter().cloned());
+        rewrites.push((part.file.clone(), rewritten));
         retired.push(part.file.clone());
     }
     if parts.is_empty() && retired.is_empty() {
@@ -658,6 +670,7 @@ fn run_locked(
         pending.end();
         return Ok(summary);
     }
+    let added = parts.clone();
     kept.extend(parts);
     manifest::sync_dir(&store.store_dir.join(entity.name()))?;
     let new_table = TableState {
@@ -675,9 +688,41 @@ fn run_locked(
     pending.end();
     summary.stored = true;
     crate::fail_point("after-import-commit");
-    if let Err(e) = crate::compact::run_locked(store, &mut manifest, Some(entity), false) {
-        summary.compaction_failed = Some(e.to_string());
-        let _ = store.clean_up();
+    let merges = match crate::compact::run_locked(store, &mut manifest, Some(entity), false) {
+        Ok((_, merges)) => Some(merges),
+        Err(e) => {
+            summary.compaction_failed = Some(e.to_string());
+            let _ = store.clean_up();
+            None
+        }
+    };
+    if let (Some(indexes), Some(merges)) = (&store.id_indexes, merges) {
+        // Best effort: an index that cannot follow is dropped and read afresh next time.
+        let mut index = existing;
+        let followed = (|| -> Result<()> {
+            for (old, rewritten) in &rewrites {
+                // Without a rewritten file every id of the old one was replaced, and
+                // the new parts below take them.
+                if let Some(part) = rewritten {
+                    index.rename(old, &part.file);
+                }
+            }
+            for part in &added {
+                index.add_part(&store.store_dir, entity, part)?;
+            }
+            for merge in merges.iter().filter(|m| m.entity == entity) {
+                for from in &merge.from {
+                    index.rename(from, &merge.into);
+                }
+            }
+            Ok(())
+        })();
+        if followed.is_ok()
+            && let Some(table) = manifest.tables.get(entity.name())
+        {
+            index.set_parts(table);
+            indexes.lock().expect("not poisoned").insert(entity, index);
+        }
     }
     Ok(summary)
 }
