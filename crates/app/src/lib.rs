@@ -6,8 +6,10 @@
 //! - [`kpis`]: KPI slices and the scorecard (which periods a request means, which KPIs
 //!   are left out and why).
 //! - [`churn`]: churn risk: train with a validation in time, score, explain.
+//! - [`churn_table`]: the churn model cross-validated on a plain customer table.
 //! - [`clv`]: predictive CLV (BG/NBD and Gamma-Gamma): fit, predict, one customer.
 //! - [`customers`]: one customer across the store; the customers in worst health.
+//! - [`demo`]: the demo company, generated, imported, and its scorecard.
 //! - [`drivers`]: what drives NPS (Shapley shares of R²) and its change by segment.
 //! - [`duration`]: the one grammar of horizons (`90d`, `12w`, `6mo`/`6m`, `1y`).
 //! - [`models`]: the fitted model files (`models/churn.json`, `models/clv.json`),
@@ -34,8 +36,10 @@
 #![deny(missing_docs)]
 
 pub mod churn;
+pub mod churn_table;
 pub mod clv;
 pub mod customers;
+pub mod demo;
 pub mod drivers;
 pub mod duration;
 mod error;

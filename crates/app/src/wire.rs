@@ -1376,3 +1376,142 @@ impl From<&crate::customers::AtRisk> for CustomerList {
         }
     }
 }
+
+/// `cxkpi demo --format json`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Demo {
+    /// Where the generated files are.
+    pub data: String,
+    /// Seconds to generate them.
+    pub generate_seconds: f64,
+    /// Seconds to import them.
+    pub import_seconds: f64,
+    /// What each import did.
+    pub imports: Vec<ImportSummary>,
+    /// The scorecard of the last complete month.
+    pub scorecard: Vec<KpiRow>,
+    /// The stored tables.
+    pub tables: Vec<Table>,
+    /// The workspace.
+    pub workspace: String,
+}
+
+impl Demo {
+    /// The wire form of a demo, its rows banded under `config`.
+    pub fn new(demo: &crate::demo::Demo, config: &Config) -> Demo {
+        Demo {
+            data: demo.data.display().to_string(),
+            generate_seconds: demo.generate_seconds,
+            import_seconds: demo.import_seconds,
+            imports: demo
+                .imports
+                .iter()
+                .map(|s| ImportSummary::new(s, None))
+                .collect(),
+            scorecard: demo
+                .scorecard
+                .rows
+                .iter()
+                .map(|r| KpiRow::new(r, config))
+                .collect(),
+            tables: Tables::from(&demo.snapshot).tables,
+            workspace: demo.workspace.display().to_string(),
+        }
+    }
+}
+
+/// `churn table --format json`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChurnTable {
+    /// Categorical feature columns.
+    pub categorical: Vec<String>,
+    /// Rows that churned.
+    pub churned: usize,
+    /// The model on every row: one coefficient per encoded feature.
+    pub coefficients: Vec<Coefficient>,
+    /// The file read.
+    pub file: String,
+    /// Per fold, the evaluation of the model trained without it.
+    pub folds: Vec<FoldEvaluation>,
+    /// The mean of the folds' AUCs.
+    pub mean_auc: Option<f64>,
+    /// Numeric feature columns.
+    pub numeric: Vec<String>,
+    /// Every row's out-of-fold probability against its outcome.
+    pub pooled: Evaluation,
+    /// Rows read.
+    pub rows: usize,
+}
+
+/// A feature's coefficient.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Coefficient {
+    /// The log-odds per unit (standardised numeric) or for the category.
+    pub coefficient: f64,
+    /// The encoded feature.
+    pub feature: String,
+}
+
+/// One fold's evaluation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FoldEvaluation {
+    /// AUC.
+    pub auc: Option<f64>,
+    /// Its interval's upper bound.
+    pub auc_ci_high: Option<f64>,
+    /// Its interval's lower bound.
+    pub auc_ci_low: Option<f64>,
+    /// Brier score.
+    pub brier: f64,
+    /// Calibration by tenths.
+    pub calibration: Vec<Calibration>,
+    /// Churned rows in the fold.
+    pub churned: usize,
+    /// The fold (from 0).
+    pub fold: usize,
+    /// Rows in the fold.
+    pub n: usize,
+}
+
+impl From<&crate::churn_table::TableModel> for ChurnTable {
+    fn from(m: &crate::churn_table::TableModel) -> ChurnTable {
+        ChurnTable {
+            categorical: m.table.categorical.clone(),
+            churned: m.churned(),
+            coefficients: m
+                .model
+                .names
+                .iter()
+                .zip(&m.model.coefficients)
+                .map(|(n, c)| Coefficient {
+                    coefficient: *c,
+                    feature: n.clone(),
+                })
+                .collect(),
+            file: m.file.display().to_string(),
+            folds: m
+                .cv
+                .folds
+                .iter()
+                .enumerate()
+                .map(|(fold, (_, _, v))| {
+                    let e = Evaluation::from(v);
+                    FoldEvaluation {
+                        auc: e.auc,
+                        auc_ci_high: e.auc_ci_high,
+                        auc_ci_low: e.auc_ci_low,
+                        brier: e.brier,
+                        calibration: e.calibration,
+                        churned: e.churned,
+                        fold,
+                        n: e.n,
+                    }
+                })
+                .collect(),
+            mean_auc: m.mean_auc(),
+            numeric: m.table.numeric.clone(),
+            pooled: Evaluation::from(&m.cv.pooled),
+            rows: m.table.rows.len(),
+        }
+    }
+}

@@ -10,13 +10,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use cxkpi_app::render;
 use cxkpi_core::entity::Entity;
-use cxkpi_demo::DemoOptions;
 use cxkpi_store::{
     Diagnosis, ExportFormat, ImportOptions, ImportSummary, Input, InputFormat, OutputFile,
     Progress, Store, StoreError,
 };
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
 
 mod churn;
 mod churn_table;
@@ -544,133 +542,24 @@ fn demo(
     end: &str,
     format: OutputFormat,
 ) -> anyhow::Result<ExitCode> {
-    let end = jiff::civil::Date::strptime("%Y-%m-%d", format!("{end}-01"))
-        .map_err(|_| StoreError::Usage(format!("--end `{end}` is not a month YYYY-MM")))?;
-    let dir = dir.unwrap_or_else(|| PathBuf::from("cxkpi-demo"));
-    let data = dir.join("demo-data");
-    let store = match Store::open(&dir) {
-        Ok(store) => {
-            let has_data = store.snapshot()?.tables().iter().any(|t| t.rows > 0);
-            if has_data && !data.is_dir() {
-                anyhow::bail!(
-                    "{} is a workspace with data of its own; give `cxkpi demo` a new directory",
-                    dir.display()
-                );
-            }
-            if has_data {
-                // An earlier demo: start afresh, so that no row of it survives.
-                for sub in ["store", "rejects"] {
-                    let path = dir.join(sub);
-                    if path.exists() {
-                        std::fs::remove_dir_all(&path)
-                            .with_context(|| format!("removing {}", path.display()))?;
-                    }
-                }
-                let store_dir = dir.join("store");
-                std::fs::create_dir(&store_dir)
-                    .with_context(|| format!("creating {}", store_dir.display()))?;
-                Store::open(&dir)?
-            } else {
-                store
-            }
-        }
-        Err(StoreError::NoWorkspace(_)) => Store::init(&dir)?,
-        Err(e) => return Err(e.into()),
+    let request = cxkpi_app::demo::DemoRequest {
+        dir: dir.unwrap_or_else(|| PathBuf::from("cxkpi-demo")),
+        customers,
+        seed,
+        end: end.to_string(),
     };
-    let started = Instant::now();
     eprintln!(
         "generating {customers} customers (seed {seed}) in {}",
-        data.display()
+        cxkpi_app::demo::data_dir(&request.dir).display()
     );
-    let files = cxkpi_demo::generate(
-        &data,
-        &DemoOptions {
-            customers,
-            seed,
-            end,
-        },
-    )
-    .with_context(|| format!("writing the demo data to {}", data.display()))?;
-    let generated = started.elapsed().as_secs_f64();
-    let mut summaries = Vec::new();
-    for (entity, path, _) in &files.files {
-        let entity: Entity = entity.parse()?;
-        let input = Input::from_arg(path_str(path)?, None);
-        summaries.push(store.import(entity, &[input], &ImportOptions::default(), &Bar::new())?);
-    }
-    let imported = started.elapsed().as_secs_f64() - generated;
-    let snapshot = store.snapshot()?;
-    let runtime = runtime()?;
-    let config = store.config();
-    let card = runtime.block_on(cxkpi_app::kpis::scorecard(
-        &snapshot,
-        config,
-        &cxkpi_app::kpis::PeriodChoice::default(),
-        &cxkpi_app::kpis::Slice::default(),
-    ))?;
-    let (rows, left_out) = (card.rows, card.left_out);
+    let demo = runtime()?.block_on(cxkpi_app::demo::run(&request, &Bar::new()))?;
+    let config = Store::open(&request.dir)?.config().clone();
+    let out = &mut std::io::stdout().lock();
     match format {
-        OutputFormat::Json => {
-            let imports: Vec<_> = summaries
-                .iter()
-                .map(|s| cxkpi_app::wire::ImportSummary::new(s, None))
-                .collect();
-            println!(
-                "{}",
-                json!({
-                    "workspace": dir.display().to_string(),
-                    "data": data.display().to_string(),
-                    "generate_seconds": generated,
-                    "import_seconds": imported,
-                    "imports": imports,
-                    "tables": cxkpi_app::wire::Tables::from(&snapshot).tables,
-                    "scorecard": rows.iter().map(|r| cxkpi_app::wire::KpiRow::new(r, config)).collect::<Vec<_>>(),
-                })
-            );
-        }
-        OutputFormat::Table => {
-            println!(
-                "Demo company written to {} in {generated:.1} s and imported into {} in {imported:.1} s.\n",
-                data.display(),
-                dir.display()
-            );
-            println!(
-                "{:<14} {:>10} {:>10} {:>10} {:>10}",
-                "table", "read", "new", "rejected", "stored"
-            );
-            for s in &summaries {
-                println!(
-                    "{:<14} {:>10} {:>10} {:>10} {:>10}",
-                    s.entity.name(),
-                    s.read,
-                    s.new,
-                    s.rejected,
-                    s.table_rows
-                );
-            }
-            println!();
-            render::store::write_tables_text(&mut std::io::stdout().lock(), &snapshot)?;
-            println!("\nScorecard of the last complete month:\n");
-            cxkpi_app::render::kpis::write_rows(
-                &mut std::io::stdout().lock(),
-                &rows,
-                "table",
-                config,
-                &left_out,
-                true,
-            )?;
-            println!(
-                "\nNext: `cxkpi --workspace {0} kpi nps --by region --compare`, `cxkpi --workspace {0} report --from 2026-01-01 --to 2026-11-01 --grain month`, or import your own data into a new workspace (`cxkpi init`).",
-                dir.display()
-            );
-        }
+        OutputFormat::Json => render::demo::write_json(out, &demo, &config)?,
+        OutputFormat::Table => render::demo::write_text(out, &demo, &config)?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn path_str(path: &Path) -> anyhow::Result<&str> {
-    path.to_str()
-        .with_context(|| format!("{} is not a UTF-8 path", path.display()))
 }
 
 fn print_import(

@@ -125,3 +125,82 @@ pub fn write_explanation(out: &mut impl Write, e: &Explanation) -> io::Result<()
         "(baseline)", "", e.intercept
     )
 }
+
+/// `churn table`: the folds, the pooled out-of-fold evaluation, calibration and the
+/// model's effects.
+pub fn write_table_text(
+    out: &mut impl Write,
+    m: &crate::churn_table::TableModel,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}: {} customers ({} churned); {} numeric and {} categorical columns; {}-fold cross-validation in {:.1} s",
+        m.file.display(),
+        m.table.rows.len(),
+        m.churned(),
+        m.table.numeric.len(),
+        m.table.categorical.len(),
+        m.folds,
+        m.seconds,
+    )?;
+    for (k, (_, _, v)) in m.cv.folds.iter().enumerate() {
+        if let Some((auc, ci)) = v.auc {
+            writeln!(
+                out,
+                "  fold {k}: n {:>7}, churned {:>6}, AUC {auc:.3} (95% {:.3} .. {:.3}), Brier {:.4}",
+                v.n, v.positives, ci.low, ci.high, v.brier
+            )?;
+        }
+    }
+    if let Some(mean) = m.mean_auc() {
+        writeln!(out, "  mean AUC over folds {mean:.3}")?;
+    }
+    if let Some((auc, ci)) = m.cv.pooled.auc {
+        writeln!(
+            out,
+            "out of fold, all rows: AUC {auc:.3} (95% {:.3} .. {:.3}); Brier {:.4}",
+            ci.low, ci.high, m.cv.pooled.brier
+        )?;
+    }
+    write_calibration(out, &m.cv.pooled)?;
+    write_effects(out, &m.model)
+}
+
+/// `churn table --format json` (indented).
+pub fn write_table_json(
+    out: &mut impl Write,
+    m: &crate::churn_table::TableModel,
+) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &wire::ChurnTable::from(m))?;
+    writeln!(out)
+}
+
+/// `churn table --scores`: every row's out-of-fold probability and top factors.
+pub fn write_table_scores(
+    out: &mut impl Write,
+    m: &crate::churn_table::TableModel,
+) -> io::Result<()> {
+    let mut csv = SafeCsv::new(&mut *out);
+    let csv_error = |e: csv::Error| io::Error::other(e.to_string());
+    csv.write_record(["row", "id", "churned", "fold", "probability", "top_factors"])
+        .map_err(csv_error)?;
+    for (i, row) in m.table.rows.iter().enumerate() {
+        let (encoder, model, _) = &m.cv.folds[i % m.folds];
+        let encoded = encoder.encode(row);
+        let factors: Vec<String> = model
+            .top_factors(&encoded, 3)
+            .into_iter()
+            .map(|(name, _)| crate::churn::factor_label(model, &encoded, &name))
+            .collect();
+        csv.write_record([
+            (i + 1).to_string(),
+            m.table.ids.get(i).cloned().unwrap_or_default(),
+            m.table.churned[i].to_string(),
+            (i % m.folds).to_string(),
+            m.cv.probabilities[i].to_string(),
+            factors.join("; "),
+        ])
+        .map_err(csv_error)?;
+    }
+    csv.flush()
+}
