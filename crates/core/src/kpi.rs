@@ -149,6 +149,15 @@ pub struct KpiDef {
 }
 
 impl KpiDef {
+    /// The entities without whose rows the KPI has no value: its sources, except for
+    /// the health score, which weighs whichever components a customer has data for.
+    pub fn required_sources(&self) -> &'static [Entity] {
+        match self.id {
+            "health_score" => &[Entity::Customers],
+            _ => self.sources,
+        }
+    }
+
     /// The default benchmark bands as configuration values.
     pub fn default_bands(&self) -> Vec<Band> {
         self.bands

@@ -466,7 +466,19 @@ pub async fn compute(
             results.entry(key).or_default().append(&mut rows);
         }
     }
-    Ok(assemble(request, &periods, results, &config.time_zone))
+    // A KPI over a table with no rows at all has no value, rather than the zero its
+    // formula gives (issue 17: active_rate 0.0% without activity rows).
+    let empty: Vec<Entity> = Entity::ALL
+        .into_iter()
+        .filter(|e| snapshot.table(*e).rows == 0)
+        .collect();
+    Ok(assemble(
+        request,
+        &periods,
+        results,
+        &config.time_zone,
+        &empty,
+    ))
 }
 
 /// Turns family results into rows: every requested KPI for every requested period
@@ -477,6 +489,7 @@ fn assemble(
     periods: &[Period],
     results: FamilyResult,
     tz: &jiff::tz::TimeZone,
+    empty: &[Entity],
 ) -> Vec<KpiRow> {
     let index = |p: &Period| {
         periods
@@ -485,7 +498,15 @@ fn assemble(
     };
     let mut rows = Vec::new();
     for kpi in &request.kpis {
+        let missing = kpi
+            .required_sources()
+            .iter()
+            .find(|e| empty.contains(e))
+            .copied();
         let lookup = |period: usize, segment: &str| {
+            if missing.is_some() {
+                return Some((Estimate::Plain { value: None, n: 0 }, Vec::new()));
+            }
             results
                 .get(&(period, segment.to_string()))
                 .and_then(|list| {
@@ -529,7 +550,10 @@ fn assemble(
                     kpi,
                     period: period.clone(),
                     segment: request.by.as_ref().map(|_| segment.clone()),
-                    reason: estimate.value().is_none().then(|| reason(&estimate)),
+                    reason: estimate.value().is_none().then(|| match missing {
+                        Some(entity) => format!("no {} rows in the store", entity.name()),
+                        None => reason(&estimate),
+                    }),
                     estimate,
                     components,
                     change,
