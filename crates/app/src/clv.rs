@@ -152,14 +152,14 @@ impl Model {
         })
     }
 
-    /// The horizon in model time units, and in whole months for the CLV sum.
-    fn horizon(&self, horizon: Horizon) -> (f64, u32) {
-        let days = horizon.days();
-        (days / self.unit_days, (days / MONTH_DAYS).ceil() as u32)
+    /// The horizon in model time units.
+    fn horizon(&self, horizon: Horizon) -> f64 {
+        horizon.days() / self.unit_days
     }
 
-    /// (P(alive), expected purchases over t, expected average value, discounted CLV).
-    pub fn predict(&self, s: &Summary, t: f64, months: u32, config: &Config) -> Prediction {
+    /// (P(alive), expected purchases over t, expected average value, discounted CLV
+    /// over t).
+    pub fn predict(&self, s: &Summary, t: f64, config: &Config) -> Prediction {
         (
             self.bg.p_alive(s),
             self.bg.expected_purchases(s, t),
@@ -168,7 +168,7 @@ impl Model {
                 &self.bg,
                 &self.gg,
                 s,
-                months,
+                t,
                 MONTH_DAYS / self.unit_days,
                 config.monthly_discount_rate,
                 config.gross_margin,
@@ -191,7 +191,7 @@ pub async fn predict(
     threads: Threads,
 ) -> Result<Predictions> {
     let model = Model::load(store)?;
-    let (t, months) = model.horizon(parse_horizon(horizon)?);
+    let t = model.horizon(parse_horizon(horizon)?);
     let config = store.config();
     let histories = cxkpi_engine::purchase_days(snapshot, config).await?;
     let chunk = histories.len().div_ceil(threads.get()).max(1);
@@ -204,7 +204,7 @@ pub async fn predict(
                     part.iter()
                         .filter_map(|(id, days)| {
                             let s = summarize(days, model.end_day, model.unit_days)?;
-                            Some((id.clone(), s, model.predict(&s, t, months, config)))
+                            Some((id.clone(), s, model.predict(&s, t, config)))
                         })
                         .collect::<Vec<_>>()
                 })
@@ -230,7 +230,7 @@ pub async fn customer(
     horizon: &str,
 ) -> Result<CustomerClv> {
     let model = Model::load(store)?;
-    let (t, months) = model.horizon(parse_horizon(horizon)?);
+    let t = model.horizon(parse_horizon(horizon)?);
     let histories = cxkpi_engine::purchase_days(snapshot, store.config()).await?;
     let Some((_, days)) = histories.iter().find(|(c, _)| c == id) else {
         return Err(AppError::new(
@@ -244,7 +244,7 @@ pub async fn customer(
             format!("customer `{id}` has no order up to the calibration end"),
         ));
     };
-    let prediction = model.predict(&summary, t, months, store.config());
+    let prediction = model.predict(&summary, t, store.config());
     Ok(CustomerClv {
         id: id.to_string(),
         horizon: horizon.to_string(),

@@ -461,25 +461,41 @@ impl GammaGamma {
     }
 }
 
-/// Discounted CLV over `months` months: the expected purchases of each month (months
-/// of `month_units` time units) times the expected value and the margin, discounted
-/// at `monthly_rate` per month.
+/// Discounted CLV over a horizon of `t` time units: the expected purchases of each
+/// month (months of `month_units` time units), the last month cut at the horizon when
+/// it is not a whole number of months, times the expected value and the margin, each
+/// month discounted at `monthly_rate` (the cut month at its fraction). Undiscounted, it
+/// is exactly the expected purchases over `t` times the value and the margin, so one
+/// row's `clv` and `expected_purchases` are over the same horizon.
 pub fn clv(
     model: &BgNbd,
     spend: &GammaGamma,
     s: &Summary,
-    months: u32,
+    t: f64,
     month_units: f64,
     monthly_rate: f64,
     margin: f64,
 ) -> f64 {
     let value = spend.expected_value(s) * margin;
+    let months = t / month_units;
+    // A horizon within a millionth of whole months is that many months (12m, 1y).
+    let whole = if (months - months.round()).abs() < 1e-6 {
+        months.round()
+    } else {
+        months.floor()
+    };
     let mut total = 0.0;
     let mut previous = 0.0;
-    for i in 1..=months {
-        let cumulative = model.expected_purchases(s, f64::from(i) * month_units);
-        total += (cumulative - previous) * value / (1.0 + monthly_rate).powi(i as i32);
+    let mut step = |at: f64, month: f64| {
+        let cumulative = model.expected_purchases(s, at);
+        total += (cumulative - previous) * value / (1.0 + monthly_rate).powf(month);
         previous = cumulative;
+    };
+    for i in 1..=(whole as u32) {
+        step(f64::from(i) * month_units, f64::from(i));
+    }
+    if months - whole > 1e-6 {
+        step(t, months);
     }
     total
 }
@@ -487,6 +503,47 @@ pub fn clv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 17, defect 10: `clv predict --horizon 90d` summed whole months (three, 91.3
+    /// days) while `expected_purchases` was over 90 days. Undiscounted, the CLV is the
+    /// expected purchases over the horizon times the expected value, for any horizon.
+    #[test]
+    fn clv_is_over_the_same_horizon_as_the_expected_purchases() {
+        let bg = BgNbd {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+            log_likelihood: 0.0,
+            se: [0.0; 4],
+        };
+        let gg = GammaGamma {
+            p: 6.25,
+            q: 3.74,
+            v: 15.44,
+            log_likelihood: 0.0,
+            se: [0.0; 3],
+        };
+        let s = Summary {
+            frequency: 2,
+            recency: 30.43,
+            t: 38.86,
+            monetary_value: 22.5,
+        };
+        let month_units = 30.4375 / 7.0;
+        for days in [90.0, 30.4375 * 12.0, 7.0 * 39.0, 10.0] {
+            let t = days / 7.0;
+            let undiscounted = clv(&bg, &gg, &s, t, month_units, 0.0, 1.0);
+            let expected = bg.expected_purchases(&s, t) * gg.expected_value(&s);
+            assert!(
+                (undiscounted - expected).abs() < 1e-9 * expected,
+                "{days} days: {undiscounted} vs {expected}"
+            );
+            // Discounting lowers it, and a margin scales it.
+            let discounted = clv(&bg, &gg, &s, t, month_units, 0.01, 0.5);
+            assert!(discounted < 0.5 * expected, "{days} days");
+        }
+    }
 
     #[test]
     fn summaries_merge_days_and_stop_at_calibration_end() {
