@@ -219,7 +219,7 @@ pub async fn kpi_slice(
     check_by(kpi, slice.by.as_deref(), snapshot)?;
     let end = cxkpi_engine::data_end(snapshot).await?;
     let periods = periods.resolve(config, last_complete_months(end, 12, config))?;
-    kpi_rows(snapshot, config, kpi, periods, slice, compare).await
+    kpi_rows(snapshot, config, kpi, periods, slice, compare, end).await
 }
 
 /// The KPI of `id` (any case, `-` for `_`); an unknown id is a usage error that names
@@ -229,7 +229,7 @@ pub fn lookup(id: &str) -> Result<&'static KpiDef> {
 }
 
 /// One KPI over periods already resolved (the server resolves them once to key its
-/// cache).
+/// cache); `end` is the end of the data ([`cxkpi_engine::data_end`]).
 pub async fn kpi_rows(
     snapshot: &Snapshot,
     config: &Config,
@@ -237,6 +237,7 @@ pub async fn kpi_rows(
     periods: Vec<Period>,
     slice: &Slice,
     compare: bool,
+    end: Option<jiff::Timestamp>,
 ) -> Result<Vec<KpiRow>> {
     check_by(kpi, slice.by.as_deref(), snapshot)?;
     let request = cxkpi_engine::Request {
@@ -246,7 +247,46 @@ pub async fn kpi_rows(
         filters: filters(&slice.filters)?,
         compare,
     };
-    Ok(cxkpi_engine::compute(snapshot, config, &request).await?)
+    let mut rows = cxkpi_engine::compute(snapshot, config, &request).await?;
+    mark_data_end(&mut rows, end, config);
+    Ok(rows)
+}
+
+/// Why a period has no value when it starts after the end of the data.
+fn after_the_end(end: jiff::Timestamp, config: &Config) -> String {
+    let last = end.to_zoned(config.time_zone.clone());
+    format!(
+        "after the end of the data (last row {})",
+        last.strftime("%Y-%m-%d %H:%M:%S %Z")
+    )
+}
+
+/// Rows of periods that start after the end of the data have no value (the formulas
+/// would give 0% churn or an unchanged MRR, issue 17), and rows of periods that run
+/// past it are marked partial. As for the default periods, the data covers the day of
+/// its last row: data ending on 31 October completes October.
+pub fn mark_data_end(rows: &mut [KpiRow], end: Option<jiff::Timestamp>, config: &Config) {
+    let Some(end) = end else { return };
+    let covered = end
+        .to_zoned(config.time_zone.clone())
+        .date()
+        .checked_add(jiff::Span::new().days(1))
+        .expect("in range");
+    for row in rows {
+        if row.period.first_day >= covered {
+            row.estimate = cxkpi_core::estimate::Estimate::Plain { value: None, n: 0 };
+            row.components.clear();
+            row.reason = Some(after_the_end(end, config));
+            if let Some(change) = &mut row.change {
+                change.delta = None;
+                change.p_value = None;
+                change.significant = None;
+                change.no_test = None;
+            }
+        } else if row.period.end_day > covered {
+            row.partial = true;
+        }
+    }
 }
 
 /// A KPI a scorecard leaves out, and why.
@@ -255,7 +295,7 @@ pub struct LeftOut {
     /// The KPI's id.
     pub kpi: &'static str,
     /// Why.
-    pub reason: &'static str,
+    pub reason: String,
 }
 
 /// The scorecard: every KPI with data for its periods, compared with the period
@@ -277,15 +317,16 @@ pub async fn scorecard(
 ) -> Result<Scorecard> {
     let end = cxkpi_engine::data_end(snapshot).await?;
     let periods = periods.resolve(config, last_complete_months(end, 1, config))?;
-    scorecard_of(snapshot, config, periods, slice).await
+    scorecard_of(snapshot, config, periods, slice, end).await
 }
 
-/// The scorecard of periods already resolved.
+/// The scorecard of periods already resolved; `end` is the end of the data.
 pub async fn scorecard_of(
     snapshot: &Snapshot,
     config: &Config,
     periods: Vec<Period>,
     slice: &Slice,
+    end: Option<jiff::Timestamp>,
 ) -> Result<Scorecard> {
     let filters = filters(&slice.filters)?;
     let dimensions: Vec<&str> = slice
@@ -303,7 +344,7 @@ pub async fn scorecard_of(
         {
             left_out.push(LeftOut {
                 kpi: kpi.id,
-                reason: "cannot be segmented or filtered by that dimension",
+                reason: "cannot be segmented or filtered by that dimension".to_string(),
             });
         } else {
             kpis.push(kpi);
@@ -327,6 +368,7 @@ pub async fn scorecard_of(
         compare: true,
     };
     let mut rows = cxkpi_engine::compute(snapshot, config, &request).await?;
+    mark_data_end(&mut rows, end, config);
     // A scorecard shows the KPIs that have data.
     let empty: std::collections::BTreeSet<&'static str> = request
         .kpis
@@ -338,10 +380,21 @@ pub async fn scorecard_of(
         })
         .map(|k| k.id)
         .collect();
+    let beyond = end.filter(|_| {
+        !rows.is_empty()
+            && rows.iter().all(|r| {
+                r.reason
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with("after the end"))
+            })
+    });
     for id in &empty {
         left_out.push(LeftOut {
             kpi: id,
-            reason: "no data",
+            reason: match beyond {
+                Some(end) => after_the_end(end, config),
+                None => "no data".to_string(),
+            },
         });
     }
     rows.retain(|r| !empty.contains(r.kpi.id));

@@ -27,14 +27,14 @@ pub struct LeftOut {
     /// The KPI's id.
     pub kpi: &'static str,
     /// Why.
-    pub reason: &'static str,
+    pub reason: String,
 }
 
 impl From<&crate::kpis::LeftOut> for LeftOut {
     fn from(l: &crate::kpis::LeftOut) -> LeftOut {
         LeftOut {
             kpi: l.kpi,
-            reason: l.reason,
+            reason: l.reason.clone(),
         }
     }
 }
@@ -65,6 +65,9 @@ pub struct KpiRow {
     /// The change test's p-value (with a comparison only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_value: Option<Option<f64>>,
+    /// The period runs past the end of the data (present only then).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
     /// The period's label.
     pub period: String,
     /// The period's end (exclusive), RFC 3339 in UTC.
@@ -121,6 +124,7 @@ impl KpiRow {
             n: row.estimate.n(),
             no_test: change.and_then(|c| c.no_test.clone()),
             p_value: change.map(|c| c.p_value),
+            partial: row.partial,
             period: row.period.label(),
             period_end: utc(row.period.end),
             period_start: utc(row.period.start),

@@ -100,6 +100,9 @@ pub struct KpiRow {
     pub reason: Option<String>,
     /// The change against the previous period, when asked for.
     pub change: Option<Change>,
+    /// The period runs past the end of the data (it holds only part of its time). The
+    /// engine does not know where the data ends: the caller sets it.
+    pub partial: bool,
 }
 
 impl KpiRow {
@@ -557,6 +560,7 @@ fn assemble(
                     estimate,
                     components,
                     change,
+                    partial: false,
                 });
             }
             // Benjamini-Hochberg over this KPI's segments in this period.

@@ -276,7 +276,9 @@ pub(crate) async fn kpi_samples(
             filters: Vec::new(),
         };
         let card =
-            match cxkpi_app::kpis::scorecard_of(snapshot, config, periods.clone(), &slice).await {
+            match cxkpi_app::kpis::scorecard_of(snapshot, config, periods.clone(), &slice, end)
+                .await
+            {
                 Ok(card) => card,
                 // A dimension no KPI can be segmented by: nothing to expose for it.
                 Err(e) if e.kind == cxkpi_app::ErrorKind::Usage => continue,

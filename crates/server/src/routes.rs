@@ -206,8 +206,9 @@ async fn kpi(
     let periods = params
         .periods()
         .resolve(config, last_complete_months(end, 12, config))?;
+    // The data's end decides which periods are partial or past it.
     let key = format!(
-        "kpi/{}?{}#{}",
+        "kpi/{}?{}#{}#{end:?}",
         kpi.id,
         params.canonical(),
         period_key(&periods)
@@ -215,7 +216,7 @@ async fn kpi(
     let mut tables = kpi.sources.to_vec();
     tables.push(Entity::Customers);
     cached(&state, &snapshot, key, &tables, || async {
-        let rows = kpis::kpi_rows(&snapshot, config, kpi, periods, &slice, compare).await?;
+        let rows = kpis::kpi_rows(&snapshot, config, kpi, periods, &slice, compare, end).await?;
         let mut out = Vec::new();
         render::kpis::write_rows(&mut out, &rows, "json", config, &[], false)?;
         Ok(out)
@@ -247,10 +248,14 @@ async fn report(
     let periods = params
         .periods()
         .resolve(config, last_complete_months(end, 1, config))?;
-    let key = format!("report?{}#{}", params.canonical(), period_key(&periods));
+    let key = format!(
+        "report?{}#{}#{end:?}",
+        params.canonical(),
+        period_key(&periods)
+    );
     let slice = params.slice();
     cached(&state, &snapshot, key, &Entity::ALL, || async {
-        let card = kpis::scorecard_of(&snapshot, config, periods, &slice).await?;
+        let card = kpis::scorecard_of(&snapshot, config, periods, &slice, end).await?;
         let mut out = Vec::new();
         render::kpis::write_rows(&mut out, &card.rows, "json", config, &card.left_out, true)?;
         Ok(out)

@@ -791,3 +791,41 @@ async fn one_customer_and_the_customers_in_worst_health() {
         (StatusCode::BAD_REQUEST, "invalid_request")
     );
 }
+
+/// Issue 17, defect 2: `report --period 2027` on data ending in 2026 printed a full
+/// scorecard (0.0% churn, an unchanged MRR). A period after the end of the data has no
+/// value, with the reason; one the data ends inside is marked partial.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn periods_after_the_data_have_no_value_and_partial_ones_say_so() {
+    let server = Server::new("");
+    let read = server.token(Scope::Read, &[]);
+    let reason = "after the end of the data (last row 2026-10-31 10:00:00 UTC)";
+    let (status, body) = server.get("/api/v1/report?period=2027", Some(&read)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["rows"], json!([]));
+    let left_out = body["left_out"].as_array().unwrap();
+    assert_eq!(left_out.len(), cxkpi_core::kpi::CATALOGUE.len());
+    assert!(left_out.iter().all(|l| l["reason"] == reason), "{body}");
+
+    let (_, body) = server
+        .get(
+            "/api/v1/kpis/nps?from=2026-10-01&to=2026-12-01&grain=month",
+            Some(&read),
+        )
+        .await;
+    let rows = body["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["period"], "2026-10");
+    assert_close(rows[0]["value"].as_f64().unwrap(), 0.0);
+    // The data reaches 31 October: October is whole.
+    assert!(rows[0].get("partial").is_none(), "{body}");
+    assert_eq!(rows[1]["period"], "2026-11");
+    assert!(rows[1]["value"].is_null());
+    assert_eq!(rows[1]["n"], 0);
+    assert_eq!(rows[1]["reason"], reason);
+    // ISO week 44 runs to Sunday 1 November, a day past the data.
+    let (_, body) = server
+        .get("/api/v1/kpis/nps?period=2026-W44", Some(&read))
+        .await;
+    assert_eq!(body["rows"][0]["partial"], true, "{body}");
+    assert_eq!(body["rows"][0]["n"], 1);
+}

@@ -173,7 +173,12 @@ fn write_table(
     for row in rows {
         if report && period.as_ref() != Some(&row.period.label()) {
             period = Some(row.period.label());
-            writeln!(out, "-- {} --", row.period.label())?;
+            let partial = if row.partial {
+                " (partial: the data ends inside it)"
+            } else {
+                ""
+            };
+            writeln!(out, "-- {}{partial} --", row.period.label())?;
         }
         let currency = &config.currency;
         let value = row.value();
@@ -193,13 +198,17 @@ fn write_table(
         let (band, target) = band_and_target(row, config);
         let label = if report {
             row.kpi.id.to_string()
+        } else if row.partial {
+            format!("{} (partial)", row.period.label())
         } else {
             row.period.label()
         };
-        let low = if row.estimate.low_sample() {
-            " (low n)"
-        } else {
-            ""
+        // Without a value, why (issue 17: a bare `-` said nothing); with a small
+        // sample, that it is small.
+        let low = match (&row.reason, value) {
+            (Some(reason), None) => format!(" ({reason})"),
+            _ if row.estimate.low_sample() => " (low n)".to_string(),
+            _ => String::new(),
         };
         writeln!(
             out,
@@ -446,7 +455,10 @@ fn table_row(kpi: &'static KpiDef, r: &KpiRow, config: &Config, currency: &str) 
     let (band, target) = band_and_target(r, config);
     html! {
         tr {
-            td { (r.period.label()) }
+            td {
+                (r.period.label())
+                @if r.partial { " " span.muted { "(partial)" } }
+            }
             @if let Some(segment) = &r.segment { td { (segment) } }
             td {
                 (format_value(kpi, value, currency))
