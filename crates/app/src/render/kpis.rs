@@ -41,7 +41,7 @@ pub fn format_value(kpi: &KpiDef, value: Option<f64>, currency: &str) -> String 
     }
 }
 
-const CSV_COLUMNS: [&str; 18] = [
+const CSV_COLUMNS: [&str; 19] = [
     "kpi",
     "unit",
     "period",
@@ -60,6 +60,8 @@ const CSV_COLUMNS: [&str; 18] = [
     "delta",
     "p_value",
     "significant",
+    // Last, so that scripts reading the columns before it by position still work.
+    "partial",
 ];
 
 /// `low .. high` of a row's interval in its unit, or nothing.
@@ -129,6 +131,7 @@ pub fn write_rows(
                     .iter()
                     .map(|c| match *c {
                         "target_met" => cell(&j["target"]["met"]),
+                        "partial" => row.partial.to_string(),
                         c => cell(&j[c]),
                     })
                     .collect();
