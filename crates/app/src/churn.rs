@@ -187,7 +187,7 @@ async fn scoring(
     Vec<ChurnCase>,
     Option<String>,
 )> {
-    let loaded = models::load::<ChurnModel>(store)?;
+    let loaded = models::load::<ChurnModel>(store, snapshot)?;
     let m = loaded.model;
     let encoder = Encoder {
         numeric: m.numeric,

@@ -132,8 +132,8 @@ pub async fn fit(
 
 impl Model {
     /// The workspace's saved model.
-    pub fn load(store: &Store) -> Result<Model> {
-        let loaded = models::load::<ClvModel>(store)?;
+    pub fn load(store: &Store, snapshot: &Snapshot) -> Result<Model> {
+        let loaded = models::load::<ClvModel>(store, snapshot)?;
         let m = loaded.model;
         let date: jiff::civil::Date = m.calibration_end.parse().map_err(|e| {
             AppError::new(
@@ -190,7 +190,7 @@ pub async fn predict(
     horizon: &str,
     threads: Threads,
 ) -> Result<Predictions> {
-    let model = Model::load(store)?;
+    let model = Model::load(store, snapshot)?;
     let t = model.horizon(parse_horizon(horizon)?);
     let config = store.config();
     let histories = cxkpi_engine::purchase_days(snapshot, config).await?;
@@ -229,7 +229,7 @@ pub async fn customer(
     id: &str,
     horizon: &str,
 ) -> Result<CustomerClv> {
-    let model = Model::load(store)?;
+    let model = Model::load(store, snapshot)?;
     let t = model.horizon(parse_horizon(horizon)?);
     let histories = cxkpi_engine::purchase_days(snapshot, store.config()).await?;
     let Some((_, days)) = histories.iter().find(|(c, _)| c == id) else {

@@ -43,13 +43,10 @@ pub fn last_complete_months(
     config: &Config,
 ) -> Vec<Period> {
     let tz = &config.time_zone;
-    let end = end
-        .unwrap_or_else(jiff::Timestamp::now)
-        .to_zoned(tz.clone())
-        .date()
-        .checked_add(jiff::Span::new().days(1))
-        .expect("in range");
-    let to = Grain::Month.floor(end);
+    let to = Grain::Month.floor(covered_until(
+        end.unwrap_or_else(jiff::Timestamp::now),
+        config,
+    ));
     let from = to
         .checked_sub(jiff::Span::new().months(months))
         .expect("in range");
@@ -261,17 +258,21 @@ fn after_the_end(end: jiff::Timestamp, config: &Config) -> String {
     )
 }
 
+/// The day after the data's last row (the data covers that row's whole day).
+fn covered_until(end: jiff::Timestamp, config: &Config) -> Date {
+    end.to_zoned(config.time_zone.clone())
+        .date()
+        .checked_add(jiff::Span::new().days(1))
+        .expect("in range")
+}
+
 /// Rows of periods that start after the end of the data have no value (the formulas
 /// would give 0% churn or an unchanged MRR, issue 17), and rows of periods that run
 /// past it are marked partial. As for the default periods, the data covers the day of
 /// its last row: data ending on 31 October completes October.
 pub fn mark_data_end(rows: &mut [KpiRow], end: Option<jiff::Timestamp>, config: &Config) {
     let Some(end) = end else { return };
-    let covered = end
-        .to_zoned(config.time_zone.clone())
-        .date()
-        .checked_add(jiff::Span::new().days(1))
-        .expect("in range");
+    let covered = covered_until(end, config);
     for row in rows {
         if row.period.first_day >= covered {
             row.estimate = cxkpi_core::estimate::Estimate::Plain { value: None, n: 0 };
@@ -380,13 +381,9 @@ pub async fn scorecard_of(
         })
         .map(|k| k.id)
         .collect();
-    let beyond = end.filter(|_| {
-        !rows.is_empty()
-            && rows.iter().all(|r| {
-                r.reason
-                    .as_deref()
-                    .is_some_and(|r| r.starts_with("after the end"))
-            })
+    let beyond = end.filter(|end| {
+        let covered = covered_until(*end, config);
+        request.periods.iter().all(|p| p.first_day >= covered)
     });
     for id in &empty {
         left_out.push(LeftOut {

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use cxkpi_store::Store;
+use cxkpi_store::{Snapshot, Store};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -47,8 +47,9 @@ pub fn save<T: ModelFile>(store: &Store, model: &T) -> Result<PathBuf> {
     Ok(store.save_model(T::NAME, &text)?)
 }
 
-/// Reads the workspace's model of type `T`.
-pub fn load<T: ModelFile>(store: &Store) -> Result<Loaded<T>> {
+/// Reads the workspace's model of type `T`; `snapshot` is the store version the
+/// caller reads, against which the model is judged stale.
+pub fn load<T: ModelFile>(store: &Store, snapshot: &Snapshot) -> Result<Loaded<T>> {
     let Some((text, path)) = store.load_model(T::NAME)? else {
         return Err(AppError::new(
             ErrorKind::NotFound,
@@ -60,7 +61,7 @@ pub fn load<T: ModelFile>(store: &Store) -> Result<Loaded<T>> {
         #[serde(default)]
         format: u32,
     }
-    let format = serde_json::from_str::<Format>(&text).map_err(|e| {
+    let unreadable = |e: serde_json::Error| {
         AppError::new(
             ErrorKind::Invalid,
             format!(
@@ -70,7 +71,8 @@ pub fn load<T: ModelFile>(store: &Store) -> Result<Loaded<T>> {
                 T::FIT
             ),
         )
-    })?;
+    };
+    let format = serde_json::from_str::<Format>(&text).map_err(unreadable)?;
     if format.format != MODEL_FORMAT {
         return Err(AppError::new(
             ErrorKind::Conflict,
@@ -83,18 +85,8 @@ pub fn load<T: ModelFile>(store: &Store) -> Result<Loaded<T>> {
             ),
         ));
     }
-    let model: T = serde_json::from_str(&text).map_err(|e| {
-        AppError::new(
-            ErrorKind::Invalid,
-            format!(
-                "{} is not a {} ({e}): run `{}` again",
-                path.display(),
-                T::WHAT,
-                T::FIT
-            ),
-        )
-    })?;
-    let now = store.snapshot()?.version();
+    let model: T = serde_json::from_str(&text).map_err(unreadable)?;
+    let now = snapshot.version();
     let stale = (model.store_version() != now).then(|| {
         format!(
             "{} was fitted on store version {}, and the store has changed since (version {now}): `{}` fits it to the data as it is now",
@@ -343,12 +335,12 @@ mod tests {
     fn saved_models_read_back_and_bad_files_say_why() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::init(dir.path()).unwrap();
-        let err = load::<ClvModel>(&store).unwrap_err();
+        let err = load::<ClvModel>(&store, &store.snapshot().unwrap()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound);
         assert!(err.message.contains("cxkpi clv fit"), "{}", err.message);
 
         save(&store, &clv(0)).unwrap();
-        let loaded = load::<ClvModel>(&store).unwrap();
+        let loaded = load::<ClvModel>(&store, &store.snapshot().unwrap()).unwrap();
         assert_eq!(loaded.model, clv(0));
         assert!(loaded.stale.is_none());
 
@@ -367,7 +359,10 @@ mod tests {
                 &cxkpi_store::NoProgress,
             )
             .unwrap();
-        let stale = load::<ClvModel>(&store).unwrap().stale.unwrap();
+        let stale = load::<ClvModel>(&store, &store.snapshot().unwrap())
+            .unwrap()
+            .stale
+            .unwrap();
         assert!(
             stale.contains("store version 0") && stale.contains("version 1"),
             "{stale}"
@@ -377,11 +372,11 @@ mod tests {
         let path = dir.path().join("models/clv.json");
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, text.replace("\"format\": 1,", "")).unwrap();
-        let err = load::<ClvModel>(&store).unwrap_err();
+        let err = load::<ClvModel>(&store, &store.snapshot().unwrap()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Conflict);
         assert!(err.message.contains("model format 0"), "{}", err.message);
         std::fs::write(&path, "{\"format\": 1, \"bgnbd\": 3}").unwrap();
-        let err = load::<ClvModel>(&store).unwrap_err();
+        let err = load::<ClvModel>(&store, &store.snapshot().unwrap()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Invalid);
         assert!(
             err.message.contains("clv.json is not a CLV model"),

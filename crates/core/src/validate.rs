@@ -92,6 +92,14 @@ impl fmt::Display for Rejection {
 }
 
 impl Rejection {
+    /// A rejection for a value in a column that cannot be stored (no name, reserved).
+    pub fn invalid_column(reason: impl Into<String>) -> Rejection {
+        Rejection {
+            code: RejectCode::InvalidColumn,
+            ..Rejection::record(reason)
+        }
+    }
+
     /// A rejection of the whole record.
     pub fn record(reason: impl Into<String>) -> Rejection {
         Rejection {

@@ -70,6 +70,13 @@ fn to_json(value: &impl serde::Serialize) -> ApiResult<Bytes> {
     Ok(Bytes::from(out))
 }
 
+/// The bytes a renderer writes.
+fn written(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> ApiResult<Bytes> {
+    let mut out = Vec::new();
+    write(&mut out).map_err(internal)?;
+    Ok(Bytes::from(out))
+}
+
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::from(cxkpi_app::AppError::new(
         cxkpi_app::ErrorKind::Internal,
@@ -89,7 +96,7 @@ async fn cached<F, Fut>(
 ) -> ApiResult<Response>
 where
     F: FnOnce() -> Fut,
-    Fut: Future<Output = ApiResult<Vec<u8>>>,
+    Fut: Future<Output = ApiResult<Bytes>>,
 {
     let cache = &state.0.cache;
     if let Some(body) = cache.get(&key, snapshot) {
@@ -98,7 +105,7 @@ where
     let flight = cache.flight(&key, snapshot.version());
     let body = flight
         .get_or_try_init(|| async {
-            let body = Bytes::from(compute().await?);
+            let body = compute().await?;
             cache.put(key.clone(), deps(snapshot, tables), body.clone());
             Ok::<_, ApiError>(body)
         })
@@ -219,7 +226,7 @@ async fn kpi(
         let rows = kpis::kpi_rows(&snapshot, config, kpi, periods, &slice, compare, end).await?;
         let mut out = Vec::new();
         render::kpis::write_rows(&mut out, &rows, "json", config, &[], false)?;
-        Ok(out)
+        Ok(Bytes::from(out))
     })
     .await
 }
@@ -258,7 +265,7 @@ async fn report(
         let card = kpis::scorecard_of(&snapshot, config, periods, &slice, end).await?;
         let mut out = Vec::new();
         render::kpis::write_rows(&mut out, &card.rows, "json", config, &card.left_out, true)?;
-        Ok(out)
+        Ok(Bytes::from(out))
     })
     .await
 }
@@ -288,9 +295,7 @@ async fn health(
             band,
         )
         .await?;
-        let mut out = Vec::new();
-        render::health::write_json(&mut out, &list).map_err(internal)?;
-        Ok(out)
+        written(|out| render::health::write_json(out, &list))
     })
     .await
 }
@@ -320,9 +325,7 @@ async fn survival(
             unit,
         )
         .await?;
-        let mut out = Vec::new();
-        render::survival::write_json(&mut out, &survival).map_err(internal)?;
-        Ok(out)
+        written(|out| render::survival::write_json(out, &survival))
     })
     .await
 }
@@ -350,9 +353,7 @@ async fn drivers(
             params.get("by"),
         )
         .await?;
-        let mut out = Vec::new();
-        render::drivers::write_json(&mut out, &drivers).map_err(internal)?;
-        Ok(out)
+        written(|out| render::drivers::write_json(out, &drivers))
     })
     .await
 }
@@ -390,9 +391,7 @@ async fn themes(
                 top,
             )
             .await?;
-            let mut out = Vec::new();
-            render::themes::write_json(&mut out, &rows).map_err(internal)?;
-            Ok(out)
+            written(|out| render::themes::write_json(out, &rows))
         },
     )
     .await
@@ -446,9 +445,7 @@ async fn customer(
     let key = format!("customer/{id}#{}", models_stamp(&shared.store));
     cached(&state, &snapshot, key, &Entity::ALL, || async {
         let view = cxkpi_app::customers::customer(&shared.store, &snapshot, &id).await?;
-        let mut out = serde_json::to_vec(&wire::Customer::from(&view)).map_err(internal)?;
-        out.push(b'\n');
-        Ok(out)
+        to_json(&wire::Customer::from(&view))
     })
     .await
 }
@@ -477,9 +474,7 @@ async fn customers(
     );
     cached(&state, &snapshot, key, &Entity::ALL, || async {
         let list = cxkpi_app::customers::at_risk(&shared.store, &snapshot, band, top).await?;
-        let mut out = serde_json::to_vec(&wire::CustomerList::from(&list)).map_err(internal)?;
-        out.push(b'\n');
-        Ok(out)
+        to_json(&wire::CustomerList::from(&list))
     })
     .await
 }

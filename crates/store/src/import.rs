@@ -377,7 +377,7 @@ impl Importer<'_> {
                 }
             }
             if let Some(r) = invalid {
-                let rejection = Rejection::record(self.invalid_reasons[r].clone());
+                let rejection = Rejection::invalid_column(self.invalid_reasons[r].clone());
                 self.rejects.add(&name, record.line, &rejection)?;
                 summary.rejected += 1;
                 continue;
@@ -416,7 +416,7 @@ impl Importer<'_> {
 }
 
 /// Why source column `i` cannot be stored, if it cannot.
-fn invalid_column(keys: &[String], header: &[String], i: usize) -> Option<String> {
+pub(crate) fn invalid_column(keys: &[String], header: &[String], i: usize) -> Option<String> {
     let key = &keys[i];
     if key.is_empty() {
         Some(format!("column {} has no name", i + 1))

@@ -733,7 +733,7 @@ pub fn check_json_row(
     config: &cxkpi_core::config::Config,
     json: &str,
 ) -> std::result::Result<String, cxkpi_core::validate::Rejection> {
-    use cxkpi_core::validate::{RejectCode, Rejection, RowValidator};
+    use cxkpi_core::validate::{Rejection, RowValidator};
     let object: JsonObject = serde_json::from_str(json).map_err(|e| {
         Rejection::record(if e.classify() == serde_json::error::Category::Data {
             "the line is not a JSON object".to_string()
@@ -743,30 +743,28 @@ pub fn check_json_row(
     })?;
     let columns = entity.columns();
     let mut cells: Vec<Option<Cow<str>>> = vec![None; columns.len()];
-    let mut seen: Vec<String> = Vec::with_capacity(object.0.len());
+    // The column names as the NDJSON reader keeps them: as written (trimmed), and
+    // lower-cased as keys.
+    let (mut keys, mut header) = (Vec::new(), Vec::new());
     for (key, value) in &object.0 {
         let name = key.trim();
         let lower = name.to_lowercase();
-        if seen.contains(&lower) {
+        if keys.contains(&lower) {
             return Err(Rejection::record(format!(
                 "the object names column `{name}` twice"
             )));
         }
         let cell = json_cell(value.get(), name).map_err(Rejection::record)?;
-        if cell.is_some() && (lower.is_empty() || lower == crate::schema::ROW_HASH) {
-            return Err(Rejection {
-                code: RejectCode::InvalidColumn,
-                ..Rejection::record(if lower.is_empty() {
-                    "a column has no name".to_string()
-                } else {
-                    format!("column name `{name}` is reserved")
-                })
-            });
+        keys.push(lower);
+        header.push(name.to_string());
+        if cell.is_some()
+            && let Some(reason) = crate::import::invalid_column(&keys, &header, keys.len() - 1)
+        {
+            return Err(Rejection::invalid_column(reason));
         }
-        if let Some(c) = entity.column_index(&lower) {
+        if let Some(c) = entity.column_index(&keys[keys.len() - 1]) {
             cells[c] = cell;
         }
-        seen.push(lower);
     }
     let cells: Vec<Option<&str>> = cells.iter().map(|c| c.as_deref()).collect();
     RowValidator::new(entity, config).validate(&cells, &mut Vec::new())?;
