@@ -4,7 +4,7 @@
 use cxkpi_core::config::Config;
 use cxkpi_core::kpi::{CATALOGUE, KpiDef};
 use cxkpi_core::period::{Grain, Period, parse_period, periods};
-use cxkpi_engine::KpiRow;
+use cxkpi_engine::{DataSpan, KpiRow};
 use cxkpi_store::Snapshot;
 use jiff::civil::Date;
 
@@ -214,9 +214,9 @@ pub async fn kpi_slice(
 ) -> Result<Vec<KpiRow>> {
     let kpi = lookup(id)?;
     check_by(kpi, slice.by.as_deref(), snapshot)?;
-    let end = cxkpi_engine::data_end(snapshot).await?;
-    let periods = periods.resolve(config, last_complete_months(end, 12, config))?;
-    kpi_rows(snapshot, config, kpi, periods, slice, compare, end).await
+    let span = cxkpi_engine::data_span(snapshot, &config.time_zone).await?;
+    let periods = periods.resolve(config, last_complete_months(span.end, 12, config))?;
+    kpi_rows(snapshot, config, kpi, periods, slice, compare, &span).await
 }
 
 /// The KPI of `id` (any case, `-` for `_`); an unknown id is a usage error that names
@@ -226,7 +226,7 @@ pub fn lookup(id: &str) -> Result<&'static KpiDef> {
 }
 
 /// One KPI over periods already resolved (the server resolves them once to key its
-/// cache); `end` is the end of the data ([`cxkpi_engine::data_end`]).
+/// cache); `span` is where the data begins and ends ([`cxkpi_engine::data_span`]).
 pub async fn kpi_rows(
     snapshot: &Snapshot,
     config: &Config,
@@ -234,7 +234,7 @@ pub async fn kpi_rows(
     periods: Vec<Period>,
     slice: &Slice,
     compare: bool,
-    end: Option<jiff::Timestamp>,
+    span: &DataSpan,
 ) -> Result<Vec<KpiRow>> {
     check_by(kpi, slice.by.as_deref(), snapshot)?;
     let request = cxkpi_engine::Request {
@@ -245,46 +245,92 @@ pub async fn kpi_rows(
         compare,
     };
     let mut rows = cxkpi_engine::compute(snapshot, config, &request).await?;
-    mark_data_end(&mut rows, end, config);
+    mark_data_span(&mut rows, span, config);
     Ok(rows)
 }
 
-/// Why a period has no value when it starts after the end of the data.
+/// Why a period has no value when it starts after the end of a KPI's data.
 fn after_the_end(end: jiff::Timestamp, config: &Config) -> String {
-    let last = end.to_zoned(config.time_zone.clone());
     format!(
         "after the end of the data (last row {})",
-        last.strftime("%Y-%m-%d %H:%M:%S %Z")
+        local(end, config).strftime("%Y-%m-%d %H:%M:%S %Z")
     )
+}
+
+/// Why a period has no value when it ends before a KPI's data begins.
+fn before_the_start(first: jiff::Timestamp, config: &Config) -> String {
+    format!(
+        "before the start of the data (first row {})",
+        local(first, config).strftime("%Y-%m-%d %H:%M:%S %Z")
+    )
+}
+
+fn local(t: jiff::Timestamp, config: &Config) -> jiff::Zoned {
+    t.to_zoned(config.time_zone.clone())
 }
 
 /// The day after the data's last row (the data covers that row's whole day).
 fn covered_until(end: jiff::Timestamp, config: &Config) -> Date {
-    end.to_zoned(config.time_zone.clone())
+    local(end, config)
         .date()
         .checked_add(jiff::Span::new().days(1))
         .expect("in range")
 }
 
-/// Rows of periods that start after the end of the data have no value (the formulas
-/// would give 0% churn or an unchanged MRR, issue 17), and rows of periods that run
-/// past it are marked partial. As for the default periods, the data covers the day of
-/// its last row: data ending on 31 October completes October.
-pub fn mark_data_end(rows: &mut [KpiRow], end: Option<jiff::Timestamp>, config: &Config) {
-    let Some(end) = end else { return };
-    let covered = covered_until(end, config);
+/// Where `kpi`'s data begins and ends: the first and the last row of any of its
+/// sources (the survey export may end a week before the orders do). Customers and
+/// subscriptions are states, not events: a customer won in March is still one in
+/// October, so for them the data lasts to the store's end.
+fn kpi_span(kpi: &KpiDef, span: &DataSpan) -> (Option<jiff::Timestamp>, Option<jiff::Timestamp>) {
+    use cxkpi_core::entity::Entity;
+    let sources = kpi.required_sources();
+    let first = sources
+        .iter()
+        .filter_map(|e| span.source(*e))
+        .map(|(first, _)| first)
+        .min();
+    let last = sources
+        .iter()
+        .filter_map(|e| match e {
+            Entity::Customers | Entity::Subscriptions => span.end,
+            _ => span.source(*e).map(|(_, last)| last),
+        })
+        .max();
+    (first, last)
+}
+
+/// Rows of periods outside a KPI's data have no value (the formulas would give 0%
+/// churn or an unchanged MRR after it, 0 tickets before it; issue 17), and rows of
+/// periods that run past either end are marked partial. As for the default periods,
+/// the data covers the whole days of its first and last rows: data ending on 31
+/// October completes October.
+pub fn mark_data_span(rows: &mut [KpiRow], span: &DataSpan, config: &Config) {
     for row in rows {
-        if row.period.first_day >= covered {
+        let (first, last) = kpi_span(row.kpi, span);
+        let starts = first.map(|t| local(t, config).date());
+        let covered = last.map(|t| covered_until(t, config));
+        let outside = match (first, last) {
+            (_, Some(last)) if covered.is_some_and(|c| row.period.first_day >= c) => {
+                Some(after_the_end(last, config))
+            }
+            (Some(first), _) if starts.is_some_and(|s| row.period.end_day <= s) => {
+                Some(before_the_start(first, config))
+            }
+            _ => None,
+        };
+        if let Some(reason) = outside {
             row.estimate = cxkpi_core::estimate::Estimate::Plain { value: None, n: 0 };
             row.components.clear();
-            row.reason = Some(after_the_end(end, config));
+            row.reason = Some(reason);
             if let Some(change) = &mut row.change {
                 change.delta = None;
                 change.p_value = None;
                 change.significant = None;
                 change.no_test = None;
             }
-        } else if row.period.end_day > covered {
+        } else if covered.is_some_and(|c| row.period.end_day > c)
+            || starts.is_some_and(|s| row.period.first_day < s)
+        {
             row.partial = true;
         }
     }
@@ -316,18 +362,19 @@ pub async fn scorecard(
     periods: &PeriodChoice,
     slice: &Slice,
 ) -> Result<Scorecard> {
-    let end = cxkpi_engine::data_end(snapshot).await?;
-    let periods = periods.resolve(config, last_complete_months(end, 1, config))?;
-    scorecard_of(snapshot, config, periods, slice, end).await
+    let span = cxkpi_engine::data_span(snapshot, &config.time_zone).await?;
+    let periods = periods.resolve(config, last_complete_months(span.end, 1, config))?;
+    scorecard_of(snapshot, config, periods, slice, &span).await
 }
 
-/// The scorecard of periods already resolved; `end` is the end of the data.
+/// The scorecard of periods already resolved; `span` is where the data begins and
+/// ends.
 pub async fn scorecard_of(
     snapshot: &Snapshot,
     config: &Config,
     periods: Vec<Period>,
     slice: &Slice,
-    end: Option<jiff::Timestamp>,
+    span: &DataSpan,
 ) -> Result<Scorecard> {
     let filters = filters(&slice.filters)?;
     let dimensions: Vec<&str> = slice
@@ -369,28 +416,30 @@ pub async fn scorecard_of(
         compare: true,
     };
     let mut rows = cxkpi_engine::compute(snapshot, config, &request).await?;
-    mark_data_end(&mut rows, end, config);
-    // A scorecard shows the KPIs that have data.
+    mark_data_span(&mut rows, span, config);
+    // A scorecard shows the KPIs with a value, as `kpi` would show them; a KPI without
+    // one in any of its rows is left out with the rows' reason when they agree.
     let empty: std::collections::BTreeSet<&'static str> = request
         .kpis
         .iter()
         .filter(|k| {
             rows.iter()
                 .filter(|r| r.kpi.id == k.id)
-                .all(|r| r.estimate.n() == 0)
+                .all(|r| r.value().is_none())
         })
         .map(|k| k.id)
         .collect();
-    let beyond = end.filter(|end| {
-        let covered = covered_until(*end, config);
-        request.periods.iter().all(|p| p.first_day >= covered)
-    });
     for id in &empty {
+        let mut reasons = rows
+            .iter()
+            .filter(|r| r.kpi.id == *id)
+            .filter_map(|r| r.reason.as_deref());
+        let first = reasons.next();
         left_out.push(LeftOut {
             kpi: id,
-            reason: match beyond {
-                Some(end) => after_the_end(end, config),
-                None => "no data".to_string(),
+            reason: match first {
+                Some(reason) if reasons.all(|r| r == reason) => reason.to_string(),
+                _ => "no data".to_string(),
             },
         });
     }

@@ -7,23 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{cxkpi, run, run_with_stdin, stderr, stdout};
-
-/// Writes `text` as `ENTITY.csv` in the workspace and imports it; every row must be
-/// stored.
-fn import_csv(workspace: &Path, entity: &str, text: &str) {
-    let path = workspace.join(format!("{entity}.csv"));
-    std::fs::write(&path, text).unwrap();
-    let output = run(cxkpi(workspace).args(["import", entity, path.to_str().unwrap()]));
-    assert!(output.status.success(), "{}", stderr(&output));
-}
-
-fn init() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let output = run(cxkpi(dir.path()).arg("init"));
-    assert!(output.status.success(), "{}", stderr(&output));
-    dir
-}
+use common::{cxkpi, import_csv, init, run, run_with_stdin, stderr, stdout};
 
 fn export(workspace: &Path, entity: &str) -> String {
     let output = run(cxkpi(workspace).args(["export", entity]));

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{cxkpi, run, stderr, stdout};
+use common::{cxkpi, init, run, stderr, stdout};
 
 fn ok(output: Output) -> Output {
     assert!(
@@ -17,12 +17,6 @@ fn ok(output: Output) -> Output {
         stderr(&output)
     );
     output
-}
-
-fn init() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    ok(run(cxkpi(dir.path()).arg("init")));
-    dir
 }
 
 fn write(ws: &Path, name: &str, text: &str) -> PathBuf {

@@ -341,10 +341,21 @@ pub(crate) async fn compute(
                     .map(|(value, months)| value * months / 12.0 * margin)
             };
             let customers12 = window.get(&key).map_or(0, |w| w.1);
+            let clv_undefined = match lifetimes.get(&key) {
+                _ if customers12 == 0 => {
+                    Some("no customer ordered in the twelve months to the period's end".to_string())
+                }
+                Some((s6, c6)) => crate::customers::lifetime_undefined(*s6, *c6),
+                None => None,
+            };
             let entry = results.entry(key).or_default();
             for kpi in kpis {
+                let mut why = None;
                 let (value, n, components) = match kpi.id {
-                    "cac" => (cac, new, vec![("acquisition_spend", acquisition)]),
+                    "cac" => {
+                        why = Some("no customer was won in the period".to_string());
+                        (cac, new, vec![("acquisition_spend", acquisition)])
+                    }
                     "retention_cost" => (
                         (at_start > 0).then(|| retention / at_start as f64),
                         at_start,
@@ -359,14 +370,22 @@ pub(crate) async fn compute(
                             .and_then(|(c, m)| (m > 0.0).then(|| c / m));
                         (value, new, Vec::new())
                     }
-                    "clv" => (clv, customers12, Vec::new()),
+                    "clv" => {
+                        why = clv_undefined.clone();
+                        (clv, customers12, Vec::new())
+                    }
                     "clv_cac_ratio" => {
                         let value = clv.zip(cac).and_then(|(l, c)| (c > 0.0).then(|| l / c));
                         (value, new, Vec::new())
                     }
                     _ => continue,
                 };
-                entry.push((*kpi, Estimate::Plain { value, n }, components));
+                let computed =
+                    crate::Computed::from((*kpi, Estimate::Plain { value, n }, components));
+                entry.push(match why {
+                    Some(why) => computed.because(why),
+                    None => computed,
+                });
             }
         }
     }

@@ -22,9 +22,9 @@ struct BusinessHoursUdf {
     clock: Arc<BusinessClock>,
 }
 
-/// A UDF `cx_business_micros(from, to)` whose fast path covers the periods and the
-/// year after them (resolutions come after creation).
-pub(crate) fn business_micros(calendar: &BusinessHours, periods: &[Period]) -> ScalarUDF {
+/// A business clock whose fast path covers the periods and the year after them
+/// (resolutions come after creation).
+pub(crate) fn clock(calendar: &BusinessHours, periods: &[Period]) -> Arc<BusinessClock> {
     let date = |t: jiff::Timestamp| t.to_zoned(calendar.time_zone.clone()).date();
     let (first, last) = match (periods.first(), periods.last()) {
         (Some(first), Some(last)) => (date(first.start), date(last.end)),
@@ -32,10 +32,15 @@ pub(crate) fn business_micros(calendar: &BusinessHours, periods: &[Period]) -> S
     };
     let first = first.checked_sub(31.days()).unwrap_or(first);
     let last = last.checked_add(1.year()).unwrap_or(last);
+    Arc::new(BusinessClock::new(calendar, first, last))
+}
+
+/// The UDF `cx_business_micros(from, to)` of `clock`.
+pub(crate) fn business_micros(clock: Arc<BusinessClock>) -> ScalarUDF {
     let instant = crate::bucket::instant_type();
     ScalarUDF::from(BusinessHoursUdf {
         signature: Signature::exact(vec![instant.clone(), instant], Volatility::Immutable),
-        clock: Arc::new(BusinessClock::new(calendar, first, last)),
+        clock,
     })
 }
 

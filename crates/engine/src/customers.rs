@@ -218,6 +218,15 @@ pub(crate) fn lifetime_months_value(s6: u64, c6: u64) -> Option<f64> {
     (s6 > 0 && c6 > 0).then(|| s6 as f64 / c6 as f64)
 }
 
+/// Why [`lifetime_months_value`] has no value for customers who exist.
+pub(crate) fn lifetime_undefined(s6: u64, c6: u64) -> Option<String> {
+    (s6 > 0 && c6 == 0).then(|| {
+        format!(
+            "no customer churned in the six months to the period's end ({s6} customer-months): the lifetime (1 / monthly churn) is unbounded"
+        )
+    })
+}
+
 /// Referrals per (period, segment): the distinct referrers active during the period
 /// who referred someone in it, and the number of such referrals.
 ///
@@ -471,10 +480,16 @@ pub(crate) async fn compute(
                 let (s, c) = (b.active_at_start[p], b.churned_from_start[p]);
                 let during = b.active_during[p];
                 let mut components = Vec::new();
+                let mut why = None;
                 let estimate = match kpi.id {
                     "customers_active" => count(b.active_at_end[p]),
                     "median_lifetime" => {
                         let (value, n) = medians.get(&key).copied().unwrap_or((None, 0));
+                        if n > 0 {
+                            why = Some(format!(
+                                "survival of the {n} customers has not fallen to one half by the period's end (Kaplan-Meier): the median lifetime is not known yet"
+                            ));
+                        }
                         Estimate::Plain { value, n }
                     }
                     "customers_new" => count(b.new[p]),
@@ -487,6 +502,7 @@ pub(crate) async fn compute(
                     "customer_lifetime" => {
                         let (s6, c6) = lifetime.get(&key).copied().unwrap_or((0, 0));
                         let value = lifetime_months_value(s6, c6);
+                        why = lifetime_undefined(s6, c6);
                         if let Some(m) = (s6 > 0).then(|| c6 as f64 / s6 as f64) {
                             components.push(("monthly_churn", m));
                         }
@@ -510,7 +526,11 @@ pub(crate) async fn compute(
                     }
                     _ => continue,
                 };
-                entry.push((*kpi, estimate, components));
+                let computed = crate::Computed::from((*kpi, estimate, components));
+                entry.push(match why {
+                    Some(why) => computed.because(why),
+                    None => computed,
+                });
             }
         }
     }

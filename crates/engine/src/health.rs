@@ -106,7 +106,7 @@ pub(crate) async fn compute(
                     let x = engaged[(g * ends.len() + k) * segments + s];
                     let estimate = Estimate::Proportion { x, n };
                     let entry = results.entry((k, segment.clone())).or_default();
-                    entry.push((*kpi, estimate, Vec::new()));
+                    entry.push((*kpi, estimate, Vec::new()).into());
                 }
             }
         }
@@ -130,19 +130,22 @@ pub(crate) async fn compute(
         let (k, segment) = (cell / segments, &gathered.segments[cell % segments]);
         let n = moments.n as f64;
         let share = |band: HealthBand| 100.0 * bands[band as usize] as f64 / n;
-        results.entry((k, segment.clone())).or_default().push((
-            kpi,
-            Estimate::Mean {
-                mean: Some(moments.mean),
-                sd: moments.sd(),
-                n: moments.n,
-            },
-            vec![
-                ("green_share", share(HealthBand::Green)),
-                ("yellow_share", share(HealthBand::Yellow)),
-                ("red_share", share(HealthBand::Red)),
-            ],
-        ));
+        results.entry((k, segment.clone())).or_default().push(
+            (
+                kpi,
+                Estimate::Mean {
+                    mean: Some(moments.mean),
+                    sd: moments.sd(),
+                    n: moments.n,
+                },
+                vec![
+                    ("green_share", share(HealthBand::Green)),
+                    ("yellow_share", share(HealthBand::Yellow)),
+                    ("red_share", share(HealthBand::Red)),
+                ],
+            )
+                .into(),
+        );
     }
     Ok(())
 }

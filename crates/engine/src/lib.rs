@@ -266,12 +266,129 @@ pub async fn data_end(snapshot: &Snapshot) -> Result<Option<jiff::Timestamp>> {
     Ok(latest.and_then(|t| jiff::Timestamp::from_microsecond(t).ok()))
 }
 
+/// Where each source's data begins and ends, and where the data as a whole ends: a
+/// period outside a KPI's sources has no value, one they cover in part is partial.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DataSpan {
+    /// The latest event instant in the store ([`data_end`]).
+    pub end: Option<jiff::Timestamp>,
+    /// Per table with rows: its first and last instant (`acquired_at` for customers,
+    /// `started_at` for subscriptions, the first and last day covered for spend, taken
+    /// at the start of the day in the workspace time zone).
+    pub sources: Vec<(Entity, jiff::Timestamp, jiff::Timestamp)>,
+}
+
+impl DataSpan {
+    /// The first and last instant of `entity`'s rows, when it has any.
+    pub fn source(&self, entity: Entity) -> Option<(jiff::Timestamp, jiff::Timestamp)> {
+        self.sources
+            .iter()
+            .find(|(e, _, _)| *e == entity)
+            .map(|(_, first, last)| (*first, *last))
+    }
+}
+
+/// The [`DataSpan`] of `snapshot`; spend's dates are read in `tz`.
+pub async fn data_span(snapshot: &Snapshot, tz: &jiff::tz::TimeZone) -> Result<DataSpan> {
+    use arrow::array::{Array, ArrayRef, AsArray};
+    use arrow::datatypes::{DataType, Date32Type, Int64Type};
+    use datafusion::functions_aggregate::expr_fn::{max, min};
+    let ctx = snapshot.context()?;
+    // The instant of an aggregate's one value: a timestamp, or a date's local midnight.
+    let instant = |column: &ArrayRef| -> Result<Option<jiff::Timestamp>> {
+        if column.is_null(0) {
+            return Ok(None);
+        }
+        if column.data_type() == &DataType::Date32 {
+            let days = column.as_primitive::<Date32Type>().value(0);
+            let date = jiff::civil::date(1970, 1, 1)
+                .checked_add(jiff::Span::new().days(i64::from(days)))
+                .ok();
+            return Ok(date
+                .and_then(|d| d.to_zoned(tz.clone()).ok())
+                .map(|z| z.timestamp()));
+        }
+        let micros = arrow::compute::cast(column, &DataType::Int64)?;
+        Ok(jiff::Timestamp::from_microsecond(micros.as_primitive::<Int64Type>().value(0)).ok())
+    };
+    let mut sources = Vec::new();
+    for (entity, first, last) in [
+        (Entity::Customers, "acquired_at", "acquired_at"),
+        (Entity::Orders, "ordered_at", "ordered_at"),
+        (Entity::Subscriptions, "started_at", "started_at"),
+        (Entity::Responses, "responded_at", "responded_at"),
+        (Entity::Tickets, "created_at", "created_at"),
+        (Entity::Spend, "period_start", "period_end"),
+        (Entity::Sessions, "started_at", "started_at"),
+        (Entity::Referrals, "referred_at", "referred_at"),
+        (Entity::Activity, "occurred_at", "occurred_at"),
+    ] {
+        if snapshot.table(entity).rows == 0 {
+            continue;
+        }
+        let frame = ctx.table(entity.name()).await?.aggregate(
+            vec![],
+            vec![
+                min(ident(first)).alias("first"),
+                max(ident(last)).alias("last"),
+            ],
+        )?;
+        for batch in frame.collect().await? {
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            if let (Some(first), Some(last)) =
+                (instant(batch.column(0))?, instant(batch.column(1))?)
+            {
+                sources.push((entity, first, last));
+            }
+        }
+    }
+    Ok(DataSpan {
+        end: data_end(snapshot).await?,
+        sources,
+    })
+}
+
 /// The engine's result type.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 /// A family's per-(period, segment) results, before changes are attached.
-pub(crate) type FamilyResult =
-    BTreeMap<(usize, String), Vec<(&'static KpiDef, Estimate, Vec<(&'static str, f64)>)>>;
+pub(crate) type FamilyResult = BTreeMap<(usize, String), Vec<Computed>>;
+
+/// A family's value of one KPI in one (period, segment).
+#[derive(Debug, Clone)]
+pub(crate) struct Computed {
+    kpi: &'static KpiDef,
+    estimate: Estimate,
+    components: Vec<(&'static str, f64)>,
+    /// Why there is no value, when the family knows more than that there is no data
+    /// (which column is empty, which curve never fell to one half).
+    reason: Option<String>,
+}
+
+impl Computed {
+    /// With the reason for having no value (kept only when there is none).
+    pub(crate) fn because(mut self, reason: impl Into<String>) -> Computed {
+        if self.estimate.value().is_none() {
+            self.reason = Some(reason.into());
+        }
+        self
+    }
+}
+
+impl From<(&'static KpiDef, Estimate, Vec<(&'static str, f64)>)> for Computed {
+    fn from(
+        (kpi, estimate, components): (&'static KpiDef, Estimate, Vec<(&'static str, f64)>),
+    ) -> Computed {
+        Computed {
+            kpi,
+            estimate,
+            components,
+            reason: None,
+        }
+    }
+}
 
 /// A KPI family's computation, run as a task of its own.
 type Family = std::pin::Pin<Box<dyn Future<Output = Result<FamilyResult>> + Send + 'static>>;
@@ -506,21 +623,21 @@ fn assemble(
             .iter()
             .find(|e| empty.contains(e))
             .copied();
-        let lookup = |period: usize, segment: &str| {
-            if missing.is_some() {
-                return Some((Estimate::Plain { value: None, n: 0 }, Vec::new()));
+        let lookup = |period: usize, segment: &str| -> Option<Computed> {
+            if let Some(entity) = missing {
+                let none = Estimate::Plain { value: None, n: 0 };
+                return Some(
+                    Computed::from((*kpi, none, Vec::new()))
+                        .because(format!("no {} rows in the store", entity.name())),
+                );
             }
             results
                 .get(&(period, segment.to_string()))
-                .and_then(|list| {
-                    list.iter()
-                        .find(|(k, _, _)| k.id == kpi.id)
-                        .map(|(_, e, c)| (*e, c.clone()))
-                })
+                .and_then(|list| list.iter().find(|c| c.kpi.id == kpi.id).cloned())
         };
         let mut segments: Vec<String> = results
             .iter()
-            .filter(|(_, list)| list.iter().any(|(k, _, _)| k.id == kpi.id))
+            .filter(|(_, list)| list.iter().any(|c| c.kpi.id == kpi.id))
             .map(|((_, s), _)| s.clone())
             .collect();
         segments.sort();
@@ -533,12 +650,17 @@ fn assemble(
             let first_row = rows.len();
             for segment in &segments {
                 let empty = kpi_empty(kpi);
-                let (estimate, components) = lookup(p, segment).unwrap_or((empty, Vec::new()));
+                let Computed {
+                    estimate,
+                    components,
+                    reason: why,
+                    ..
+                } = lookup(p, segment).unwrap_or_else(|| (*kpi, empty, Vec::new()).into());
                 let change = request.compare.then(|| {
                     let previous_period = period.previous(tz);
                     let previous = index(&previous_period)
                         .and_then(|q| lookup(q, segment))
-                        .map(|(e, _)| e)
+                        .map(|c| c.estimate)
                         .unwrap_or(empty);
                     let test = estimate.test_change(&previous);
                     Change {
@@ -553,10 +675,10 @@ fn assemble(
                     kpi,
                     period: period.clone(),
                     segment: request.by.as_ref().map(|_| segment.clone()),
-                    reason: estimate.value().is_none().then(|| match missing {
-                        Some(entity) => format!("no {} rows in the store", entity.name()),
-                        None => reason(&estimate),
-                    }),
+                    reason: estimate
+                        .value()
+                        .is_none()
+                        .then(|| why.unwrap_or_else(|| reason(&estimate))),
                     estimate,
                     components,
                     change,

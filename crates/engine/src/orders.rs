@@ -137,7 +137,7 @@ pub(crate) async fn compute(
                 },
                 _ => continue,
             };
-            entry.push((*kpi, estimate, Vec::new()));
+            entry.push((*kpi, estimate, Vec::new()).into());
         }
     }
     for ((period, segment), (on_time, n)) in delivered {
@@ -148,7 +148,7 @@ pub(crate) async fn compute(
         results
             .entry((period as usize, segment))
             .or_default()
-            .push((*kpi, Estimate::Proportion { x: on_time, n }, Vec::new()));
+            .push((*kpi, Estimate::Proportion { x: on_time, n }, Vec::new()).into());
     }
     Ok(())
 }

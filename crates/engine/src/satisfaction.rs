@@ -77,7 +77,7 @@ pub(crate) async fn compute(
                 continue;
             };
             let (estimate, components) = estimate(kpi.id, scores, config);
-            entry.push((*kpi, estimate, components));
+            entry.push((*kpi, estimate, components).into());
         }
     }
     Ok(())

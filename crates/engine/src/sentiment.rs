@@ -83,15 +83,18 @@ pub(crate) async fn compute(
             results
                 .entry((c.i32("period", row) as usize, c.text("segment", row)))
                 .or_default()
-                .push((
-                    kpi,
-                    Estimate::Net {
-                        positive,
-                        negative,
-                        n,
-                    },
-                    components,
-                ));
+                .push(
+                    (
+                        kpi,
+                        Estimate::Net {
+                            positive,
+                            negative,
+                            n,
+                        },
+                        components,
+                    )
+                        .into(),
+                );
         }
     }
     Ok(())

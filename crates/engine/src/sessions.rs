@@ -98,7 +98,7 @@ pub(crate) async fn compute(
                         n: sessions,
                     },
                 };
-                entry.push((*kpi, estimate, Vec::new()));
+                entry.push((*kpi, estimate, Vec::new()).into());
             }
         }
     }

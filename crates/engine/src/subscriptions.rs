@@ -208,14 +208,17 @@ pub(crate) async fn compute(
                     "arr" => 12.0 * mrr,
                     _ => continue,
                 };
-                entry.push((
-                    *kpi,
-                    Estimate::Plain {
-                        value: Some(value),
-                        n,
-                    },
-                    Vec::new(),
-                ));
+                entry.push(
+                    (
+                        *kpi,
+                        Estimate::Plain {
+                            value: Some(value),
+                            n,
+                        },
+                        Vec::new(),
+                    )
+                        .into(),
+                );
             }
         }
     }
@@ -235,14 +238,17 @@ pub(crate) async fn compute(
                     _ => continue,
                 };
                 let components = vec![("mrr_start", m0), ("mrr_end", m1)];
-                entry.push((
-                    *kpi,
-                    Estimate::Plain {
-                        value: (n > 0).then_some(value),
-                        n,
-                    },
-                    components,
-                ));
+                entry.push(
+                    (
+                        *kpi,
+                        Estimate::Plain {
+                            value: (n > 0).then_some(value),
+                            n,
+                        },
+                        components,
+                    )
+                        .into(),
+                );
             }
         }
     }

@@ -15,7 +15,9 @@
 //!
 //! With a business-hours calendar, first response and resolution times are also
 //! gathered as business time (`cx_business_micros`); the value, mean and p90 are then
-//! business time and the calendar figures are reported as components.
+//! business time and the calendar figures are reported as components. The SLA is
+//! judged in the same clock (issue 17: it judged calendar time while the first response
+//! time beside it was business time), with the calendar share as a component.
 
 use std::collections::BTreeMap;
 
@@ -58,6 +60,9 @@ struct Created {
     response_business: Vec<i64>,
     within: u64,
     judged: u64,
+    /// The SLA judged in business time, with a calendar.
+    within_business: u64,
+    judged_business: u64,
 }
 
 #[derive(Default, Clone)]
@@ -145,10 +150,13 @@ pub(crate) async fn compute(
         bucket::period_bucket(periods)
     };
     let sla_micros = (config.sla_first_response_hours * 3_600_000_000.0).round() as i64;
-    let business = config
+    let clock = config
         .business_hours
         .as_ref()
-        .map(|calendar| crate::business::business_micros(calendar, periods));
+        .map(|calendar| crate::business::clock(calendar, periods));
+    let business = clock
+        .as_ref()
+        .map(|clock| crate::business::business_micros(std::sync::Arc::clone(clock)));
     // Business time from column `from` to column `to` (null without a calendar).
     let business_micros = |from: &str, to: &str| match &business {
         Some(udf) => udf.call(vec![ident(from), ident(to)]),
@@ -180,6 +188,7 @@ pub(crate) async fn compute(
                 // Unanswered tickets are judged when the deadline falls in the same period.
                 bucket.call(vec![deadline]).eq(created_bucket),
                 crate::segment::or_whole(segment.clone()),
+                cast(ident("created_at"), DataType::Int64),
             ])?
             .execute_stream()
             .await?;
@@ -191,24 +200,41 @@ pub(crate) async fn compute(
             let business = batch.column(2).as_primitive::<Int64Type>();
             let deadline_passed = batch.column(3).as_boolean();
             let segments = segmented.then(|| batch.column(4).as_string_view());
+            let created_at = batch.column(5).as_primitive::<Int64Type>();
             for row in 0..batch.num_rows() {
                 // Every row kept is in a bucket (`bucket::within`); a null one is skipped
                 // rather than read as bucket 0.
                 if period.is_null(row) {
                     continue;
                 }
-                let cell = cells.cell(period.value(row), segments, row);
+                let p = period.value(row);
+                let cell = cells.cell(p, segments, row);
                 cell.count += 1;
                 if response.is_valid(row) {
                     let micros = response.value(row);
                     cell.response.push(micros);
                     if business.is_valid(row) {
-                        cell.response_business.push(business.value(row));
+                        let micros = business.value(row);
+                        cell.response_business.push(micros);
+                        cell.within_business += u64::from(micros <= sla_micros);
+                        cell.judged_business += 1;
                     }
                     cell.within += u64::from(micros <= sla_micros);
                     cell.judged += 1;
-                } else if deadline_passed.is_valid(row) && deadline_passed.value(row) {
-                    cell.judged += 1;
+                } else {
+                    if deadline_passed.is_valid(row) && deadline_passed.value(row) {
+                        cell.judged += 1;
+                    }
+                    // In business time the deadline has passed when the period's end
+                    // is at least the SLA's business time after creation.
+                    if let Some(clock) = &clock
+                        && p >= 0
+                    {
+                        let end = periods[p as usize].end.as_microsecond();
+                        if clock.micros(created_at.value(row), end) >= sla_micros {
+                            cell.judged_business += 1;
+                        }
+                    }
                 }
             }
         }
@@ -304,27 +330,59 @@ pub(crate) async fn compute(
                     n: v,
                 };
                 let proportion = |x: u64, n: u64| Estimate::Proportion { x, n };
+                // Why a KPI of tickets that exist has no value: the column it needs is
+                // empty in all of them.
+                let created_without = |count, column| without(count, "created", column);
+                let resolved_without = |count, column| without(count, "resolved", column);
+                let mut why = None;
                 let (estimate, components) = match (kpi.id, c.as_deref_mut(), r.as_deref_mut()) {
                     ("ticket_backlog", _, _) => (plain(open.max(0) as u64), Vec::new()),
                     ("tickets_created", Some(c), _) => (plain(c.count), Vec::new()),
-                    ("first_response_time", Some(c), _) => durations(
-                        &mut c.response,
-                        with_business.then_some(&mut c.response_business[..]),
-                    ),
-                    ("frt_within_sla", Some(c), _) => (proportion(c.within, c.judged), Vec::new()),
+                    ("first_response_time", Some(c), _) => {
+                        why = Some(created_without(c.count, "first_response_at"));
+                        durations(
+                            &mut c.response,
+                            with_business.then_some(&mut c.response_business[..]),
+                        )
+                    }
+                    ("frt_within_sla", Some(c), _) => {
+                        why = Some(without(
+                            c.count,
+                            "created",
+                            "first_response_at or a passed SLA deadline",
+                        ));
+                        // With business hours, the SLA is judged in business time like
+                        // the first response time it is about; the calendar share follows.
+                        if with_business {
+                            let mut components = Vec::new();
+                            if c.judged > 0 {
+                                components.push((
+                                    "calendar_within_sla",
+                                    100.0 * c.within as f64 / c.judged as f64,
+                                ));
+                            }
+                            (proportion(c.within_business, c.judged_business), components)
+                        } else {
+                            (proportion(c.within, c.judged), Vec::new())
+                        }
+                    }
                     ("resolution_time", _, Some(r)) => durations(
                         &mut r.resolution,
                         with_business.then_some(&mut r.resolution_business[..]),
                     ),
                     ("fcr_rate", _, Some(r)) => (proportion(r.one_contact, r.count), Vec::new()),
-                    ("one_touch_rate", _, Some(r)) => (
-                        proportion(r.one_reply, r.replies_known),
-                        vec![("one_touch_resolutions", r.one_reply as f64)],
-                    ),
+                    ("one_touch_rate", _, Some(r)) => {
+                        why = Some(resolved_without(r.count, "replies"));
+                        (
+                            proportion(r.one_reply, r.replies_known),
+                            vec![("one_touch_resolutions", r.one_reply as f64)],
+                        )
+                    }
                     ("net_resolution_rate", _, Some(r)) => {
                         (proportion(r.clean, r.count), Vec::new())
                     }
                     ("average_handle_time", _, Some(r)) => {
+                        why = Some(resolved_without(r.count, "handle_seconds"));
                         let minutes = |seconds: f64| seconds / 60.0;
                         let handle = &r.handle;
                         let estimate = Estimate::Mean {
@@ -337,11 +395,24 @@ pub(crate) async fn compute(
                     // Nothing created or resolved here: the defaults of an empty period.
                     _ => continue,
                 };
-                entry.push((*kpi, estimate, components));
+                let computed = crate::Computed::from((*kpi, estimate, components));
+                entry.push(match why {
+                    Some(why) => computed.because(why),
+                    None => computed,
+                });
             }
         }
     }
     Ok(())
+}
+
+/// Why a KPI of `count` tickets created or resolved in a period has no value: none
+/// has `column`.
+fn without(count: u64, event: &str, column: &str) -> String {
+    match count {
+        1 => format!("the one ticket {event} in the period has no {column}"),
+        _ => format!("none of the {count} tickets {event} in the period has {column}"),
+    }
 }
 
 /// Median of durations (microseconds, reordered) as the value, in hours; mean and

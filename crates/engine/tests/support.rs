@@ -127,12 +127,18 @@ fn backlog_by_channel() {
 ///   09:15 (45.25 h, business 0.25 h).
 /// - B4: Wed 8 May 16:00; answered Fri 10 May 09:30 (41.5 h; business 1 h on
 ///   Wednesday, none on the holiday, 0.5 h on Friday = 1.5 h); open.
+/// - B5: Fri 31 May 16:30, unanswered: the calendar deadline (17:30) passes in May, so
+///   it breached; in business time May has only 0.5 h left after it, so its deadline
+///   (Mon 3 June 09:30) is still ahead and it is left out of May's SLA.
+/// - B6: Wed 29 May 10:00, unanswered: breached in both clocks.
 const BUSINESS_TICKETS: &str = "\
 ticket_id,customer_id,created_at,first_response_at,resolved_at,channel
 B1,C1,2024-05-03 16:00:00,2024-05-06 10:00:00,2024-05-07 12:00:00,email
 B2,C1,2024-05-08 08:00:00,2024-05-08 09:30:00,2024-05-08 18:00:00,email
 B3,C2,2024-05-11 12:00:00,2024-05-11 13:00:00,2024-05-13 09:15:00,chat
 B4,C2,2024-05-08 16:00:00,2024-05-10 09:30:00,,chat
+B5,C3,2024-05-31 16:30:00,,,chat
+B6,C3,2024-05-29 10:00:00,,,chat
 ";
 
 #[test]
@@ -169,4 +175,54 @@ fn business_hours_durations_with_calendar_components() {
     let rt = row(&rows, "resolution_time", "2024-05", None);
     assert!(near(component(rt, "calendar_median"), 45.25));
     assert!(near(component(rt, "mean"), 20.25 / 3.0));
+
+    // Issue 17, defect 5: the SLA (1 h) is judged in business time like the first
+    // response time. Business: B2 (0.5 h) and B3 (0 h) within; B1 (2 h), B4 (1.5 h)
+    // and B6 breached; B5 left out: 2 / 5 = 40%. Calendar: only B3 (1 h, inclusive)
+    // within, all six judged: 1 / 6.
+    check(&rows, "frt_within_sla", "2024-05", 40.0, 5);
+    let sla = row(&rows, "frt_within_sla", "2024-05", None);
+    assert!(near(component(sla, "calendar_within_sla"), 100.0 / 6.0));
+}
+
+/// Issue 17, defect 4: with tickets created but none answered, the first response
+/// time said "no data in the period"; it says which column is empty.
+#[test]
+fn a_kpi_over_an_empty_column_names_the_column() {
+    let (_dir, store) = common::workspace(
+        "UTC",
+        None,
+        &[(
+            Entity::Tickets,
+            "ticket_id,customer_id,created_at,resolved_at\nU1,C1,2024-05-02T09:00:00Z,2024-05-03T09:00:00Z\nU2,C1,2024-05-04T09:00:00Z,\nU3,C2,2024-06-04T09:00:00Z,\n",
+        )],
+    );
+    let rows = run(&store, None);
+    let reason = |kpi: &str, period: &str| {
+        let r = row(&rows, kpi, period, None);
+        assert_eq!(r.value(), None, "{kpi} {period}");
+        r.reason.clone().unwrap()
+    };
+    assert_eq!(
+        reason("first_response_time", "2024-05"),
+        "none of the 2 tickets created in the period has first_response_at"
+    );
+    assert_eq!(
+        reason("first_response_time", "2024-06"),
+        "the one ticket created in the period has no first_response_at"
+    );
+    assert_eq!(
+        reason("average_handle_time", "2024-05"),
+        "the one ticket resolved in the period has no handle_seconds"
+    );
+    assert_eq!(
+        reason("one_touch_rate", "2024-05"),
+        "the one ticket resolved in the period has no replies"
+    );
+    // June resolved nothing: no tickets at all for the resolution KPIs.
+    assert_eq!(
+        reason("average_handle_time", "2024-06"),
+        "no data in the period"
+    );
+    check(&rows, "tickets_created", "2024-05", 2.0, 2);
 }

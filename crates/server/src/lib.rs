@@ -79,7 +79,7 @@ pub(crate) fn file_stamp(path: &std::path::Path) -> Stamp {
 struct Current {
     stamp: Stamp,
     snapshot: Arc<Snapshot>,
-    data_end: Option<Option<jiff::Timestamp>>,
+    span: Option<Arc<cxkpi_engine::DataSpan>>,
 }
 
 /// What every request shares.
@@ -128,7 +128,7 @@ impl AppState {
             current: RwLock::new(Current {
                 stamp,
                 snapshot,
-                data_end: None,
+                span: None,
             }),
             tokens: auth::Tokens::default(),
             limiter,
@@ -179,30 +179,34 @@ impl Shared {
         *self.current.write().expect("not poisoned") = Current {
             stamp,
             snapshot: Arc::clone(&snapshot),
-            data_end: None,
+            span: None,
         };
         Ok(snapshot)
     }
 
-    /// The end of the data in `snapshot` (the default periods are cut from it), asked
-    /// of the engine once per snapshot.
-    pub(crate) async fn data_end(&self, snapshot: &Snapshot) -> ApiResult<Option<jiff::Timestamp>> {
+    /// Where the data in `snapshot` begins and ends (the default periods are cut from
+    /// its end), asked of the engine once per snapshot.
+    pub(crate) async fn data_span(
+        &self,
+        snapshot: &Snapshot,
+    ) -> ApiResult<Arc<cxkpi_engine::DataSpan>> {
         {
             let current = self.current.read().expect("not poisoned");
             if current.snapshot.version() == snapshot.version()
-                && let Some(end) = current.data_end
+                && let Some(span) = &current.span
             {
-                return Ok(end);
+                return Ok(Arc::clone(span));
             }
         }
-        let end = cxkpi_engine::data_end(snapshot)
+        let span = cxkpi_engine::data_span(snapshot, &self.config().time_zone)
             .await
             .map_err(cxkpi_app::AppError::from)?;
+        let span = Arc::new(span);
         let mut current = self.current.write().expect("not poisoned");
         if current.snapshot.version() == snapshot.version() {
-            current.data_end = Some(end);
+            current.span = Some(Arc::clone(&span));
         }
-        Ok(end)
+        Ok(span)
     }
 }
 

@@ -257,8 +257,8 @@ pub(crate) async fn kpi_samples(
 ) -> crate::ApiResult<Vec<KpiSample>> {
     let shared = &state.0;
     let config = shared.config();
-    let end = shared.data_end(snapshot).await?;
-    let periods = cxkpi_app::kpis::last_complete_months(end, 2, config);
+    let span = shared.data_span(snapshot).await?;
+    let periods = cxkpi_app::kpis::last_complete_months(span.end, 2, config);
     let Some(current) = periods.last().map(|p| p.start) else {
         return Ok(Vec::new());
     };
@@ -276,7 +276,7 @@ pub(crate) async fn kpi_samples(
             filters: Vec::new(),
         };
         let card =
-            match cxkpi_app::kpis::scorecard_of(snapshot, config, periods.clone(), &slice, end)
+            match cxkpi_app::kpis::scorecard_of(snapshot, config, periods.clone(), &slice, &span)
                 .await
             {
                 Ok(card) => card,

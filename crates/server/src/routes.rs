@@ -209,11 +209,13 @@ async fn kpi(
     let compare = params.flag("compare")?;
     let slice = params.slice();
     kpis::check_by(kpi, slice.by.as_deref(), &snapshot)?;
-    let end = shared.data_end(&snapshot).await?;
+    let span = shared.data_span(&snapshot).await?;
+    let end = span.end;
     let periods = params
         .periods()
         .resolve(config, last_complete_months(end, 12, config))?;
-    // The data's end decides which periods are partial or past it.
+    // The data's span decides which periods are partial or outside it; its parts for
+    // the KPI's tables change only with them, so the end and the tags key it.
     let key = format!(
         "kpi/{}?{}#{}#{end:?}",
         kpi.id,
@@ -223,7 +225,7 @@ async fn kpi(
     let mut tables = kpi.sources.to_vec();
     tables.push(Entity::Customers);
     cached(&state, &snapshot, key, &tables, || async {
-        let rows = kpis::kpi_rows(&snapshot, config, kpi, periods, &slice, compare, end).await?;
+        let rows = kpis::kpi_rows(&snapshot, config, kpi, periods, &slice, compare, &span).await?;
         let mut out = Vec::new();
         render::kpis::write_rows(&mut out, &rows, "json", config, &[], false)?;
         Ok(Bytes::from(out))
@@ -251,7 +253,8 @@ async fn report(
     let shared = &state.0;
     let config = shared.config();
     let snapshot = shared.snapshot()?;
-    let end = shared.data_end(&snapshot).await?;
+    let span = shared.data_span(&snapshot).await?;
+    let end = span.end;
     let periods = params
         .periods()
         .resolve(config, last_complete_months(end, 1, config))?;
@@ -262,7 +265,7 @@ async fn report(
     );
     let slice = params.slice();
     cached(&state, &snapshot, key, &Entity::ALL, || async {
-        let card = kpis::scorecard_of(&snapshot, config, periods, &slice, end).await?;
+        let card = kpis::scorecard_of(&snapshot, config, periods, &slice, &span).await?;
         let mut out = Vec::new();
         render::kpis::write_rows(&mut out, &card.rows, "json", config, &card.left_out, true)?;
         Ok(Bytes::from(out))

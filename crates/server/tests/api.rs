@@ -735,7 +735,7 @@ async fn the_views_answer_for_the_workspace() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|l| l["kpi"] == "aov" && l["reason"] == "no data"),
+            .any(|l| l["kpi"] == "aov" && l["reason"] == "no orders rows in the store"),
         "{body}"
     );
 }
@@ -805,7 +805,19 @@ async fn periods_after_the_data_have_no_value_and_partial_ones_say_so() {
     assert_eq!(body["rows"], json!([]));
     let left_out = body["left_out"].as_array().unwrap();
     assert_eq!(left_out.len(), cxkpi_core::kpi::CATALOGUE.len());
-    assert!(left_out.iter().all(|l| l["reason"] == reason), "{body}");
+    // Those over tables without rows say so instead.
+    assert!(
+        left_out.iter().all(|l| l["reason"] == reason
+            || l["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("no ") && r.ends_with(" rows in the store"))),
+        "{body}"
+    );
+    assert!(
+        left_out
+            .iter()
+            .any(|l| l["kpi"] == "nps" && l["reason"] == reason)
+    );
 
     let (_, body) = server
         .get(
@@ -816,8 +828,8 @@ async fn periods_after_the_data_have_no_value_and_partial_ones_say_so() {
     let rows = body["rows"].as_array().unwrap();
     assert_eq!(rows[0]["period"], "2026-10");
     assert_close(rows[0]["value"].as_f64().unwrap(), 0.0);
-    // The data reaches 31 October: October is whole.
-    assert!(rows[0].get("partial").is_none(), "{body}");
+    // The answers run from 3 to 31 October: October is partial at its start only.
+    assert_eq!(rows[0]["partial"], true, "{body}");
     assert_eq!(rows[1]["period"], "2026-11");
     assert!(rows[1]["value"].is_null());
     assert_eq!(rows[1]["n"], 0);
@@ -828,4 +840,25 @@ async fn periods_after_the_data_have_no_value_and_partial_ones_say_so() {
         .await;
     assert_eq!(body["rows"][0]["partial"], true, "{body}");
     assert_eq!(body["rows"][0]["n"], 1);
+    // The customers, won since January, cover October whole, and a period before
+    // the first of them has no value.
+    let (_, body) = server
+        .get(
+            "/api/v1/kpis/customers_active?from=2025-12-01&to=2026-11-01&grain=month",
+            Some(&read),
+        )
+        .await;
+    let rows = body["rows"].as_array().unwrap();
+    assert!(rows[0]["value"].is_null(), "{body}");
+    assert_eq!(
+        rows[0]["reason"],
+        "before the start of the data (first row 2026-01-05 00:00:00 UTC)"
+    );
+    assert_eq!(rows[1]["partial"], true, "{body}");
+    let october = rows.last().unwrap();
+    assert_eq!(
+        (&october["period"], &october["value"]),
+        (&json!("2026-10"), &json!(4.0))
+    );
+    assert!(october.get("partial").is_none(), "{body}");
 }

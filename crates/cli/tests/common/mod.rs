@@ -57,3 +57,20 @@ pub fn demo(customers: u64) -> tempfile::TempDir {
     assert!(output.status.success(), "{}", stderr(&output));
     dir
 }
+
+/// Writes `text` as `ENTITY.csv` in the workspace and imports it; every row must be
+/// stored.
+pub fn import_csv(workspace: &Path, entity: &str, text: &str) {
+    let path = workspace.join(format!("{entity}.csv"));
+    std::fs::write(&path, text).unwrap();
+    let output = run(cxkpi(workspace).args(["import", entity, path.to_str().unwrap()]));
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+/// A new empty workspace.
+pub fn init() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(cxkpi(dir.path()).arg("init"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    dir
+}
