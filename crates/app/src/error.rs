@@ -89,9 +89,9 @@ impl From<EngineError> for AppError {
             EngineError::Store(e) => e.into(),
             // A dimension in --by or --where that the KPI does not have is the
             // caller's to fix, whichever flag named it.
-            EngineError::UnknownDimension { .. } | EngineError::Periods => {
-                AppError::usage(e.to_string())
-            }
+            EngineError::UnknownDimension { .. }
+            | EngineError::Filter(_)
+            | EngineError::Periods => AppError::usage(e.to_string()),
             EngineError::Config(_) => AppError::new(ErrorKind::Invalid, e.to_string()),
             EngineError::Engine(_) | EngineError::Arrow(_) => {
                 AppError::new(ErrorKind::Internal, e.to_string())

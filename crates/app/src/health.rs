@@ -62,7 +62,7 @@ async fn scored(
 ) -> Result<(jiff::Timestamp, Vec<CustomerHealth>)> {
     let at = as_of(as_of_text, snapshot, config).await?;
     let kpi = cxkpi_core::kpi::lookup("health_score").expect("in the catalogue");
-    let request = customer_request(kpi, slice, snapshot)?;
+    let request = customer_request(kpi, slice, snapshot, config)?;
     let customers = cxkpi_engine::customer_health(snapshot, config, &request, at).await?;
     Ok((at, customers))
 }

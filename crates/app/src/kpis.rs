@@ -2,6 +2,7 @@
 //! scorecard shows and why the others are left out.
 
 use cxkpi_core::config::Config;
+use cxkpi_core::filter::{Filter, Op};
 use cxkpi_core::kpi::{CATALOGUE, KpiDef};
 use cxkpi_core::period::{Grain, Period, parse_period, periods};
 use cxkpi_engine::{DataSpan, KpiRow};
@@ -119,29 +120,91 @@ fn clipped_periods(grain: Grain, from: Date, to: Date, tz: &jiff::tz::TimeZone) 
         .collect()
 }
 
-/// `DIM=VALUE` filters as (dimension, value). Two on one dimension are an error: a
-/// row has one value, so both could never hold.
-pub fn filters(given: &[String]) -> Result<Vec<(String, String)>> {
-    let filters: Vec<(String, String)> = given
+/// The filters of `--where` (or the API's `where`) in the grammar of
+/// [`cxkpi_core::filter`], dates read in the workspace time zone. Two equalities on one
+/// dimension are an error: a row has one value, so both could never hold.
+pub fn filters(given: &[String], config: &Config) -> Result<Vec<Filter>> {
+    let mut filters: Vec<Filter> = given
         .iter()
-        .map(|f| {
-            f.split_once('=')
-                .map(|(d, v)| (d.trim().to_string(), v.to_string()))
-                .ok_or_else(|| AppError::usage(format!("--where `{f}` is not DIM=VALUE")))
-        })
+        .map(|f| Filter::parse(f).map_err(|e| AppError::usage(format!("--where {e}"))))
         .collect::<Result<_>>()?;
-    for (i, (dimension, _)) in filters.iter().enumerate() {
-        if let Some((_, other)) = filters[..i]
-            .iter()
-            .find(|(d, _)| d.eq_ignore_ascii_case(dimension))
-        {
+    for f in &mut filters {
+        f.bind_times(&config.time_zone);
+    }
+    let equality = |f: &Filter| matches!(f.op, Op::Eq | Op::EqFold);
+    for (i, filter) in filters.iter().enumerate() {
+        if let Some(other) = filters[..i].iter().find(|o| {
+            equality(o) && equality(filter) && o.dimension.eq_ignore_ascii_case(&filter.dimension)
+        }) {
             return Err(AppError::usage(format!(
-                "--where names `{dimension}` twice (`{other}` and `{}`): a row has one value, so no row would match; give one value",
-                filters[i].1
+                "--where names `{}` twice (`{other}` and `{filter}`): a row has one value, so no row would match; for either value write {} in ({}, {})",
+                filter.dimension, filter.dimension, other.values[0], filter.values[0]
             )));
         }
     }
     Ok(filters)
+}
+
+/// Warnings for filters that match nothing because a value is not one the dimension
+/// takes (`plan=Pro` where the plans are `pro` and `basic`), naming the closest value
+/// and the ones there are. The dimension's values are read for the first of `kpis`
+/// that has it as a text or boolean dimension.
+pub async fn filter_warnings(
+    snapshot: &Snapshot,
+    kpis: &[&'static KpiDef],
+    filters: &[Filter],
+) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    for filter in filters {
+        if !matches!(filter.op, Op::Eq | Op::EqFold | Op::In) {
+            continue;
+        }
+        let mut known = None;
+        for kpi in kpis {
+            if let Some(values) =
+                cxkpi_engine::dimension_values(snapshot, kpi, &filter.dimension).await?
+            {
+                known = Some(values);
+                break;
+            }
+        }
+        let Some(values) = known else { continue };
+        let boolean = values
+            .iter()
+            .all(|v| matches!(v.as_str(), "true" | "false" | "(none)"));
+        let fold = |v: &str| v.trim().to_lowercase();
+        for value in &filter.values {
+            let found = match filter.op {
+                Op::EqFold => values.iter().any(|v| fold(v) == fold(value)),
+                _ if boolean => cxkpi_core::parse::parse_bool(value.trim())
+                    .map(|b| b.to_string())
+                    .is_ok_and(|b| values.contains(&b)),
+                _ => values.contains(value),
+            };
+            if found {
+                continue;
+            }
+            let hint = match cxkpi_core::filter::closest(value, &values) {
+                Some(close) if fold(close) == fold(value) => format!(
+                    " (did you mean `{close}`? `{}~={value}` ignores case)",
+                    filter.dimension
+                ),
+                Some(close) => format!(" (did you mean `{close}`?)"),
+                None => String::new(),
+            };
+            let shown: Vec<&str> = values.iter().take(12).map(String::as_str).collect();
+            let more = match values.len().saturating_sub(shown.len()) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            warnings.push(format!(
+                "--where `{filter}` matches no row for `{value}`{hint}; `{}` has {}{more}",
+                filter.dimension,
+                shown.join(", ")
+            ));
+        }
+    }
+    Ok(warnings)
 }
 
 /// The instant of `--as-of DATE` (midnight starting it in the workspace time zone),
@@ -183,13 +246,14 @@ pub fn customer_request(
     kpi: &'static KpiDef,
     slice: &Slice,
     snapshot: &Snapshot,
+    config: &Config,
 ) -> Result<cxkpi_engine::Request> {
     check_by(kpi, slice.by.as_deref(), snapshot)?;
     Ok(cxkpi_engine::Request {
         kpis: vec![kpi],
         periods: Vec::new(),
         by: slice.by.clone(),
-        filters: filters(&slice.filters)?,
+        filters: filters(&slice.filters, config)?,
         compare: false,
     })
 }
@@ -211,7 +275,7 @@ pub async fn kpi_slice(
     periods: &PeriodChoice,
     slice: &Slice,
     compare: bool,
-) -> Result<Vec<KpiRow>> {
+) -> Result<KpiSlice> {
     let kpi = lookup(id)?;
     check_by(kpi, slice.by.as_deref(), snapshot)?;
     let span = cxkpi_engine::data_span(snapshot, &config.time_zone).await?;
@@ -235,18 +299,29 @@ pub async fn kpi_rows(
     slice: &Slice,
     compare: bool,
     span: &DataSpan,
-) -> Result<Vec<KpiRow>> {
+) -> Result<KpiSlice> {
     check_by(kpi, slice.by.as_deref(), snapshot)?;
     let request = cxkpi_engine::Request {
         kpis: vec![kpi],
         periods,
         by: slice.by.clone(),
-        filters: filters(&slice.filters)?,
+        filters: filters(&slice.filters, config)?,
         compare,
     };
     let mut rows = cxkpi_engine::compute(snapshot, config, &request).await?;
     mark_data_span(&mut rows, span, config);
-    Ok(rows)
+    let warnings = filter_warnings(snapshot, &request.kpis, &request.filters).await?;
+    Ok(KpiSlice { rows, warnings })
+}
+
+/// One KPI's rows, and warnings about the request (a filter value that matches no
+/// row).
+#[derive(Debug)]
+pub struct KpiSlice {
+    /// The rows, by period and segment.
+    pub rows: Vec<KpiRow>,
+    /// What the user should know about the request.
+    pub warnings: Vec<String>,
 }
 
 /// Why a period has no value when it starts after the end of a KPI's data.
@@ -353,6 +428,9 @@ pub struct Scorecard {
     pub rows: Vec<KpiRow>,
     /// The KPIs not shown.
     pub left_out: Vec<LeftOut>,
+    /// What the user should know about the request (a filter value that matches no
+    /// row).
+    pub warnings: Vec<String>,
 }
 
 /// The scorecard of `periods` (by default the last complete month of the data).
@@ -376,19 +454,18 @@ pub async fn scorecard_of(
     slice: &Slice,
     span: &DataSpan,
 ) -> Result<Scorecard> {
-    let filters = filters(&slice.filters)?;
-    let dimensions: Vec<&str> = slice
-        .by
-        .iter()
-        .map(String::as_str)
-        .chain(filters.iter().map(|(d, _)| d.as_str()))
-        .collect();
+    let filters = filters(&slice.filters, config)?;
     let mut left_out = Vec::new();
     let mut kpis = Vec::new();
     for kpi in CATALOGUE {
-        if dimensions
+        let by_fails = slice
+            .by
             .iter()
-            .any(|d| cxkpi_engine::check_dimension(kpi, d, snapshot).is_err())
+            .any(|d| cxkpi_engine::check_dimension(kpi, d, snapshot).is_err());
+        if by_fails
+            || filters
+                .iter()
+                .any(|f| cxkpi_engine::check_filter(kpi, f, snapshot).is_err())
         {
             left_out.push(LeftOut {
                 kpi: kpi.id,
@@ -398,7 +475,17 @@ pub async fn scorecard_of(
             kpis.push(kpi);
         }
     }
+    let dimensions: Vec<&str> = slice
+        .by
+        .iter()
+        .map(String::as_str)
+        .chain(filters.iter().map(|f| f.dimension.as_str()))
+        .collect();
     if kpis.is_empty() {
+        // The first KPI's own error says what is wrong with a filter's value.
+        if let Some(f) = filters.first() {
+            cxkpi_engine::check_filter(CATALOGUE.first().expect("a catalogue"), f, snapshot)?;
+        }
         return Err(AppError::usage(format!(
             "no KPI can be segmented or filtered by {}",
             dimensions
@@ -445,7 +532,12 @@ pub async fn scorecard_of(
     }
     rows.retain(|r| !empty.contains(r.kpi.id));
     rows.sort_by_key(|r| r.period.start);
-    Ok(Scorecard { rows, left_out })
+    let warnings = filter_warnings(snapshot, &request.kpis, &request.filters).await?;
+    Ok(Scorecard {
+        rows,
+        left_out,
+        warnings,
+    })
 }
 
 #[cfg(test)]

@@ -111,7 +111,7 @@ pub async fn survival(
 ) -> Result<Survival> {
     let at = as_of(as_of_text, snapshot, config).await?;
     let kpi = cxkpi_core::kpi::lookup("median_lifetime").expect("in the catalogue");
-    let request = customer_request(kpi, slice, snapshot)?;
+    let request = customer_request(kpi, slice, snapshot, config)?;
     let lives = cxkpi_engine::customer_lives(snapshot, &request).await?;
     let end = at.as_microsecond();
     let groups: Vec<(&String, Vec<(f64, bool)>)> = lives

@@ -39,7 +39,7 @@ pub async fn themes(
     let kpi = cxkpi_core::kpi::lookup("sentiment").expect("in the catalogue");
     let end = cxkpi_engine::data_end(snapshot).await?;
     let periods = periods.resolve(config, last_complete_months(end, 1, config))?;
-    let request = customer_request(kpi, slice, snapshot)?;
+    let request = customer_request(kpi, slice, snapshot, config)?;
     let mut out = Vec::new();
     for period in &periods {
         let comments = cxkpi_engine::scored_comments(snapshot, &request, period).await?;

@@ -19,6 +19,10 @@ pub struct KpiRows {
     pub left_out: Vec<LeftOut>,
     /// One row per KPI, period and segment.
     pub rows: Vec<KpiRow>,
+    /// What the user should know about the request, e.g. a filter value that matches
+    /// no row (absent when there is nothing to say).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A KPI a scorecard leaves out.

@@ -462,7 +462,7 @@ fn kpi_view(workspace: &Path, args: KpiArgs) -> anyhow::Result<ExitCode> {
     };
     let store = Store::open(workspace)?;
     let config = store.config();
-    let rows = runtime()?.block_on(cxkpi_app::kpis::kpi_slice(
+    let slice = runtime()?.block_on(cxkpi_app::kpis::kpi_slice(
         &store.snapshot()?,
         config,
         id,
@@ -470,12 +470,14 @@ fn kpi_view(workspace: &Path, args: KpiArgs) -> anyhow::Result<ExitCode> {
         &args.slice.slice(),
         args.compare,
     ))?;
+    warn(&slice.warnings);
     cxkpi_app::render::kpis::write_rows(
         &mut std::io::stdout().lock(),
-        &rows,
+        &slice.rows,
         &args.format,
         config,
         &[],
+        &slice.warnings,
         false,
     )?;
     Ok(ExitCode::SUCCESS)
@@ -498,6 +500,7 @@ fn report(
         &periods.choice(),
         &slice.slice(),
     ))?;
+    warn(&card.warnings);
     let (rows, left_out) = (card.rows, card.left_out);
     if format == "html" {
         let title = format!("cxkpi report: {}", workspace.display());
@@ -523,9 +526,17 @@ fn report(
         format,
         config,
         &left_out,
+        &card.warnings,
         true,
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints warnings about a request on stderr, where they never mix with the output.
+fn warn(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
 }
 
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

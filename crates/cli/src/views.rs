@@ -30,8 +30,10 @@ pub struct SliceArgs {
     /// customer).
     #[arg(long)]
     pub by: Option<String>,
-    /// Keep only rows with DIM=VALUE (repeatable; `(none)` selects missing values).
-    #[arg(long = "where", value_name = "DIM=VALUE")]
+    /// Keep only rows that pass FILTER (repeatable, ANDed): DIM=VALUE, DIM!=VALUE,
+    /// DIM~=VALUE (any case), 'DIM in (A, B)', 'DIM not in (A, B)', or for numbers and
+    /// times 'amount >= 100'; `(none)` selects missing values.
+    #[arg(long = "where", value_name = "FILTER")]
     pub filters: Vec<String>,
 }
 

@@ -129,3 +129,162 @@ fn kpi_and_report_give_one_answer() {
         "after the end of the data (last row 2024-05-20 08:00:00 UTC)"
     );
 }
+
+/// Customers c1, c2 (plan `pro`, region eu), c3 (`basic`, us), c4 (`enterprise`, us);
+/// May 2024 NPS answers 10, 3, 9, 9; orders of 10 (2 May), 20 (12 May) and 30 (20 May);
+/// tickets escalated `yes`, `true` and `no`, with a status dimension spelled
+/// `Solved`, `solved ` and `SOLVED`, imported with `fold_case = ["status"]`.
+fn filtered() -> tempfile::TempDir {
+    let ws = init();
+    let config = ws.path().join("cxkpi.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "fold_case = []",
+        "fold_case = [\"status\"]",
+        1,
+    );
+    std::fs::write(&config, text).unwrap();
+    import_csv(
+        ws.path(),
+        "customers",
+        "customer_id,acquired_at,plan,region\nc1,2024-01-01,pro,eu\nc2,2024-01-01,pro,eu\nc3,2024-01-01,basic,us\nc4,2024-01-01,enterprise,us\n",
+    );
+    import_csv(
+        ws.path(),
+        "responses",
+        "response_id,customer_id,survey,score,responded_at\nr1,c1,nps,10,2024-05-02\nr2,c2,nps,3,2024-05-03\nr3,c3,nps,9,2024-05-04\nr4,c4,nps,9,2024-05-31\n",
+    );
+    import_csv(
+        ws.path(),
+        "orders",
+        "order_id,customer_id,ordered_at,amount\no1,c1,2024-05-02,10\no2,c2,2024-05-12,20\no3,c3,2024-05-20,30\n",
+    );
+    import_csv(
+        ws.path(),
+        "tickets",
+        "ticket_id,customer_id,created_at,escalated,status\nt1,c1,2024-05-02,yes,Solved\nt2,c2,2024-05-03,true,solved \nt3,c3,2024-05-31,no,SOLVED\n",
+    );
+    ws
+}
+
+fn value(ws: &std::path::Path, kpi: &str, filters: &[&str]) -> (f64, String) {
+    let mut command = cxkpi(ws);
+    command.args(["kpi", kpi, "--period", "2024-05", "--format", "json"]);
+    for f in filters {
+        command.args(["--where", f]);
+    }
+    let output = run(&mut command);
+    assert!(output.status.success(), "{filters:?}: {}", stderr(&output));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let value = rows["rows"][0]["value"].as_f64().unwrap_or(f64::NAN);
+    (value, stderr(&output))
+}
+
+/// Defect 7 and analysis 1: the filter grammar (`!=`, `in`, `~=`, numeric and time
+/// comparisons), values that match nothing named with what exists, booleans matched
+/// as booleans, and case folded at import for the dimensions the workspace names.
+#[test]
+fn filters_say_when_they_match_nothing_and_compare_by_type() {
+    let ws = filtered();
+    let ws = ws.path();
+    let near = |(got, _): (f64, String), want: f64| (got - want).abs() < 1e-9;
+    // NPS by hand: all (3 - 1) / 4; pro (1 - 1) / 2; not pro 2 / 2; pro or basic (2 - 1) / 3.
+    assert!(near(value(ws, "nps", &[]), 50.0));
+    assert!(near(value(ws, "nps", &["plan=pro"]), 0.0));
+    assert!(near(value(ws, "nps", &["plan != pro"]), 100.0));
+    assert!(near(
+        value(ws, "nps", &["plan in (pro, basic)"]),
+        100.0 / 3.0
+    ));
+    assert!(near(value(ws, "nps", &["plan not in (pro, basic)"]), 100.0));
+    assert!(near(value(ws, "nps", &["plan~=' PRO'"]), 0.0));
+    assert!(near(value(ws, "nps", &["plan!=pro", "region=us"]), 100.0));
+    // Revenue: amounts >= 20 are 20 + 30; from 12 May (local midnight, inclusive) too.
+    assert!(near(value(ws, "revenue", &["amount >= 20"]), 50.0));
+    assert!(near(value(ws, "revenue", &["amount<20"]), 10.0));
+    assert!(near(
+        value(ws, "revenue", &["ordered_at >= 2024-05-12"]),
+        50.0
+    ));
+    assert!(near(
+        value(ws, "revenue", &["ordered_at < 2024-05-12T00:00:01Z"]),
+        30.0
+    ));
+
+    // plan=Pro matched nothing silently: now a warning names the value that exists.
+    let (_, warning) = value(ws, "nps", &["plan=Pro"]);
+    assert!(
+        warning.contains("warning: --where `plan=Pro` matches no row for `Pro` (did you mean `pro`? `plan~=Pro` ignores case); `plan` has basic, enterprise, pro"),
+        "{warning}"
+    );
+    let (_, warning) = value(ws, "nps", &["region=mars"]);
+    assert!(
+        warning.contains("`region` has eu, us") && !warning.contains("did you mean"),
+        "{warning}"
+    );
+    assert!(value(ws, "nps", &["plan=pro"]).1.is_empty());
+
+    // Booleans: yes and TRUE are true, as on import.
+    for spelling in [
+        "escalated=true",
+        "escalated=yes",
+        "escalated=TRUE",
+        "escalated = 1",
+    ] {
+        assert!(
+            near(value(ws, "tickets_created", &[spelling]), 2.0),
+            "{spelling}"
+        );
+    }
+    assert!(near(value(ws, "tickets_created", &["escalated=no"]), 1.0));
+    let output = run(cxkpi(ws).args(["kpi", "tickets_created", "--where", "escalated=maybe"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("`escalated` is true or false"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Folded at import: one segment.
+    let rows = json(
+        &[
+            "kpi",
+            "tickets_created",
+            "--period",
+            "2024-05",
+            "--by",
+            "status",
+        ],
+        ws,
+    );
+    let rows = rows["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (&rows[0]["segment"], &rows[0]["value"]),
+        (&serde_json::json!("solved"), &serde_json::json!(3.0))
+    );
+
+    // Errors point at the position, and ordering text is refused with what to write.
+    for (filter, message) in [
+        ("plan pro", "`plan pro` at column 6: expected an operator"),
+        ("plan in (pro", "at column 13: expected `,` or `)`"),
+        (
+            "plan > b",
+            "`>` compares numbers and times, and `plan` is text",
+        ),
+        ("amount >= lots", "`amount` is a number, and `lots` is not"),
+        ("plan=pro", ""),
+    ] {
+        let output =
+            run(cxkpi(ws).args(["kpi", "revenue", "--period", "2024-05", "--where", filter]));
+        if message.is_empty() {
+            assert!(output.status.success(), "{}", stderr(&output));
+        } else {
+            assert_eq!(output.status.code(), Some(2), "{filter}");
+            assert!(
+                stderr(&output).contains(message),
+                "{filter}: {}",
+                stderr(&output)
+            );
+        }
+    }
+}

@@ -44,6 +44,9 @@ pub struct Config {
     pub store: StoreConfig,
     /// How `cxkpi serve` listens and what it allows.
     pub server: ServerConfig,
+    /// Text columns and dimensions whose values are stored trimmed and in lower case
+    /// (`[import] fold_case`), so `Solved`, `solved ` and `SOLVED` are one segment.
+    pub fold_case: Vec<String>,
 }
 
 /// The settings of `cxkpi serve`.
@@ -218,6 +221,13 @@ struct RawConfig {
     health: RawHealth,
     store: RawStore,
     server: RawServer,
+    import: RawImport,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawImport {
+    fold_case: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -612,6 +622,22 @@ impl Config {
             return Err(invalid("health", "need 0 <= yellow_at <= green_at <= 100"));
         }
 
+        for name in &raw.import.fold_case {
+            if name.ends_with("_id")
+                || name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                return Err(invalid(
+                    "import.fold_case",
+                    format!(
+                        "`{name}` is not a column to fold: name text columns or dimensions in lower case (ids are matched exactly)"
+                    ),
+                ));
+            }
+        }
+
         Ok(Config {
             time_zone_name: raw.workspace.time_zone,
             time_zone: tz,
@@ -636,6 +662,7 @@ impl Config {
                 max_record_bytes: raw.store.max_record_mib << 20,
             },
             server,
+            fold_case: raw.import.fold_case,
         })
     }
 

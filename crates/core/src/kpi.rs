@@ -429,7 +429,7 @@ pub fn lookup(id: &str) -> Result<&'static KpiDef, UnknownKpi> {
 }
 
 /// Levenshtein distance between two ASCII-ish strings (by chars).
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -43,6 +43,7 @@ pub mod config;
 pub mod drivers;
 pub mod entity;
 pub mod estimate;
+pub mod filter;
 pub mod health;
 pub mod kpi;
 pub mod optimize;

@@ -89,8 +89,8 @@ async fn allocate(
                     v
                 }
             };
-            for (dimension, wanted) in &request.filters {
-                if value(spend_column(dimension)) != *wanted {
+            for filter in &request.filters {
+                if !filter.matches_text(&value(spend_column(&filter.dimension))) {
                     continue 'rows;
                 }
             }
@@ -274,7 +274,7 @@ pub(crate) fn check_dimensions(request: &Request, kpis: &[&'static KpiDef]) -> R
         for dimension in request
             .by
             .iter()
-            .chain(request.filters.iter().map(|(d, _)| d))
+            .chain(request.filters.iter().map(|f| &f.dimension))
         {
             if !matches!(dimension.as_str(), "acquisition_channel" | "campaign") {
                 return Err(EngineError::UnknownDimension {
@@ -283,6 +283,13 @@ pub(crate) fn check_dimensions(request: &Request, kpis: &[&'static KpiDef]) -> R
                     valid: vec!["acquisition_channel".into(), "campaign".into()],
                 });
             }
+        }
+        if let Some(filter) = request.filters.iter().find(|f| f.op.orders()) {
+            return Err(EngineError::Filter(format!(
+                "--where `{filter}`: `{}` compares numbers and times, and `{}` is text",
+                filter.op.as_str(),
+                filter.dimension
+            )));
         }
     }
     Ok(())

@@ -38,12 +38,13 @@ use std::collections::BTreeMap;
 use cxkpi_core::config::Config;
 use cxkpi_core::entity::Entity;
 use cxkpi_core::estimate::Estimate;
+use cxkpi_core::filter::Filter;
 use cxkpi_core::kpi::KpiDef;
 use cxkpi_core::period::Period;
 use cxkpi_core::stats;
 use cxkpi_store::Snapshot;
 use datafusion::dataframe::DataFrame;
-use datafusion::logical_expr::{Expr, ident, lit};
+use datafusion::logical_expr::{Expr, ident};
 use datafusion::prelude::SessionContext;
 
 pub use churn::{Attributes, CHURN_NUMERIC, ChurnCase, churn_cases, customer_attributes};
@@ -61,8 +62,8 @@ pub struct Request {
     pub periods: Vec<Period>,
     /// Segment by this dimension.
     pub by: Option<String>,
-    /// Keep only rows whose dimension has this value (`(none)` selects missing values).
-    pub filters: Vec<(String, String)>,
+    /// Keep only rows that pass every filter (`(none)` stands for missing values).
+    pub filters: Vec<Filter>,
     /// Compare each period with the one before.
     pub compare: bool,
 }
@@ -125,6 +126,9 @@ pub enum EngineError {
         /// The dimensions it can be segmented by.
         valid: Vec<String>,
     },
+    /// A filter that does not fit its column (an ordering of text, a word for a number).
+    #[error("{0}")]
+    Filter(String),
     /// A configuration the computation cannot work with.
     #[error("configuration: {0}")]
     Config(String),
@@ -165,6 +169,71 @@ pub fn check_dimension(kpi: &'static KpiDef, dimension: &str, snapshot: &Snapsho
             segment::resolve(kpi, Entity::Customers, dimension, snapshot).map(|_| ())
         }
     }
+}
+
+/// The values a text or boolean dimension of `kpi` takes in the store (`(none)` for
+/// missing ones), sorted; `None` for a dimension read another way (spend's, or a
+/// number or time column).
+pub async fn dimension_values(
+    snapshot: &Snapshot,
+    kpi: &'static KpiDef,
+    dimension: &str,
+) -> Result<Option<Vec<String>>> {
+    use arrow::array::{Array, AsArray};
+    use cxkpi_core::kpi::Segmentation;
+    let entity = match kpi.segmentation {
+        Segmentation::Spend => return Ok(None),
+        Segmentation::Entity(entity) => entity,
+        Segmentation::Customer => Entity::Customers,
+    };
+    let (table, column) = match segment::resolve(kpi, entity, dimension, snapshot) {
+        Ok(segment::Source::Own(c)) => (entity, c),
+        Ok(segment::Source::Customer(c)) => (Entity::Customers, c),
+        Err(_) => return Ok(None),
+    };
+    let frame = snapshot
+        .context()?
+        .table(table.name())
+        .await?
+        .select(vec![segment::segment_expr(ident(&column)).alias("value")])?
+        .distinct()?;
+    let mut values = Vec::new();
+    for batch in frame.collect().await? {
+        let column = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;
+        let column = column.as_string::<i32>();
+        values.extend(
+            (0..column.len())
+                .filter(|i| column.is_valid(*i))
+                .map(|i| column.value(i).to_string()),
+        );
+    }
+    values.sort();
+    Ok(Some(values))
+}
+
+/// Checks a filter for `kpi`: its column, and its values against the column's type.
+pub fn check_filter(kpi: &'static KpiDef, filter: &Filter, snapshot: &Snapshot) -> Result<()> {
+    use cxkpi_core::kpi::Segmentation;
+    let entity = match kpi.segmentation {
+        Segmentation::Spend => {
+            check_dimension(kpi, &filter.dimension, snapshot)?;
+            if filter.op.orders() {
+                return Err(EngineError::Filter(format!(
+                    "--where `{filter}`: `{}` compares numbers and times, and `{}` is text",
+                    filter.op.as_str(),
+                    filter.dimension
+                )));
+            }
+            return Ok(());
+        }
+        Segmentation::Entity(entity) => entity,
+        Segmentation::Customer => Entity::Customers,
+    };
+    let (column, filter) = segment::resolve_filter(kpi, entity, filter, snapshot)?;
+    if let segment::FilterColumn::Typed(name, ty) = column {
+        segment::typed_condition(&name, ty, &filter)?;
+    }
+    Ok(())
 }
 
 /// Every customer's (acquired_at, churned_at) in microseconds since the epoch, by
@@ -455,10 +524,14 @@ pub(crate) async fn prepare(
     let filters = request
         .filters
         .iter()
-        .map(|(d, v)| Ok((segment::resolve(kpi, entity, d, snapshot)?, v.clone())))
+        .map(|f| segment::resolve_filter(kpi, entity, f, snapshot))
         .collect::<Result<Vec<_>>>()?;
     let mut customer_columns: Vec<String> = Vec::new();
-    for source in by.iter().chain(filters.iter().map(|(s, _)| s)) {
+    let segment_sources = filters.iter().filter_map(|(c, _)| match c {
+        segment::FilterColumn::Segment(source) => Some(source),
+        segment::FilterColumn::Typed(..) => None,
+    });
+    for source in by.iter().chain(segment_sources) {
         if let segment::Source::Customer(c) = source
             && !customer_columns.contains(c)
         {
@@ -481,8 +554,14 @@ pub(crate) async fn prepare(
         }
     };
     let mut frame = ctx.table(entity.name()).await?;
-    for (source, value) in &filters {
-        frame = frame.filter(segment::segment_expr(column_expr(source)).eq(lit(value.clone())))?;
+    for (column, filter) in &filters {
+        let condition = match column {
+            segment::FilterColumn::Segment(source) => {
+                segment::text_condition(segment::segment_expr(column_expr(source)), filter)
+            }
+            segment::FilterColumn::Typed(name, ty) => segment::typed_condition(name, *ty, filter)?,
+        };
+        frame = frame.filter(condition)?;
     }
     let segment = by.as_ref().map(|s| segment::segment_expr(column_expr(s)));
     Ok((frame, segment))

@@ -6,7 +6,8 @@
 //! schema and used as identifiers only after that check; values never become SQL text
 //! (they are literals of the DataFrame API).
 
-use cxkpi_core::entity::Entity;
+use cxkpi_core::entity::{ColumnType, Entity};
+use cxkpi_core::filter::{Filter, Op};
 use cxkpi_core::kpi::{KpiDef, Segmentation};
 use cxkpi_store::Snapshot;
 use datafusion::common::ScalarValue;
@@ -131,4 +132,180 @@ pub(crate) fn group_by(
     } else {
         frame.with_column("segment", or_whole(None))
     }
+}
+
+/// Where a filter's values are read: a segment dimension (compared as the segment
+/// text, booleans as `true`/`false`), or another column of the KPI's own entity
+/// compared by its type (numbers, instants, ids).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FilterColumn {
+    /// A dimension that can also segment.
+    Segment(Source),
+    /// A contract column of the own entity, by name and type.
+    Typed(String, ColumnType),
+}
+
+fn filter_error(filter: &Filter, why: impl std::fmt::Display) -> EngineError {
+    EngineError::Filter(format!("--where `{filter}`: {why}"))
+}
+
+/// Resolves a filter for a KPI computed from `entity`: its column, and the filter with
+/// boolean values spelled as the segments spell them (`yes`, `TRUE` and `1` are
+/// `true`, as on import). Ordering operators need a number or time column.
+pub(crate) fn resolve_filter(
+    kpi: &KpiDef,
+    entity: Entity,
+    filter: &Filter,
+    snapshot: &Snapshot,
+) -> Result<(FilterColumn, Filter), EngineError> {
+    let own_entity = match kpi.segmentation {
+        Segmentation::Entity(e) => Some(e),
+        Segmentation::Customer => Some(Entity::Customers),
+        Segmentation::Spend => None,
+    }
+    .filter(|e| *e == entity);
+    let name = filter.dimension.as_str();
+    let contract = |e: Entity| e.columns().iter().find(|c| c.name == name).map(|c| c.ty);
+    match resolve(kpi, entity, name, snapshot) {
+        Ok(source) => {
+            let ty = match &source {
+                Source::Own(_) => own_entity.or(match kpi.segmentation {
+                    Segmentation::Entity(e) => Some(e),
+                    _ => None,
+                }),
+                Source::Customer(_) => Some(Entity::Customers),
+            }
+            .and_then(contract);
+            let mut filter = filter.clone();
+            if filter.op.orders() {
+                return Err(filter_error(
+                    &filter,
+                    format!(
+                        "`{}` compares numbers and times, and `{name}` is {}; use =, !=, ~=, in (...) or not in (...)",
+                        filter.op.as_str(),
+                        if ty == Some(ColumnType::Boolean) {
+                            "true or false"
+                        } else {
+                            "text"
+                        }
+                    ),
+                ));
+            }
+            if ty == Some(ColumnType::Boolean) {
+                let given = filter.clone();
+                for value in &mut filter.values {
+                    if value == NONE_SEGMENT {
+                        continue;
+                    }
+                    let b = cxkpi_core::parse::parse_bool(value.trim()).map_err(|_| {
+                        filter_error(
+                            &given,
+                            format!("`{name}` is true or false (also yes/no, 1/0, y/n, t/f, any case), and `{value}` is neither"),
+                        )
+                    })?;
+                    *value = b.to_string();
+                }
+                if filter.op == Op::EqFold {
+                    filter.op = Op::Eq;
+                }
+            }
+            Ok((FilterColumn::Segment(source), filter))
+        }
+        Err(unknown) => match own_entity.and_then(contract) {
+            Some(ColumnType::Date) | None => Err(unknown),
+            Some(ty) => Ok((FilterColumn::Typed(name.to_string(), ty), filter.clone())),
+        },
+    }
+}
+
+/// The condition of a filter on a segment's text.
+pub(crate) fn text_condition(text: Expr, filter: &Filter) -> Expr {
+    use datafusion::functions::expr_fn::{btrim, lower};
+    let values = || {
+        filter
+            .values
+            .iter()
+            .map(|v| lit(v.clone()))
+            .collect::<Vec<_>>()
+    };
+    match filter.op {
+        Op::Eq => text.eq(lit(filter.values[0].clone())),
+        Op::Ne => text.not_eq(lit(filter.values[0].clone())),
+        Op::EqFold => {
+            let folded = filter.values[0].trim().to_lowercase();
+            lower(btrim(vec![text])).eq(lit(folded))
+        }
+        Op::In => text.in_list(values(), false),
+        Op::NotIn => text.in_list(values(), true),
+        // Refused by `resolve_filter`.
+        Op::Lt | Op::Le | Op::Gt | Op::Ge => lit(false),
+    }
+}
+
+/// The condition of a filter on a number, time or id column. Missing values match
+/// only `(none)` (`mrr = (none)`), never a comparison.
+pub(crate) fn typed_condition(
+    name: &str,
+    ty: ColumnType,
+    filter: &Filter,
+) -> Result<Expr, EngineError> {
+    let column = ident(name);
+    if filter.values.iter().any(|v| v == NONE_SEGMENT) {
+        return match filter.op {
+            Op::Eq | Op::EqFold | Op::In => Ok(column.is_null()),
+            Op::Ne | Op::NotIn => Ok(column.is_not_null()),
+            _ => Err(filter_error(
+                filter,
+                "(none) is missing, which only = and != can compare",
+            )),
+        };
+    }
+    let (column, values): (Expr, Vec<Expr>) = match ty {
+        ColumnType::Decimal | ColumnType::Integer | ColumnType::Score => {
+            let values = filter
+                .values
+                .iter()
+                .map(|v| {
+                    cxkpi_core::parse::parse_decimal(v.trim())
+                        .map(lit)
+                        .map_err(|_| {
+                            filter_error(filter, format!("`{name}` is a number, and `{v}` is not"))
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            (cast(column, arrow::datatypes::DataType::Float64), values)
+        }
+        ColumnType::Timestamp => {
+            let values = filter
+                .values
+                .iter()
+                .map(|v| {
+                    v.trim()
+                        .parse::<jiff::Timestamp>()
+                        .map(|t| crate::bucket::instant(t.as_microsecond()))
+                        .map_err(|_| {
+                            filter_error(
+                                filter,
+                                format!("`{name}` is a time: compare it with a date (2024-01-31) or a time (2024-01-31T12:00:00Z), not `{v}`"),
+                            )
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            (column, values)
+        }
+        ColumnType::Text | ColumnType::Boolean | ColumnType::Date => {
+            return Ok(text_condition(segment_expr(column), filter));
+        }
+    };
+    let first = values[0].clone();
+    Ok(match filter.op {
+        Op::Eq | Op::EqFold => column.eq(first),
+        Op::Ne => column.not_eq(first),
+        Op::Lt => column.lt(first),
+        Op::Le => column.lt_eq(first),
+        Op::Gt => column.gt(first),
+        Op::Ge => column.gt_eq(first),
+        Op::In => column.in_list(values, false),
+        Op::NotIn => column.in_list(values, true),
+    })
 }

@@ -2,7 +2,8 @@
 //! (plain Rust over the rows of the demo company's CSV files, straight from the
 //! definitions in kpis.md, no engine) must give the engine's values and n for every
 //! month and segment. The workspace is in America/New_York, so months are cut at local
-//! midnight (05:00 or 04:00 UTC) on both sides.
+//! midnight (05:00 or 04:00 UTC) on both sides. Unsegmented, by region, and under two
+//! filters of the `--where` grammar (`!=` and `in`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -388,12 +389,40 @@ fn the_engine_agrees_with_a_naive_implementation() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    for by in [None, Some("region")] {
+    // Unsegmented, by region, and filtered by region two ways (issue 17's filter
+    // grammar): the naive side keeps a row when its region passes a plain predicate.
+    let regions: Vec<String> = d
+        .region
+        .values()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(regions.len() >= 3, "{regions:?}");
+    type Keep = Box<dyn Fn(&str) -> bool>;
+    let (r0, r1, r2) = (regions[0].clone(), regions[1].clone(), regions[2].clone());
+    let filtered: Vec<(Option<&str>, Option<cxkpi_core::filter::Filter>, Keep)> = vec![
+        (None, None, Box::new(|_| true)),
+        (Some("region"), None, Box::new(|_| true)),
+        (
+            None,
+            Some(cxkpi_core::filter::Filter::parse(&format!("region != '{r0}'")).unwrap()),
+            Box::new(move |r| r != r0),
+        ),
+        (
+            None,
+            Some(
+                cxkpi_core::filter::Filter::parse(&format!("region in ('{r1}', '{r2}')")).unwrap(),
+            ),
+            Box::new(move |r| r == r1 || r == r2),
+        ),
+    ];
+    for (by, filter, keep) in filtered {
         let request = Request {
             kpis: kpis.clone(),
             periods: months.clone(),
             by: by.map(String::from),
-            filters: Vec::new(),
+            filters: filter.into_iter().collect(),
             compare: false,
         };
         let rows: Vec<KpiRow> = runtime
@@ -416,12 +445,18 @@ fn the_engine_agrees_with_a_naive_implementation() {
         };
         for (i, p) in months.iter().enumerate() {
             for s in &segments {
-                let segment = |row: &BTreeMap<String, String>| match by {
-                    None => String::new(),
-                    Some(_) if row.contains_key("region") && row.contains_key("acquired_at") => {
+                let region = |row: &BTreeMap<String, String>| {
+                    if row.contains_key("region") && row.contains_key("acquired_at") {
                         row["region"].clone()
+                    } else {
+                        d.region_of(row)
                     }
-                    Some(_) => d.region_of(row),
+                };
+                let segment = |row: &BTreeMap<String, String>| match by {
+                    // A row the filter drops is in a segment never asked for.
+                    None if !keep(&region(row)) => "\u{0}dropped".to_string(),
+                    None => String::new(),
+                    Some(_) => region(row),
                 };
                 naive(&d, p, &segment, s, &mut expected, i);
             }

@@ -166,7 +166,8 @@ pub mod doc {
     pub struct SliceQuery {
         /// The dimension to segment by (a customer dimension such as `region`).
         by: Option<String>,
-        /// `DIM=VALUE` filters; repeat for several (they are ANDed).
+        /// Filters in the grammar of `--where` (`plan=pro`, `plan in (pro, basic)`,
+        /// `mrr >= 100`); repeat for several (they are ANDed).
         #[serde(rename = "where")]
         r#where: Option<Vec<String>>,
     }

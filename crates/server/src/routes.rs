@@ -225,9 +225,10 @@ async fn kpi(
     let mut tables = kpi.sources.to_vec();
     tables.push(Entity::Customers);
     cached(&state, &snapshot, key, &tables, || async {
-        let rows = kpis::kpi_rows(&snapshot, config, kpi, periods, &slice, compare, &span).await?;
+        let slice = kpis::kpi_rows(&snapshot, config, kpi, periods, &slice, compare, &span).await?;
         let mut out = Vec::new();
-        render::kpis::write_rows(&mut out, &rows, "json", config, &[], false)?;
+        let rows = &slice.rows;
+        render::kpis::write_rows(&mut out, rows, "json", config, &[], &slice.warnings, false)?;
         Ok(Bytes::from(out))
     })
     .await
@@ -267,7 +268,15 @@ async fn report(
     cached(&state, &snapshot, key, &Entity::ALL, || async {
         let card = kpis::scorecard_of(&snapshot, config, periods, &slice, &span).await?;
         let mut out = Vec::new();
-        render::kpis::write_rows(&mut out, &card.rows, "json", config, &card.left_out, true)?;
+        render::kpis::write_rows(
+            &mut out,
+            &card.rows,
+            "json",
+            config,
+            &card.left_out,
+            &card.warnings,
+            true,
+        )?;
         Ok(Bytes::from(out))
     })
     .await

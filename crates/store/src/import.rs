@@ -242,6 +242,22 @@ impl Importer<'_> {
         Ok(())
     }
 
+    /// Whether the values of `target` are folded (`[import] fold_case`): a text column
+    /// other than an id, or a dimension, that the setting names.
+    fn folds(&self, target: &Target) -> bool {
+        let named = |name: &str| self.store.config.fold_case.iter().any(|f| f == name);
+        match *target {
+            Target::Contract(c) => {
+                let spec = &self.entity.columns()[c];
+                spec.ty == cxkpi_core::entity::ColumnType::Text
+                    && !spec.name.ends_with("_id")
+                    && named(spec.name)
+            }
+            Target::Dimension(d) => named(&self.dimensions[d]),
+            Target::Invalid(_) | Target::Ignored => false,
+        }
+    }
+
     /// Maps source columns to targets, adding new dimensions; columns already mapped
     /// keep their target.
     fn map_columns(
@@ -324,6 +340,7 @@ impl Importer<'_> {
             refused: None,
         };
         let n_contract = self.entity.columns().len();
+        let fold_any = !self.store.config.fold_case.is_empty();
         let mut record = Record::default();
         let mut dim_order: Vec<usize> = Vec::new();
         while reader.next(input, &mut record)? {
@@ -355,6 +372,8 @@ impl Importer<'_> {
                 let dimensions = &self.dimensions;
                 dim_order.sort_by(|a, b| dimensions[*a].cmp(&dimensions[*b]));
             }
+            // Cells of `[import] fold_case` columns, trimmed and in lower case.
+            let mut folded: Vec<(Target, String)> = Vec::new();
             let mut cell_array = [None; MAX_CONTRACT_COLUMNS];
             let cells = &mut cell_array[..n_contract];
             // Dimension cells on the stack too, unless there are very many.
@@ -369,10 +388,23 @@ impl Importer<'_> {
             let mut invalid = None;
             for (source, target) in targets.iter().enumerate() {
                 let cell = record.cell(source);
+                if fold_any
+                    && let Some(text) = cell
+                    && self.folds(target)
+                {
+                    folded.push((*target, text.trim().to_lowercase()));
+                }
                 match *target {
                     Target::Contract(c) => cells[c] = cell,
                     Target::Dimension(d) => dims[d] = cell,
                     Target::Invalid(r) if cell.is_some() => invalid = Some(r),
+                    Target::Invalid(_) | Target::Ignored => {}
+                }
+            }
+            for (target, text) in &folded {
+                match *target {
+                    Target::Contract(c) => cells[c] = Some(text),
+                    Target::Dimension(d) => dims[d] = Some(text),
                     Target::Invalid(_) | Target::Ignored => {}
                 }
             }

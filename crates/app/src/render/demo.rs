@@ -52,6 +52,7 @@ pub fn write_text(out: &mut impl Write, demo: &Demo, config: &Config) -> crate::
         "table",
         config,
         &demo.scorecard.left_out,
+        &demo.scorecard.warnings,
         true,
     )?;
     writeln!(

@@ -100,12 +100,15 @@ fn band_and_target(row: &KpiRow, config: &Config) -> (String, String) {
 
 /// Writes rows as `table`, `json` or `csv`; `left_out` names KPIs not shown and why;
 /// `report` lays the table out as a scorecard (a block per period, a line per KPI).
+/// The warnings go into the JSON; the other formats leave them to the caller (the CLI
+/// prints them on stderr).
 pub fn write_rows(
     out: &mut impl Write,
     rows: &[KpiRow],
     format: &str,
     config: &Config,
     left_out: &[LeftOut],
+    warnings: &[String],
     report: bool,
 ) -> Result<()> {
     match format {
@@ -113,6 +116,7 @@ pub fn write_rows(
             let page = wire::KpiRows {
                 rows: rows.iter().map(|r| wire::KpiRow::new(r, config)).collect(),
                 left_out: left_out.iter().map(wire::LeftOut::from).collect(),
+                warnings: warnings.to_vec(),
             };
             serde_json::to_writer(&mut *out, &page).map_err(io)?;
             writeln!(out).map_err(io)?;

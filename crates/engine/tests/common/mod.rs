@@ -79,7 +79,7 @@ pub fn try_run(
         by: by.map(String::from),
         filters: filters
             .iter()
-            .map(|(d, v)| (d.to_string(), v.to_string()))
+            .map(|(d, v)| cxkpi_core::filter::Filter::eq(*d, *v))
             .collect(),
         compare,
     };
