@@ -30,6 +30,26 @@ pub struct NpsDrivers {
     pub change: Option<Change>,
 }
 
+impl NpsDrivers {
+    /// A warning when the predictors explain almost none of the variance of the
+    /// answers (R² under 5%, or no better than none by the F test): the shares of R²
+    /// then divide almost nothing, and say nothing of what drives NPS (issue 17: "CSAT
+    /// 52.8%" of an R² of 0.001).
+    pub fn warning(&self) -> Option<String> {
+        let d = self.drivers.as_ref()?;
+        d.fit.explains_little(d.r2).then(|| {
+            format!(
+                "the predictors explain {:.1}% of the variance of NPS answers (R² {:.3}, 95% CI {:.3} to {:.3}, F test p = {:.3}): their shares divide almost nothing and do not say what drives NPS",
+                100.0 * d.r2,
+                d.r2,
+                d.fit.interval.low,
+                d.fit.interval.high,
+                d.fit.p_value
+            )
+        })
+    }
+}
+
 /// The NPS change against the previous period, split into mix and rate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {

@@ -337,10 +337,21 @@ pub struct NpsDrivers {
     pub period: String,
     /// R² with every predictor.
     pub r2: Option<f64>,
+    /// R² adjusted for the number of predictors.
+    pub r2_adjusted: Option<f64>,
+    /// Upper bound of the 95% interval of R² (Olkin-Finn).
+    pub r2_ci_high: Option<f64>,
+    /// Lower bound of the 95% interval of R² (Olkin-Finn).
+    pub r2_ci_low: Option<f64>,
+    /// The p-value of the F test that the predictors explain nothing.
+    pub r2_p_value: Option<f64>,
     /// Customers with an NPS answer.
     pub respondents: usize,
     /// The score explained (`nps`).
     pub target: &'static str,
+    /// Set when the predictors explain almost none of the variance: the shares then
+    /// divide almost nothing.
+    pub warning: Option<String>,
 }
 
 /// A predictor's coverage.
@@ -435,8 +446,13 @@ impl From<&crate::drivers::NpsDrivers> for NpsDrivers {
             n: d.drivers.as_ref().map(|x| x.n),
             period: d.period.label(),
             r2: d.drivers.as_ref().map(|x| x.r2),
+            r2_adjusted: d.drivers.as_ref().map(|x| x.fit.adjusted),
+            r2_ci_high: d.drivers.as_ref().map(|x| x.fit.interval.high),
+            r2_ci_low: d.drivers.as_ref().map(|x| x.fit.interval.low),
+            r2_p_value: d.drivers.as_ref().map(|x| x.fit.p_value),
             respondents: d.respondents,
             target: "nps",
+            warning: d.warning(),
         }
     }
 }

@@ -814,6 +814,11 @@ fn drivers_of_nps_and_the_change_by_segment() {
         (Some(6), Some(6))
     );
     assert!((report["r2"].as_f64().unwrap() - 0.97515625).abs() < 1e-9);
+    // One predictor over six answers: adjusted 1 - (1 - R²) * 5 / 4; F = 157, so the
+    // shares stand without a warning.
+    assert!((report["r2_adjusted"].as_f64().unwrap() - 0.9689453125).abs() < 1e-9);
+    assert!(report["r2_p_value"].as_f64().unwrap() < 0.001);
+    assert!(report["warning"].is_null());
     assert_eq!(report["drivers"].as_array().unwrap().len(), 1);
     assert_eq!(report["drivers"][0]["predictor"], "csat");
     let change = &report["change"];

@@ -288,3 +288,33 @@ fn filters_say_when_they_match_nothing_and_compare_by_type() {
         }
     }
 }
+
+/// Defect 9: `drivers nps` presented "CSAT 52.8%" of an R² of 0.001 as if it meant
+/// something. Eight customers whose CSAT (5, 5, 1, 1, ...) is uncorrelated with their
+/// NPS (10, 0, 10, 0, ...): R² = 0, and the report says the shares mean nothing.
+#[test]
+fn drivers_warn_when_the_predictors_explain_nothing() {
+    let ws = init();
+    let mut customers = String::from("customer_id,acquired_at\n");
+    let mut responses = String::from("response_id,customer_id,survey,score,responded_at\n");
+    for i in 0..8 {
+        let nps = if i % 2 == 0 { 10 } else { 0 };
+        let csat = if (i / 2) % 2 == 0 { 5 } else { 1 };
+        customers.push_str(&format!("c{i},2024-01-01\n"));
+        responses.push_str(&format!(
+            "n{i},c{i},nps,{nps},2024-06-10\ns{i},c{i},csat,{csat},2024-06-11\n"
+        ));
+    }
+    import_csv(ws.path(), "customers", &customers);
+    import_csv(ws.path(), "responses", &responses);
+    let report = json(&["drivers", "nps", "--period", "2024-06"], ws.path());
+    assert!(report["r2"].as_f64().unwrap().abs() < 1e-12, "{report}");
+    assert_eq!(report["r2_ci_low"], 0.0);
+    let warning = report["warning"].as_str().unwrap();
+    assert!(
+        warning.starts_with("the predictors explain 0.0% of the variance of NPS answers"),
+        "{warning}"
+    );
+    let output = run(cxkpi(ws.path()).args(["drivers", "nps", "--period", "2024-06"]));
+    assert!(stdout(&output).contains("warning: the predictors explain 0.0%"));
+}

@@ -22,8 +22,56 @@ pub struct Drivers {
     pub n: usize,
     /// R² of the model with every predictor.
     pub r2: f64,
+    /// What R² says about the population (its interval and test).
+    pub fit: Fit,
     /// Per predictor, most important first.
     pub importance: Vec<Importance>,
+}
+
+/// How much a regression's R² can be trusted: adjusted R², a 95% interval and the
+/// overall F test.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fit {
+    /// R² adjusted for the number of predictors.
+    pub adjusted: f64,
+    /// 95% interval of the population R²: R² ± 1.96 SE with Olkin and Finn's
+    /// large-sample SE, `sqrt(4 R² (1 - R²)² (n - k - 1)² / ((n² - 1)(n + 3)))`, cut to
+    /// [0, 1] (as R's `psychometric::CI.Rsq`).
+    pub interval: crate::stats::Interval,
+    /// The p-value of the F test that every coefficient is 0.
+    pub p_value: f64,
+}
+
+impl Fit {
+    /// The fit of an R² over `n` rows and `k` predictors (`n > k + 1`).
+    pub fn new(r2: f64, n: usize, k: usize) -> Fit {
+        use statrs::distribution::{ContinuousCDF, FisherSnedecor};
+        let (nf, kf) = (n as f64, k as f64);
+        let residual_df = nf - kf - 1.0;
+        let adjusted = 1.0 - (1.0 - r2) * (nf - 1.0) / residual_df;
+        let se = (4.0 * r2 * (1.0 - r2).powi(2) * residual_df.powi(2)
+            / ((nf * nf - 1.0) * (nf + 3.0)))
+            .sqrt();
+        let interval = crate::stats::Interval {
+            low: (r2 - 1.96 * se).max(0.0),
+            high: (r2 + 1.96 * se).min(1.0),
+        };
+        let f = (r2 / kf) / ((1.0 - r2).max(f64::MIN_POSITIVE) / residual_df);
+        let p_value = FisherSnedecor::new(kf, residual_df)
+            .map(|d| d.sf(f))
+            .unwrap_or(f64::NAN);
+        Fit {
+            adjusted,
+            interval,
+            p_value,
+        }
+    }
+
+    /// Whether the predictors explain almost none of the variance: under 5% of it,
+    /// or not significantly more than none (F test p >= 0.05).
+    pub fn explains_little(&self, r2: f64) -> bool {
+        r2 < 0.05 || self.p_value.is_nan() || self.p_value >= 0.05
+    }
 }
 
 /// R² of the least-squares regression of `y` on the columns `subset` of `x` (with an
@@ -123,6 +171,7 @@ pub fn shapley_r2(names: &[&str], x: &[Vec<f64>], y: &[f64]) -> Option<Drivers> 
     Some(Drivers {
         n,
         r2: full,
+        fit: Fit::new(full, n, k),
         importance,
     })
 }
@@ -190,6 +239,30 @@ pub fn nps_change(segments: &[(String, SegmentCounts)]) -> Option<NpsChange> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 17, defect 9: R² comes with its interval and test. With n = 30 and k = 2,
+    /// F(2, 27) = 3.354 is the 95% critical value (tables), reached at
+    /// R² = 2F / (27 + 2F) = 0.19900; adjusted R² = 1 - 0.801 * 29 / 27 = 0.13967; the
+    /// Olkin-Finn SE is sqrt(4 * 0.199 * 0.801² * 27² / (899 * 33)) = sqrt(372.3 / 29667)
+    /// = 0.11203 by hand.
+    #[test]
+    fn the_fit_of_r2_by_hand() {
+        let r2 = 2.0 * 3.354 / (27.0 + 2.0 * 3.354);
+        let fit = Fit::new(r2, 30, 2);
+        assert!((fit.p_value - 0.05).abs() < 2e-4, "{}", fit.p_value);
+        assert!((fit.adjusted - (1.0 - (1.0 - r2) * 29.0 / 27.0)).abs() < 1e-12);
+        let se = (4.0 * r2 * (1.0 - r2).powi(2) * 27.0f64.powi(2) / (899.0 * 33.0)).sqrt();
+        assert!((se - 0.11203).abs() < 1e-4, "{se}");
+        // 0.199 - 1.96 * 0.112 is below 0: cut at 0.
+        assert_eq!(fit.interval.low, 0.0);
+        assert!((fit.interval.high - (r2 + 1.96 * se)).abs() < 1e-9);
+        // R² = 0.001 over 1,000 answers and 4 predictors explains almost nothing.
+        let weak = Fit::new(0.001, 1000, 4);
+        assert!(weak.explains_little(0.001));
+        assert_eq!(weak.interval.low, 0.0);
+        assert!(weak.p_value > 0.5, "{}", weak.p_value);
+        assert!(!Fit::new(0.3, 100, 2).explains_little(0.3));
+    }
 
     #[test]
     fn two_predictors_have_the_closed_form() {

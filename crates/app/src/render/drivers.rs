@@ -27,9 +27,17 @@ pub fn write_table(out: &mut impl Write, d: &NpsDrivers) -> io::Result<()> {
         Some(x) => {
             writeln!(
                 out,
-                "\nn = {} customers with every predictor; R² = {:.3}\n",
-                x.n, x.r2
+                "\nn = {} customers with every predictor; R² = {:.3} (95% CI {:.3} to {:.3}; adjusted {:.3}; F test p {})\n",
+                x.n,
+                x.r2,
+                x.fit.interval.low,
+                x.fit.interval.high,
+                x.fit.adjusted,
+                p_text(x.fit.p_value)
             )?;
+            if let Some(warning) = d.warning() {
+                writeln!(out, "warning: {warning}\n")?;
+            }
             writeln!(
                 out,
                 "{:<22} {:>12} {:>12}",
@@ -65,6 +73,15 @@ pub fn write_table(out: &mut impl Write, d: &NpsDrivers) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A p-value as `= 0.042`, or `< 0.001` below that.
+fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".to_string()
+    } else {
+        format!("= {p:.3}")
+    }
 }
 
 /// The drivers as pretty JSON (the wire type).
