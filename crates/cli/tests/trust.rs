@@ -318,3 +318,94 @@ fn drivers_warn_when_the_predictors_explain_nothing() {
     let output = run(cxkpi(ws.path()).args(["drivers", "nps", "--period", "2024-06"]));
     assert!(stdout(&output).contains("warning: the predictors explain 0.0%"));
 }
+
+/// Defect 6: answers of a survey of the workspace's own imported, but no KPI reported
+/// them. A survey declares its kind and counts in that KPI, as a segment of `survey`
+/// and alone with `--where survey=NAME`. Zendesk's Good/Bad as a 0/1 survey satisfied
+/// at 1 (answers 1, 0, 1, 1) joins CSAT (5, 4, 2 on 1..5, satisfied at 4): 2 + 3
+/// satisfied of 7. An onboarding NPS (9, 9, 3) joins NPS (10, 0): (3 - 2) / 5.
+#[test]
+fn custom_surveys_count_in_the_kpi_of_their_kind() {
+    let ws = init();
+    let config = ws.path().join("cxkpi.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "\n[surveys.zendesk]\nmin = 0\nmax = 1\nsatisfied_at = 1\nkind = \"csat\"\n\n[surveys.onboarding]\nmin = 0\nmax = 10\nkind = \"nps\"\n\n[surveys.pulse]\nmin = 1\nmax = 5\n",
+    );
+    std::fs::write(&config, &text).unwrap();
+    import_csv(
+        ws.path(),
+        "customers",
+        "customer_id,acquired_at\nc1,2024-01-01\n",
+    );
+    let mut answers = String::from("response_id,customer_id,survey,score,responded_at\n");
+    for (i, (survey, score)) in [
+        ("csat", 5),
+        ("csat", 4),
+        ("csat", 2),
+        ("zendesk", 1),
+        ("zendesk", 0),
+        ("zendesk", 1),
+        ("zendesk", 1),
+        ("nps", 10),
+        ("nps", 0),
+        ("onboarding", 9),
+        ("onboarding", 9),
+        ("onboarding", 3),
+        ("pulse", 5),
+    ]
+    .iter()
+    .enumerate()
+    {
+        answers.push_str(&format!("r{i},c1,{survey},{score},2024-05-{:02}\n", i + 1));
+    }
+    import_csv(ws.path(), "responses", &answers);
+    let (csat, _) = value(ws.path(), "csat", &[]);
+    assert!((csat - 500.0 / 7.0).abs() < 1e-9, "{csat}");
+    let (zendesk, _) = value(ws.path(), "csat", &["survey=zendesk"]);
+    assert!((zendesk - 75.0).abs() < 1e-9);
+    let (nps, _) = value(ws.path(), "nps", &[]);
+    assert!((nps - 20.0).abs() < 1e-9);
+    let rows = json(
+        &["kpi", "nps", "--period", "2024-05", "--by", "survey"],
+        ws.path(),
+    );
+    let by: Vec<(String, f64, u64)> = rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["segment"].as_str().unwrap().to_string(),
+                r["value"].as_f64().unwrap(),
+                r["n"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(by.len(), 2, "{by:?}");
+    assert_eq!((by[0].0.as_str(), by[0].2), ("nps", 2));
+    assert!(by[0].1.abs() < 1e-9);
+    assert_eq!((by[1].0.as_str(), by[1].2), ("onboarding", 3));
+    assert!((by[1].1 - 100.0 / 3.0).abs() < 1e-9);
+
+    // A kind that cannot join its KPI is a configuration error saying why.
+    for (table, message) in [
+        (
+            "[surveys.x]\nmin = 1\nmax = 5\nkind = \"mean\"\n",
+            "write kind = \"ces\"",
+        ),
+        (
+            "[surveys.x]\nmin = 1\nmax = 5\nkind = \"nps\"\n",
+            "an nps survey is scored 0..10",
+        ),
+        (
+            "[surveys.x]\nmin = 1\nmax = 5\nkind = \"ces\"\n",
+            "a ces survey has ces's scale 1..7",
+        ),
+    ] {
+        std::fs::write(&config, format!("{text}\n{table}")).unwrap();
+        let output = run(cxkpi(ws.path()).args(["kpi", "csat"]));
+        assert!(!output.status.success());
+        assert!(stderr(&output).contains(message), "{}", stderr(&output));
+    }
+}

@@ -86,7 +86,14 @@ pub struct SurveyScale {
     pub satisfied_at: i64,
     /// Whether a higher score is better (false for effort scales that run the other way).
     pub higher_is_better: bool,
+    /// The satisfaction KPI its answers count in: a built-in survey its own, a survey
+    /// of the workspace the `kind` it declares (`csat`: satisfied at or above
+    /// `satisfied_at`; `nps`: 0..10; `ces` or `ppr`: a mean on their scale), or none.
+    pub kind: Option<&'static str>,
 }
+
+/// The kinds a survey of the workspace may declare: the satisfaction KPIs.
+pub const SURVEY_KINDS: [&str; 4] = ["csat", "nps", "ces", "ppr"];
 
 impl SurveyScale {
     /// Whether `score` is inside the scale.
@@ -309,6 +316,7 @@ struct RawSurvey {
     max: i64,
     satisfied_at: Option<i64>,
     higher_is_better: Option<bool>,
+    kind: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -499,6 +507,35 @@ impl Config {
             if !(s.min..=s.max).contains(&satisfied_at) {
                 return Err(invalid(key, "satisfied_at must be inside min..max"));
             }
+            let builtin = SURVEY_KINDS.iter().find(|k| **k == name).copied();
+            let kind = match (s.kind.as_deref(), builtin) {
+                (None, builtin) => builtin,
+                (Some(kind), Some(builtin)) if kind == builtin => Some(builtin),
+                (Some(_), Some(builtin)) => {
+                    return Err(invalid(
+                        format!("{key}.kind"),
+                        format!("`{builtin}` is its own kind"),
+                    ));
+                }
+                (Some("mean"), None) => {
+                    return Err(invalid(
+                        format!("{key}.kind"),
+                        "a mean score joins one of the two mean KPIs: write kind = \"ces\" (effort) or kind = \"ppr\" (rating)",
+                    ));
+                }
+                (Some(kind), None) => Some(
+                    SURVEY_KINDS
+                        .iter()
+                        .find(|k| **k == kind)
+                        .copied()
+                        .ok_or_else(|| {
+                            invalid(
+                                format!("{key}.kind"),
+                                format!("`{kind}` is not a kind: csat, nps, ces or ppr"),
+                            )
+                        })?,
+                ),
+            };
             surveys.insert(
                 name,
                 SurveyScale {
@@ -506,8 +543,34 @@ impl Config {
                     max: s.max,
                     satisfied_at,
                     higher_is_better: s.higher_is_better.unwrap_or(true),
+                    kind,
                 },
             );
+        }
+        // A survey that joins a KPI's answers must share what the KPI reads of them: NPS
+        // its 0..10 scale, a mean its scale and direction.
+        for (name, scale) in &surveys {
+            let key = format!("surveys.{name}.kind");
+            match scale.kind {
+                Some("nps") if (scale.min, scale.max) != (0, 10) => {
+                    return Err(invalid(key, "an nps survey is scored 0..10"));
+                }
+                Some(mean @ ("ces" | "ppr")) if name != mean => {
+                    let own = surveys[mean];
+                    if (scale.min, scale.max, scale.higher_is_better)
+                        != (own.min, own.max, own.higher_is_better)
+                    {
+                        return Err(invalid(
+                            key,
+                            format!(
+                                "a {mean} survey has {mean}'s scale {}..{} (a mean over two scales means nothing)",
+                                own.min, own.max
+                            ),
+                        ));
+                    }
+                }
+                _ => {}
+            }
         }
 
         let sla = parse_hours(&raw.support.sla_first_response)
@@ -747,17 +810,18 @@ pub fn valid_origin(text: &str) -> bool {
 }
 
 fn default_surveys() -> BTreeMap<String, SurveyScale> {
-    let scale = |min, max, satisfied_at| SurveyScale {
+    let scale = |kind, min, max, satisfied_at| SurveyScale {
         min,
         max,
         satisfied_at,
         higher_is_better: true,
+        kind: Some(kind),
     };
     BTreeMap::from([
-        ("nps".to_string(), scale(0, 10, 9)),
-        ("csat".to_string(), scale(1, 5, 4)),
-        ("ces".to_string(), scale(1, 7, 6)),
-        ("ppr".to_string(), scale(1, 5, 4)),
+        ("nps".to_string(), scale("nps", 0, 10, 9)),
+        ("csat".to_string(), scale("csat", 1, 5, 4)),
+        ("ces".to_string(), scale("ces", 1, 7, 6)),
+        ("ppr".to_string(), scale("ppr", 1, 5, 4)),
     ])
 }
 

@@ -3,11 +3,14 @@
 //! One scan of `responses` for all four and every period and segment, grouped down to
 //! the number of answers per (period, segment, survey, score). A score distribution is
 //! a sufficient statistic for all four: counts of promoters and detractors, of
-//! satisfied answers, and the mean and standard deviation.
+//! satisfied answers, and the mean and standard deviation. A KPI reads the answers of
+//! every survey of its kind (`[surveys.NAME] kind`): its own, and the workspace's
+//! surveys that declare it, each judged on its own scale (a CSAT-like 0/1 survey is
+//! satisfied at 1).
 
 use std::collections::BTreeMap;
 
-use cxkpi_core::config::Config;
+use cxkpi_core::config::{Config, SurveyScale};
 use cxkpi_core::entity::Entity;
 use cxkpi_core::estimate::{Estimate, mean_of_counts};
 use cxkpi_core::kpi::KpiDef;
@@ -37,7 +40,17 @@ pub(crate) async fn compute(
 ) -> Result<()> {
     let (frame, segment) = prepare(ctx, snapshot, kpis[0], Entity::Responses, request).await?;
     let bucket = bucket::period_bucket(periods);
-    let surveys: Vec<Expr> = kpis.iter().map(|k| lit(k.id)).collect();
+    // Every survey whose answers count in a requested KPI.
+    let surveys: Vec<Expr> = config
+        .surveys
+        .iter()
+        .filter(|(_, scale)| {
+            scale
+                .kind
+                .is_some_and(|kind| kpis.iter().any(|k| k.id == kind))
+        })
+        .map(|(name, _)| lit(name.clone()))
+        .collect();
     let mut columns = vec![
         bucket.call(vec![ident("responded_at")]).alias("period"),
         ident("survey"),
@@ -73,22 +86,38 @@ pub(crate) async fn compute(
     for (key, by_survey) in distributions {
         let entry = results.entry(key).or_default();
         for kpi in kpis {
-            let Some(scores) = by_survey.get(kpi.id) else {
+            let of_kind: Vec<(&SurveyScale, &BTreeMap<i64, u64>)> = by_survey
+                .iter()
+                .filter_map(|(survey, scores)| {
+                    let scale = config.surveys.get(survey)?;
+                    (scale.kind == Some(kpi.id)).then_some((scale, scores))
+                })
+                .collect();
+            if of_kind.is_empty() {
                 continue;
-            };
-            let (estimate, components) = estimate(kpi.id, scores, config);
+            }
+            let (estimate, components) = estimate(kpi.id, &of_kind, config);
             entry.push((*kpi, estimate, components).into());
         }
     }
     Ok(())
 }
 
-/// A satisfaction KPI from the score distribution of its survey.
+/// A satisfaction KPI from the score distributions of the surveys of its kind, each
+/// with its scale (they share the KPI's scale, except CSAT-like ones, which are
+/// judged by their own threshold).
 pub(crate) fn estimate(
     kpi: &str,
-    scores: &BTreeMap<i64, u64>,
+    surveys: &[(&SurveyScale, &BTreeMap<i64, u64>)],
     config: &Config,
 ) -> (Estimate, Vec<(&'static str, f64)>) {
+    let mut scores: BTreeMap<i64, u64> = BTreeMap::new();
+    for (_, distribution) in surveys {
+        for (score, n) in *distribution {
+            *scores.entry(*score).or_default() += n;
+        }
+    }
+    let scores = &scores;
     let total: u64 = scores.values().sum();
     let count_where = |f: &dyn Fn(i64) -> bool| -> u64 {
         scores.iter().filter(|(s, _)| f(**s)).map(|(_, n)| n).sum()
@@ -113,10 +142,21 @@ pub(crate) fn estimate(
             )
         }
         "csat" => {
-            let threshold = config.surveys.get("csat").map_or(4, |s| s.satisfied_at);
-            let satisfied = count_where(&|s| s >= threshold);
+            let satisfied: u64 = surveys
+                .iter()
+                .map(|(scale, distribution)| {
+                    distribution
+                        .iter()
+                        .filter(|(s, _)| **s >= scale.satisfied_at)
+                        .map(|(_, n)| n)
+                        .sum::<u64>()
+                })
+                .sum();
             let mut components = vec![("satisfied", satisfied as f64)];
-            if let Some(m) = mean().value() {
+            // A mean over different scales means nothing; it is shown for one survey.
+            if surveys.len() == 1
+                && let Some(m) = mean().value()
+            {
                 components.push(("mean_score", m));
             }
             (
