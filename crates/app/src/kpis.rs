@@ -345,7 +345,7 @@ fn local(t: jiff::Timestamp, config: &Config) -> jiff::Zoned {
 }
 
 /// The day after the data's last row (the data covers that row's whole day).
-fn covered_until(end: jiff::Timestamp, config: &Config) -> Date {
+pub(crate) fn covered_until(end: jiff::Timestamp, config: &Config) -> Date {
     local(end, config)
         .date()
         .checked_add(jiff::Span::new().days(1))

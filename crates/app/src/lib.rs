@@ -38,6 +38,7 @@
 pub mod churn;
 pub mod churn_table;
 pub mod clv;
+pub mod cohorts;
 pub mod customers;
 pub mod demo;
 pub mod drivers;

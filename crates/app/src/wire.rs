@@ -1539,3 +1539,80 @@ impl From<&crate::churn_table::TableModel> for ChurnTable {
         }
     }
 }
+
+/// `cxkpi cohorts --format json` and `GET /api/v1/cohorts`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Cohorts {
+    /// The dimension segmenting the cohorts, if any.
+    pub by: Option<String>,
+    /// One per segment and cohort with customers.
+    pub cohorts: Vec<Cohort>,
+    /// The cohorts' period length: week, month or quarter.
+    pub grain: &'static str,
+    /// What is retained: customers, revenue or mrr.
+    pub measure: &'static str,
+}
+
+/// One cohort's row of the triangle.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Cohort {
+    /// What the shares are of: the size, the revenue of age 0, or the MRR at its end.
+    pub base: f64,
+    /// Age 0 (the cohort's own period) on, complete periods only.
+    pub cells: Vec<CohortCell>,
+    /// The cohort's period label.
+    pub cohort: String,
+    /// The segment, when segmented.
+    pub segment: Option<String>,
+    /// Customers won in the period.
+    pub size: u64,
+}
+
+/// The measure of a cohort at one age.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CohortCell {
+    /// Periods since the cohort's own.
+    pub age: usize,
+    /// The period's label.
+    pub period: String,
+    /// The value as a percentage of the base (null for a base of 0).
+    pub share: Option<f64>,
+    /// Customers active at the period's end, revenue ordered in it, or MRR running at
+    /// its end.
+    pub value: f64,
+}
+
+impl From<&crate::cohorts::Cohorts> for Cohorts {
+    fn from(c: &crate::cohorts::Cohorts) -> Cohorts {
+        Cohorts {
+            by: c.by.clone(),
+            cohorts: c
+                .rows
+                .iter()
+                .map(|row| Cohort {
+                    base: row.base,
+                    cells: row
+                        .values
+                        .iter()
+                        .zip(row.shares())
+                        .enumerate()
+                        .map(|(age, (value, share))| CohortCell {
+                            age,
+                            period: c.periods[row.cohort + age].label(),
+                            share,
+                            value: *value,
+                        })
+                        .collect(),
+                    cohort: c.periods[row.cohort].label(),
+                    segment: c
+                        .by
+                        .as_ref()
+                        .map(|_| c.segments[row.segment as usize].clone()),
+                    size: row.size,
+                })
+                .collect(),
+            grain: c.grain.name(),
+            measure: c.measure.name(),
+        }
+    }
+}

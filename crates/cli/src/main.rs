@@ -19,6 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 mod churn;
 mod churn_table;
 mod clv;
+mod cohorts;
 mod drivers;
 mod health;
 mod serve;
@@ -149,6 +150,9 @@ enum Command {
     /// What negative comments are about: their most frequent and most distinctive
     /// words and two-word phrases against positive comments, by segment.
     Themes(themes::ThemesArgs),
+    /// Cohort retention: the share of each acquisition cohort still active (or of its
+    /// revenue or MRR) after 0, 1, 2, ... periods.
+    Cohorts(cohorts::CohortsArgs),
     /// VADER sentiment of text, one text per input line (as vaderSentiment 3.3.2 scores
     /// it): neg, neu, pos (rounded to 3 decimals) and compound (4 decimals).
     Sentiment {
@@ -397,6 +401,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Health(args) => health::run(&cli.workspace, args),
         Command::Survival(args) => survival::run(&cli.workspace, args),
         Command::Themes(args) => themes::run(&cli.workspace, args),
+        Command::Cohorts(args) => cohorts::run(&cli.workspace, args),
         Command::Clv(command) => clv::run(&cli.workspace, command),
         Command::Churn(command) => churn::run(&cli.workspace, command),
         Command::Drivers(args) => drivers::run(&cli.workspace, args),

@@ -409,3 +409,130 @@ fn custom_surveys_count_in_the_kpi_of_their_kind() {
         assert!(stderr(&output).contains(message), "{}", stderr(&output));
     }
 }
+
+/// Analysis 2: cohort retention by hand. Customer a (won 5 January) cancels on 10
+/// February and subscribes again on 20 February; b (won 20 January) churns on 15
+/// February; c is won on 10 February. The last order is on 31 March, so March is the
+/// last complete month.
+#[test]
+fn cohort_triangles_by_hand() {
+    let ws = init();
+    import_csv(
+        ws.path(),
+        "customers",
+        "customer_id,acquired_at,churned_at\na,2024-01-05,\nb,2024-01-20,2024-02-15\nc,2024-02-10,\n",
+    );
+    import_csv(
+        ws.path(),
+        "subscriptions",
+        "subscription_id,customer_id,started_at,ended_at,mrr\ns1,a,2024-01-05,2024-02-10,10\ns2,a,2024-02-20,,12\ns3,b,2024-01-20,2024-02-15,20\ns4,c,2024-02-10,,30\n",
+    );
+    import_csv(
+        ws.path(),
+        "orders",
+        "order_id,customer_id,ordered_at,amount\no1,a,2024-01-06,100\no2,b,2024-01-21,100\no3,a,2024-02-03,50\no4,c,2024-03-31,40\n",
+    );
+    // (cohort, size, base, [(value, share)]) per cohort.
+    type Row = (String, u64, f64, Vec<(f64, Option<f64>)>);
+    let triangle = |measure: &str| -> Vec<Row> {
+        let page = json(
+            &[
+                "cohorts",
+                "--measure",
+                measure,
+                "--from",
+                "2024-01-01",
+                "--to",
+                "2024-03-01",
+            ],
+            ws.path(),
+        );
+        page["cohorts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["cohort"].as_str().unwrap().to_string(),
+                    c["size"].as_u64().unwrap(),
+                    c["base"].as_f64().unwrap(),
+                    c["cells"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|cell| (cell["value"].as_f64().unwrap(), cell["share"].as_f64()))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    // Customers active at the ends of January, February, March: a and b, then a.
+    assert_eq!(
+        triangle("customers"),
+        [
+            (
+                "2024-01".to_string(),
+                2,
+                2.0,
+                vec![(2.0, Some(100.0)), (1.0, Some(50.0)), (1.0, Some(50.0))]
+            ),
+            (
+                "2024-02".to_string(),
+                1,
+                1.0,
+                vec![(1.0, Some(100.0)), (1.0, Some(100.0))]
+            ),
+        ]
+    );
+    // Revenue: January's cohort ordered 200 in January, 50 in February; February's
+    // ordered nothing in its own month, so its shares have no base.
+    assert_eq!(
+        triangle("revenue"),
+        [
+            (
+                "2024-01".to_string(),
+                2,
+                200.0,
+                vec![(200.0, Some(100.0)), (50.0, Some(25.0)), (0.0, Some(0.0))]
+            ),
+            (
+                "2024-02".to_string(),
+                1,
+                0.0,
+                vec![(0.0, None), (40.0, None)]
+            ),
+        ]
+    );
+    // MRR at the end of January 10 + 20; of February only a's new 12 (a came back
+    // within the month, b left); of March 12.
+    assert_eq!(
+        triangle("mrr"),
+        [
+            (
+                "2024-01".to_string(),
+                2,
+                30.0,
+                vec![(30.0, Some(100.0)), (12.0, Some(40.0)), (12.0, Some(40.0))]
+            ),
+            (
+                "2024-02".to_string(),
+                1,
+                30.0,
+                vec![(30.0, Some(100.0)), (30.0, Some(100.0))]
+            ),
+        ]
+    );
+    let output = run(cxkpi(ws.path()).args(["cohorts", "--period", "2024-01"]));
+    assert_eq!(output.status.code(), Some(2));
+    let table = stdout(&run(cxkpi(ws.path()).args([
+        "cohorts",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-03-01",
+    ])));
+    assert!(
+        table.contains("2024-01") && table.contains(" 50.0%"),
+        "{table}"
+    );
+}

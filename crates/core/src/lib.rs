@@ -39,6 +39,7 @@ pub mod benchmark;
 pub mod business;
 pub mod churn;
 pub mod clv;
+pub mod cohort;
 pub mod config;
 pub mod drivers;
 pub mod entity;

@@ -18,6 +18,7 @@ mod acquisition;
 mod bucket;
 mod business;
 mod churn;
+mod cohorts;
 mod customers;
 mod drivers;
 mod health;
@@ -48,6 +49,7 @@ use datafusion::logical_expr::{Expr, ident};
 use datafusion::prelude::SessionContext;
 
 pub use churn::{Attributes, CHURN_NUMERIC, ChurnCase, churn_cases, customer_attributes};
+pub use cohorts::{CohortInputs, cohort_inputs};
 pub use drivers::{DriverRow, PREDICTORS, nps_driver_table};
 pub use health::{CustomerHealth, customer_health};
 pub use segment::NONE_SEGMENT;

@@ -24,6 +24,7 @@ use cxkpi_app::wire;
         super::routes::survival,
         super::routes::drivers,
         super::routes::themes,
+        super::routes::cohorts,
         super::routes::customers,
         super::routes::customer,
         super::routes::responses,

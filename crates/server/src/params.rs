@@ -228,6 +228,45 @@ pub mod doc {
         unit: Option<Unit>,
     }
 
+    /// The period length cohorts are cut by.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum CohortGrain {
+        /// ISO weeks.
+        Week,
+        /// Calendar months.
+        Month,
+        /// Calendar quarters.
+        Quarter,
+    }
+
+    /// What a cohort retains.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum CohortMeasure {
+        /// Customers still active.
+        Customers,
+        /// The revenue they order.
+        Revenue,
+        /// Their MRR.
+        Mrr,
+    }
+
+    /// Cohort options.
+    #[derive(Deserialize, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct CohortsQuery {
+        /// The period length of the cohorts (default month).
+        by_acquisition: Option<CohortGrain>,
+        /// What is retained (default customers).
+        measure: Option<CohortMeasure>,
+        /// First day of the cohorts, YYYY-MM-DD (with `to`; default: the last 12
+        /// complete periods).
+        from: Option<String>,
+        /// Day after the cohorts, YYYY-MM-DD (exclusive; with `from`).
+        to: Option<String>,
+    }
+
     /// Themes options.
     #[derive(Deserialize, IntoParams)]
     #[into_params(parameter_in = Query)]

@@ -22,8 +22,8 @@ use crate::cache::deps;
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::params::doc::{
-    AsOfQuery, CompareQuery, DriversQuery, HealthQuery, PeriodQuery, SliceQuery, SurvivalQuery,
-    ThemesQuery, TopQuery,
+    AsOfQuery, CohortsQuery, CompareQuery, DriversQuery, HealthQuery, PeriodQuery, SliceQuery,
+    SurvivalQuery, ThemesQuery, TopQuery,
 };
 use crate::{AppState, Caller};
 
@@ -39,6 +39,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/survival", get(survival))
         .route("/drivers/nps", get(drivers))
         .route("/themes", get(themes))
+        .route("/cohorts", get(cohorts))
         .route("/customers", get(customers))
         .route("/customers/{id}", get(customer))
         .route("/responses", post(responses))
@@ -406,6 +407,46 @@ async fn themes(
             written(|out| render::themes::write_json(out, &rows))
         },
     )
+    .await
+}
+
+/// Cohort retention (`cxkpi cohorts --format json`).
+#[utoipa::path(get, path = "/api/v1/cohorts", tag = "kpis",
+    security(("bearer" = [])),
+    params(CohortsQuery, SliceQuery),
+    responses((status = 200, description = "The retention triangle: per cohort its size, base and the measure at each age", body = wire::Cohorts)))]
+async fn cohorts(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    caller.require(Scope::Read)?;
+    let params = Params::parse(
+        query.as_deref(),
+        &["by_acquisition", "measure", "from", "to", "by", "where"],
+    )?;
+    let shared = &state.0;
+    let snapshot = shared.snapshot()?;
+    let key = format!("cohorts?{}", params.canonical());
+    let grain = params.get("by_acquisition").unwrap_or("month").to_string();
+    let measure = params.get("measure").unwrap_or("customers").to_string();
+    let choice = cxkpi_app::kpis::PeriodChoice {
+        from: params.get("from").map(String::from),
+        to: params.get("to").map(String::from),
+        ..Default::default()
+    };
+    cached(&state, &snapshot, key, &Entity::ALL, || async {
+        let cohorts = cxkpi_app::cohorts::cohorts(
+            &snapshot,
+            shared.config(),
+            &grain,
+            &measure,
+            &choice,
+            &params.slice(),
+        )
+        .await?;
+        written(|out| render::cohorts::write_json(out, &cohorts))
+    })
     .await
 }
 

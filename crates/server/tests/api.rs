@@ -862,3 +862,56 @@ async fn periods_after_the_data_have_no_value_and_partial_ones_say_so() {
     );
     assert!(october.get("partial").is_none(), "{body}");
 }
+
+/// `GET /cohorts` answers the triangle of `cxkpi cohorts --format json`: the four
+/// customers (won 5 January, 1 February and two on 1 March, none churned) stay active.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cohorts_by_hand() {
+    let server = Server::new("");
+    let read = server.token(Scope::Read, &[]);
+    let (status, body) = server
+        .get(
+            "/api/v1/cohorts?from=2026-01-01&to=2026-04-01&by=region",
+            Some(&read),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (&body["grain"], &body["measure"]),
+        (&json!("month"), &json!("customers"))
+    );
+    let cohorts: Vec<(String, String, u64, usize)> = body["cohorts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert!(
+                c["cells"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|cell| cell["share"] == 100.0)
+            );
+            (
+                c["segment"].as_str().unwrap().to_string(),
+                c["cohort"].as_str().unwrap().to_string(),
+                c["size"].as_u64().unwrap(),
+                c["cells"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    // Ages run to October, the data's last complete month.
+    let expected = [
+        ("eu", "2026-01", 1, 10),
+        ("eu", "2026-02", 1, 9),
+        ("us", "2026-03", 2, 8),
+    ];
+    assert_eq!(
+        cohorts,
+        expected.map(|(s, c, n, a)| (s.to_string(), c.to_string(), n, a))
+    );
+    let (status, body) = server
+        .get("/api/v1/cohorts?measure=visits", Some(&read))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}

@@ -3,6 +3,7 @@
 
 pub mod churn;
 pub mod clv;
+pub mod cohorts;
 pub mod demo;
 pub mod drivers;
 pub mod health;

@@ -1,0 +1,121 @@
+//! The inputs of cohort retention ([`cxkpi_core::cohort`]): the customers with their
+//! segment, and their orders or subscription intervals by customer index. Orders and
+//! intervals find their customer through a hash map of the customers' ids: one pass
+//! each, no join.
+
+use std::collections::HashMap;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use cxkpi_core::cohort::Member;
+use cxkpi_core::entity::Entity;
+use cxkpi_store::Snapshot;
+use datafusion::logical_expr::ident;
+use datafusion::prelude::cast;
+
+use crate::previous::Segments;
+use crate::{Request, Result, prepare};
+
+/// The customers of a cohort analysis and what they ordered or subscribed to.
+#[derive(Debug, Default)]
+pub struct CohortInputs {
+    /// The segment names, by index (one "" without `by`).
+    pub segments: Vec<String>,
+    /// The customers, segmented and filtered as the request says.
+    pub members: Vec<Member>,
+    /// Orders: (member, ordered_at, amount), when asked for.
+    pub orders: Vec<(u32, i64, f64)>,
+    /// Subscription intervals: (member, started_at, ended_at, mrr), when asked for.
+    pub subscriptions: Vec<(u32, i64, Option<i64>, f64)>,
+}
+
+/// Reads the customers (segmented by a customer dimension and filtered as `request`
+/// says), and their orders (`orders`) or subscription intervals (`subscriptions`).
+pub async fn cohort_inputs(
+    snapshot: &Snapshot,
+    request: &Request,
+    orders: bool,
+    subscriptions: bool,
+) -> Result<CohortInputs> {
+    let ctx = snapshot.context()?;
+    let kpi = cxkpi_core::kpi::lookup("customers_new").expect("in the catalogue");
+    let (frame, segment) = prepare(&ctx, snapshot, kpi, Entity::Customers, request).await?;
+    let frame = frame.select(vec![
+        cast(crate::segment::or_whole(segment), DataType::Utf8View).alias("segment"),
+        cast(ident("customer_id"), DataType::Utf8View).alias("id"),
+        cast(ident("acquired_at"), DataType::Int64).alias("won"),
+        cast(ident("churned_at"), DataType::Int64).alias("lost"),
+    ])?;
+    let mut segments = Segments::default();
+    let mut inputs = CohortInputs::default();
+    let mut index: HashMap<String, u32> = HashMap::new();
+    for batch in frame.collect().await? {
+        let segment = batch.column(0).as_string_view();
+        let id = batch.column(1).as_string_view();
+        let won = batch.column(2).as_primitive::<Int64Type>();
+        let lost = batch.column(3).as_primitive::<Int64Type>();
+        for row in 0..batch.num_rows() {
+            let (s, _) = segments.number(segment, row);
+            if orders || subscriptions {
+                index.insert(id.value(row).to_string(), inputs.members.len() as u32);
+            }
+            inputs.members.push(Member {
+                segment: s,
+                acquired: won.value(row),
+                churned: lost.is_valid(row).then(|| lost.value(row)),
+            });
+        }
+    }
+    inputs.segments = segments.names;
+    if inputs.segments.is_empty() {
+        inputs.segments.push(String::new());
+    }
+    if orders {
+        let frame = ctx.table(Entity::Orders.name()).await?.select(vec![
+            cast(ident("customer_id"), DataType::Utf8View),
+            cast(ident("ordered_at"), DataType::Int64),
+            cast(ident("amount"), DataType::Float64),
+        ])?;
+        for batch in frame.collect().await? {
+            let id = batch.column(0).as_string_view();
+            let at = batch.column(1).as_primitive::<Int64Type>();
+            let amount = batch.column(2).as_primitive::<Float64Type>();
+            for row in 0..batch.num_rows() {
+                if id.is_null(row) || amount.is_null(row) {
+                    continue;
+                }
+                if let Some(m) = index.get(id.value(row)) {
+                    inputs.orders.push((*m, at.value(row), amount.value(row)));
+                }
+            }
+        }
+    }
+    if subscriptions {
+        let frame = ctx.table(Entity::Subscriptions.name()).await?.select(vec![
+            cast(ident("customer_id"), DataType::Utf8View),
+            cast(ident("started_at"), DataType::Int64),
+            cast(ident("ended_at"), DataType::Int64),
+            cast(ident("mrr"), DataType::Float64),
+        ])?;
+        for batch in frame.collect().await? {
+            let id = batch.column(0).as_string_view();
+            let started = batch.column(1).as_primitive::<Int64Type>();
+            let ended = batch.column(2).as_primitive::<Int64Type>();
+            let mrr = batch.column(3).as_primitive::<Float64Type>();
+            for row in 0..batch.num_rows() {
+                if id.is_null(row) || mrr.is_null(row) {
+                    continue;
+                }
+                if let Some(m) = index.get(id.value(row)) {
+                    inputs.subscriptions.push((
+                        *m,
+                        started.value(row),
+                        ended.is_valid(row).then(|| ended.value(row)),
+                        mrr.value(row),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(inputs)
+}
