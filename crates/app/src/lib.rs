@@ -48,6 +48,7 @@ pub mod health;
 pub mod intake;
 pub mod kpis;
 pub mod models;
+pub mod movements;
 pub mod render;
 pub mod survival;
 pub mod themes;

@@ -1616,3 +1616,79 @@ impl From<&crate::cohorts::Cohorts> for Cohorts {
         }
     }
 }
+
+/// `cxkpi mrr-movements --format json` and `GET /api/v1/mrr-movements`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MrrMovements {
+    /// The dimension segmenting them, if any.
+    pub by: Option<String>,
+    /// One per segment and period with MRR at either end.
+    pub rows: Vec<MrrMovement>,
+}
+
+/// How one period's MRR moved in one segment; start + the five movements = end.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MrrMovement {
+    /// Whether start + movements = end (always true; a check a reader can see).
+    pub balanced: bool,
+    /// MRR lost by customers who left (negative).
+    pub churned: f64,
+    /// How many customers left.
+    pub churned_count: u64,
+    /// MRR lost by customers who keep some (negative).
+    pub contraction: f64,
+    /// How many customers contracted.
+    pub contraction_count: u64,
+    /// MRR at the end of the period.
+    pub end: f64,
+    /// MRR gained by customers who had some.
+    pub expansion: f64,
+    /// How many customers expanded.
+    pub expansion_count: u64,
+    /// MRR of new customers.
+    pub new: f64,
+    /// How many new customers.
+    pub new_count: u64,
+    /// The period's label.
+    pub period: String,
+    /// MRR of customers back after a time without.
+    pub reactivation: f64,
+    /// How many came back.
+    pub reactivation_count: u64,
+    /// The segment, when segmented.
+    pub segment: Option<String>,
+    /// MRR at the end of the previous period.
+    pub start: f64,
+}
+
+impl From<&crate::movements::MrrMovements> for MrrMovements {
+    fn from(m: &crate::movements::MrrMovements) -> MrrMovements {
+        MrrMovements {
+            by: m.by.clone(),
+            rows: m
+                .rows
+                .iter()
+                .map(|r| MrrMovement {
+                    balanced: r.balanced(),
+                    churned: r.churned.0,
+                    churned_count: r.churned.1,
+                    contraction: r.contraction.0,
+                    contraction_count: r.contraction.1,
+                    end: r.end,
+                    expansion: r.expansion.0,
+                    expansion_count: r.expansion.1,
+                    new: r.new.0,
+                    new_count: r.new.1,
+                    period: m.periods[r.period].label(),
+                    reactivation: r.reactivation.0,
+                    reactivation_count: r.reactivation.1,
+                    segment: m
+                        .by
+                        .as_ref()
+                        .map(|_| m.segments[r.segment as usize].clone()),
+                    start: r.start,
+                })
+                .collect(),
+        }
+    }
+}

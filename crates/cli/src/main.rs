@@ -22,6 +22,7 @@ mod clv;
 mod cohorts;
 mod drivers;
 mod health;
+mod movements;
 mod serve;
 mod survival;
 mod themes;
@@ -153,6 +154,9 @@ enum Command {
     /// Cohort retention: the share of each acquisition cohort still active (or of its
     /// revenue or MRR) after 0, 1, 2, ... periods.
     Cohorts(cohorts::CohortsArgs),
+    /// MRR movements per period: new, expansion, contraction, churned and reactivated
+    /// MRR with their counts, start + movements = end.
+    MrrMovements(movements::MovementsArgs),
     /// VADER sentiment of text, one text per input line (as vaderSentiment 3.3.2 scores
     /// it): neg, neu, pos (rounded to 3 decimals) and compound (4 decimals).
     Sentiment {
@@ -402,6 +406,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Survival(args) => survival::run(&cli.workspace, args),
         Command::Themes(args) => themes::run(&cli.workspace, args),
         Command::Cohorts(args) => cohorts::run(&cli.workspace, args),
+        Command::MrrMovements(args) => movements::run(&cli.workspace, args),
         Command::Clv(command) => clv::run(&cli.workspace, command),
         Command::Churn(command) => churn::run(&cli.workspace, command),
         Command::Drivers(args) => drivers::run(&cli.workspace, args),

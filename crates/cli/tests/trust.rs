@@ -536,3 +536,75 @@ fn cohort_triangles_by_hand() {
         "{table}"
     );
 }
+
+/// Analysis 3: MRR movements by hand, January to March 2024. a is new in January
+/// (+10), cancels on 5 February and is back on 20 February at the same 10 (no
+/// movement: the movements compare the period's ends); b (20 since December) churns
+/// in January (-20) and comes back in March at 25 (reactivation); c expands from 30 to
+/// 45 in February; d contracts from 40 to 30 in March. MRR at the ends: 80, 95, 110.
+#[test]
+fn mrr_movements_by_hand() {
+    let ws = init();
+    import_csv(
+        ws.path(),
+        "subscriptions",
+        "subscription_id,customer_id,started_at,ended_at,mrr\n\
+         s1,a,2024-01-10,2024-02-05,10\ns2,a,2024-02-20,,10\n\
+         s3,b,2023-12-01,2024-01-15,20\ns4,b,2024-03-03,,25\n\
+         s5,c,2023-11-01,2024-02-10,30\ns6,c,2024-02-10,,45\n\
+         s7,d,2023-12-01,2024-03-10,40\ns8,d,2024-03-10,,30\n",
+    );
+    let range = [
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-04-01",
+        "--grain",
+        "month",
+    ];
+    let mut args = vec!["mrr-movements"];
+    args.extend(range);
+    let page = json(&args, ws.path());
+    let rows = page["rows"].as_array().unwrap();
+    let get = |r: &serde_json::Value, k: &str| r[k].as_f64().unwrap();
+    let summary: Vec<[f64; 7]> = rows
+        .iter()
+        .map(|r| {
+            assert_eq!(r["balanced"], true, "{r}");
+            [
+                get(r, "start"),
+                get(r, "new"),
+                get(r, "reactivation"),
+                get(r, "expansion"),
+                get(r, "contraction"),
+                get(r, "churned"),
+                get(r, "end"),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            [90.0, 10.0, 0.0, 0.0, 0.0, -20.0, 80.0],
+            [80.0, 0.0, 0.0, 15.0, 0.0, 0.0, 95.0],
+            [95.0, 0.0, 25.0, 0.0, -10.0, 0.0, 110.0],
+        ]
+    );
+    assert_eq!(rows[2]["reactivation_count"], 1);
+    assert_eq!(rows[0]["churned_count"], 1);
+    // The ends are the mrr KPI of each month.
+    let mut args = vec!["kpi", "mrr"];
+    args.extend(range);
+    let mrr = json(&args, ws.path());
+    let ends: Vec<f64> = mrr["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(ends, [80.0, 95.0, 110.0]);
+    let mut args = vec!["mrr-movements", "--format", "csv"];
+    args.extend(range);
+    let csv = stdout(&run(cxkpi(ws.path()).args(&args)));
+    assert!(csv.lines().nth(3).unwrap().ends_with(",110,true"), "{csv}");
+}

@@ -47,6 +47,7 @@ pub mod estimate;
 pub mod filter;
 pub mod health;
 pub mod kpi;
+pub mod movements;
 pub mod optimize;
 pub mod parse;
 pub mod period;

@@ -1,7 +1,8 @@
 //! The inputs of cohort retention ([`cxkpi_core::cohort`]): the customers with their
 //! segment, and their orders or subscription intervals by customer index. Orders and
 //! intervals find their customer through a hash map of the customers' ids: one pass
-//! each, no join.
+//! each, no join. And those of MRR movements ([`cxkpi_core::movements`]): the
+//! subscription intervals, segmented and filtered as `mrr` is.
 
 use std::collections::HashMap;
 
@@ -118,4 +119,54 @@ pub async fn cohort_inputs(
         }
     }
     Ok(inputs)
+}
+
+/// The subscription intervals as MRR movements read them, segmented and filtered as
+/// the `mrr` KPI is: the segment names (one "" without `by`) and the intervals with
+/// their customer (numbered here) and segment.
+pub async fn subscription_intervals(
+    snapshot: &Snapshot,
+    request: &Request,
+) -> Result<(Vec<String>, Vec<cxkpi_core::movements::Interval>)> {
+    let ctx = snapshot.context()?;
+    let kpi = cxkpi_core::kpi::lookup("mrr").expect("in the catalogue");
+    let (frame, segment) = prepare(&ctx, snapshot, kpi, Entity::Subscriptions, request).await?;
+    let frame = frame.select(vec![
+        cast(crate::segment::or_whole(segment), DataType::Utf8View).alias("segment"),
+        cast(ident("customer_id"), DataType::Utf8View),
+        cast(ident("started_at"), DataType::Int64),
+        cast(ident("ended_at"), DataType::Int64),
+        cast(ident("mrr"), DataType::Float64),
+    ])?;
+    let mut segments = Segments::default();
+    let mut customers: HashMap<String, u32> = HashMap::new();
+    let mut intervals = Vec::new();
+    for batch in frame.collect().await? {
+        let segment = batch.column(0).as_string_view();
+        let id = batch.column(1).as_string_view();
+        let started = batch.column(2).as_primitive::<Int64Type>();
+        let ended = batch.column(3).as_primitive::<Int64Type>();
+        let mrr = batch.column(4).as_primitive::<Float64Type>();
+        for row in 0..batch.num_rows() {
+            let (s, _) = segments.number(segment, row);
+            let next = customers.len() as u32;
+            let customer = *customers.entry(id.value(row).to_string()).or_insert(next);
+            intervals.push((
+                customer,
+                s,
+                started.value(row),
+                ended.is_valid(row).then(|| ended.value(row)),
+                if mrr.is_valid(row) {
+                    mrr.value(row)
+                } else {
+                    0.0
+                },
+            ));
+        }
+    }
+    let mut names = segments.names;
+    if names.is_empty() {
+        names.push(String::new());
+    }
+    Ok((names, intervals))
 }

@@ -49,7 +49,7 @@ use datafusion::logical_expr::{Expr, ident};
 use datafusion::prelude::SessionContext;
 
 pub use churn::{Attributes, CHURN_NUMERIC, ChurnCase, churn_cases, customer_attributes};
-pub use cohorts::{CohortInputs, cohort_inputs};
+pub use cohorts::{CohortInputs, cohort_inputs, subscription_intervals};
 pub use drivers::{DriverRow, PREDICTORS, nps_driver_table};
 pub use health::{CustomerHealth, customer_health};
 pub use segment::NONE_SEGMENT;

@@ -574,4 +574,101 @@ fn the_engine_agrees_with_a_naive_implementation() {
     }
     // 12 cohorts with 12 - c ages each, per region with customers, per measure.
     assert!(checked >= 3 * 78, "only {checked} cohort cells checked");
+    // MRR movements (issue 17): the engine's intervals and the core's classification
+    // against plain loops over the subscription rows, unsegmented; each period's start
+    // and end are also the naive MRR at the ends of the previous period and this one.
+    let request = Request {
+        kpis: vec![kpi::lookup("mrr").unwrap()],
+        periods: Vec::new(),
+        by: None,
+        filters: Vec::new(),
+        compare: false,
+    };
+    let (_, intervals) = runtime
+        .block_on(cxkpi_engine::subscription_intervals(
+            &store.snapshot().unwrap(),
+            &request,
+        ))
+        .unwrap();
+    let moved = cxkpi_core::movements::movements(&bounds, &intervals);
+    // A customer's intervals: (started_at, ended_at, mrr).
+    type Intervals = Vec<(i64, Option<i64>, f64)>;
+    let mut by_customer: BTreeMap<&str, Intervals> = BTreeMap::new();
+    for s in &d.subscriptions {
+        by_customer
+            .entry(s["customer_id"].as_str())
+            .or_default()
+            .push((
+                d.t(s, "started_at").unwrap(),
+                d.t(s, "ended_at"),
+                parse_decimal(&s["mrr"]).unwrap(),
+            ));
+    }
+    let mrr_at = |list: &[(i64, Option<i64>, f64)], t: i64| -> f64 {
+        list.iter()
+            .filter(|(a, e, _)| *a <= t && e.is_none_or(|e| e > t))
+            .map(|(_, _, m)| m)
+            .sum()
+    };
+    for (p, month) in months.iter().enumerate() {
+        let (s0, e0) = (
+            month.start.as_microsecond() - 1_000_000,
+            month.end.as_microsecond() - 1_000_000,
+        );
+        // (start, end, new, reactivation, expansion, contraction, churned)
+        let mut naive = [0.0f64; 7];
+        let mut counts = [0u64; 5];
+        for list in by_customer.values() {
+            let (before, after) = (mrr_at(list, s0), mrr_at(list, e0));
+            naive[0] += before;
+            naive[1] += after;
+            let slot = if before == 0.0 && after > 0.0 {
+                if list.iter().any(|(a, _, m)| *m > 0.0 && *a <= s0) {
+                    1
+                } else {
+                    0
+                }
+            } else if before > 0.0 && after == 0.0 {
+                4
+            } else if after > before {
+                2
+            } else if after < before {
+                3
+            } else {
+                continue;
+            };
+            naive[2 + slot] += after - before;
+            counts[slot] += 1;
+        }
+        let m = moved.iter().find(|m| m.period == p).unwrap();
+        let engine = [
+            m.start,
+            m.end,
+            m.new.0,
+            m.reactivation.0,
+            m.expansion.0,
+            m.contraction.0,
+            m.churned.0,
+        ];
+        for (a, b) in engine.iter().zip(naive) {
+            assert!(
+                (a - b).abs() < 1e-6,
+                "MRR movements {}: {engine:?} vs naive {naive:?}",
+                month.label()
+            );
+        }
+        assert_eq!(
+            [
+                m.new.1,
+                m.reactivation.1,
+                m.expansion.1,
+                m.contraction.1,
+                m.churned.1
+            ],
+            counts,
+            "{}",
+            month.label()
+        );
+        assert!(m.balanced());
+    }
 }

@@ -25,6 +25,7 @@ use cxkpi_app::wire;
         super::routes::drivers,
         super::routes::themes,
         super::routes::cohorts,
+        super::routes::mrr_movements,
         super::routes::customers,
         super::routes::customer,
         super::routes::responses,

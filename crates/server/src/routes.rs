@@ -40,6 +40,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/drivers/nps", get(drivers))
         .route("/themes", get(themes))
         .route("/cohorts", get(cohorts))
+        .route("/mrr-movements", get(mrr_movements))
         .route("/customers", get(customers))
         .route("/customers/{id}", get(customer))
         .route("/responses", post(responses))
@@ -446,6 +447,37 @@ async fn cohorts(
         )
         .await?;
         written(|out| render::cohorts::write_json(out, &cohorts))
+    })
+    .await
+}
+
+/// MRR movements (`cxkpi mrr-movements --format json`).
+#[utoipa::path(get, path = "/api/v1/mrr-movements", tag = "kpis",
+    security(("bearer" = [])),
+    params(PeriodQuery, SliceQuery),
+    responses((status = 200, description = "Per period and segment: start, new, reactivation, expansion, contraction, churned and end MRR", body = wire::MrrMovements)))]
+async fn mrr_movements(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    caller.require(Scope::Read)?;
+    let params = Params::parse(
+        query.as_deref(),
+        &["period", "from", "to", "grain", "by", "where"],
+    )?;
+    let shared = &state.0;
+    let snapshot = shared.snapshot()?;
+    let key = format!("mrr-movements?{}", params.canonical());
+    cached(&state, &snapshot, key, &Entity::ALL, || async {
+        let movements = cxkpi_app::movements::mrr_movements(
+            &snapshot,
+            shared.config(),
+            &params.periods(),
+            &params.slice(),
+        )
+        .await?;
+        written(|out| render::movements::write_json(out, &movements))
     })
     .await
 }

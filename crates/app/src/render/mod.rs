@@ -8,6 +8,7 @@ pub mod demo;
 pub mod drivers;
 pub mod health;
 pub mod kpis;
+pub mod movements;
 pub mod store;
 pub mod survival;
 pub mod themes;
