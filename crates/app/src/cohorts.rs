@@ -49,6 +49,7 @@ pub async fn cohorts(
         )));
     }
     let measure: Measure = measure.parse().map_err(AppError::usage)?;
+    let by = slice.one_by("cohorts")?.map(String::from);
     if choice.period.is_some() || choice.grain.is_some() {
         return Err(AppError::usage(
             "cohorts take --from DATE --to DATE (the cohorts won in that range) and --by-acquisition GRAIN",
@@ -91,7 +92,7 @@ pub async fn cohorts(
         filters: filters(&slice.filters, config)?,
         compare: false,
     };
-    crate::kpis::check_by(request.kpis[0], slice.by.as_deref(), snapshot)?;
+    crate::kpis::check_by(request.kpis[0], &slice.by, snapshot)?;
     let inputs = cxkpi_engine::cohort_inputs(
         snapshot,
         &request,
@@ -120,7 +121,7 @@ pub async fn cohorts(
     Ok(Cohorts {
         grain,
         measure,
-        by: slice.by.clone(),
+        by,
         periods: all,
         segments: inputs.segments,
         rows,

@@ -82,7 +82,11 @@ pub async fn nps_drivers(
         return Err(AppError::usage("drivers take one period (no --grain)"));
     };
     let nps = cxkpi_core::kpi::lookup("nps").expect("in the catalogue");
-    check_by(nps, by, snapshot)?;
+    check_by(
+        nps,
+        &by.map(String::from).into_iter().collect::<Vec<_>>(),
+        snapshot,
+    )?;
 
     let table = cxkpi_engine::nps_driver_table(snapshot, period).await?;
     let respondents = table.len();
@@ -113,7 +117,7 @@ pub async fn nps_drivers(
             let request = cxkpi_engine::Request {
                 kpis: vec![nps],
                 periods: vec![previous.clone(), period.clone()],
-                by: Some(by.to_string()),
+                by: vec![by.to_string()],
                 filters: Vec::new(),
                 compare: false,
             };

@@ -86,7 +86,7 @@ pub async fn health(
     });
     Ok(HealthList {
         as_of: at,
-        segmented: slice.by.is_some(),
+        segmented: !slice.by.is_empty(),
         customers,
     })
 }

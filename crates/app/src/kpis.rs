@@ -233,9 +233,12 @@ pub async fn as_of(
 }
 
 /// Checks `--by` for `kpi`: a usage error naming the dimensions it can be segmented by.
-pub fn check_by(kpi: &'static KpiDef, by: Option<&str>, snapshot: &Snapshot) -> Result<()> {
-    if let Some(by) = by {
-        cxkpi_engine::check_dimension(kpi, by, snapshot)?;
+pub fn check_by(kpi: &'static KpiDef, by: &[String], snapshot: &Snapshot) -> Result<()> {
+    for (i, dimension) in by.iter().enumerate() {
+        if by[..i].contains(dimension) {
+            return Err(AppError::usage(format!("--by names `{dimension}` twice")));
+        }
+        cxkpi_engine::check_dimension(kpi, dimension, snapshot)?;
     }
     Ok(())
 }
@@ -248,7 +251,8 @@ pub fn customer_request(
     snapshot: &Snapshot,
     config: &Config,
 ) -> Result<cxkpi_engine::Request> {
-    check_by(kpi, slice.by.as_deref(), snapshot)?;
+    slice.one_by("this view")?;
+    check_by(kpi, &slice.by, snapshot)?;
     Ok(cxkpi_engine::Request {
         kpis: vec![kpi],
         periods: Vec::new(),
@@ -261,10 +265,25 @@ pub fn customer_request(
 /// Segments and filters of a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Slice {
-    /// The dimension to segment by.
-    pub by: Option<String>,
+    /// The dimensions to segment by (`kpi` and `report` take several: a segment is
+    /// then a combination of values).
+    pub by: Vec<String>,
     /// `DIM=VALUE` filters as given.
     pub filters: Vec<String>,
+}
+
+impl Slice {
+    /// The one dimension of a view that segments by one at most; a usage error naming
+    /// `view` for several.
+    pub fn one_by(&self, view: &str) -> Result<Option<&str>> {
+        match self.by.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one)),
+            _ => Err(AppError::usage(format!(
+                "{view} segment by one dimension: give one --by (kpi and report take several)"
+            ))),
+        }
+    }
 }
 
 /// One KPI by period (and segment): by default the last 12 complete months.
@@ -277,7 +296,7 @@ pub async fn kpi_slice(
     compare: bool,
 ) -> Result<KpiSlice> {
     let kpi = lookup(id)?;
-    check_by(kpi, slice.by.as_deref(), snapshot)?;
+    check_by(kpi, &slice.by, snapshot)?;
     let span = cxkpi_engine::data_span(snapshot, &config.time_zone).await?;
     let periods = periods.resolve(config, last_complete_months(span.end, 12, config))?;
     kpi_rows(snapshot, config, kpi, periods, slice, compare, &span).await
@@ -300,7 +319,7 @@ pub async fn kpi_rows(
     compare: bool,
     span: &DataSpan,
 ) -> Result<KpiSlice> {
-    check_by(kpi, slice.by.as_deref(), snapshot)?;
+    check_by(kpi, &slice.by, snapshot)?;
     let request = cxkpi_engine::Request {
         kpis: vec![kpi],
         periods,

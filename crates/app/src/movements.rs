@@ -32,7 +32,8 @@ pub async fn mrr_movements(
     slice: &Slice,
 ) -> Result<MrrMovements> {
     let kpi = crate::kpis::lookup("mrr")?;
-    check_by(kpi, slice.by.as_deref(), snapshot)?;
+    let by = slice.one_by("mrr-movements")?.map(String::from);
+    check_by(kpi, &slice.by, snapshot)?;
     let end = cxkpi_engine::data_end(snapshot).await?;
     let periods = choice.resolve(config, last_complete_months(end, 12, config))?;
     let request = cxkpi_engine::Request {
@@ -53,7 +54,7 @@ pub async fn mrr_movements(
         name(a).cmp(name(b)).then(a.period.cmp(&b.period))
     });
     Ok(MrrMovements {
-        by: slice.by.clone(),
+        by,
         periods,
         segments,
         rows,

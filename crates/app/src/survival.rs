@@ -129,7 +129,7 @@ pub async fn survival(
         .map(|(segment, observations)| {
             let steps = kaplan_meier(&mut observations.clone());
             SegmentSurvival {
-                segment: slice.by.as_ref().map(|_| (*segment).clone()),
+                segment: slice.by.first().map(|_| (*segment).clone()),
                 n: observations.len(),
                 events: steps.iter().map(|s| s.events).sum(),
                 median: median(&steps),
@@ -142,7 +142,7 @@ pub async fn survival(
     let groups: Vec<Vec<(f64, bool)>> = groups.into_iter().map(|(_, o)| o).collect();
     let log_rank = slice
         .by
-        .as_ref()
+        .first()
         .and_then(|_| log_rank(&groups))
         .map(|(chi2, df, p_value)| LogRank { chi2, df, p_value });
     Ok(Survival {

@@ -64,7 +64,7 @@ pub async fn themes(
             frequent.truncate(top);
             out.push(Themes {
                 period: period.label(),
-                segment: slice.by.as_ref().map(|_| segment.to_string()),
+                segment: slice.by.first().map(|_| segment.to_string()),
                 negative_comments: of(SentimentClass::Negative).count(),
                 positive_comments: of(SentimentClass::Positive).count(),
                 distinctive: terms

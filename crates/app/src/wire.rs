@@ -83,8 +83,12 @@ pub struct KpiRow {
     pub previous: Option<Option<f64>>,
     /// Why there is no value.
     pub reason: Option<String>,
-    /// The segment, when segmented.
+    /// The segment, when segmented (with several dimensions, their values joined by
+    /// ` / `).
     pub segment: Option<String>,
+    /// With several dimensions, the segment's value of each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<std::collections::BTreeMap<String, String>>,
     /// Significant at 95% after Benjamini-Hochberg (with a comparison only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub significant: Option<Option<bool>>,
@@ -134,7 +138,13 @@ impl KpiRow {
             period_start: utc(row.period.start),
             previous: change.map(|c| c.previous),
             reason: row.reason.clone(),
-            segment: row.segment.clone(),
+            segment: row.segment_label(),
+            segments: (row.dimensions.len() > 1).then(|| {
+                row.segment_values()
+                    .into_iter()
+                    .map(|(d, v)| (d.to_string(), v.to_string()))
+                    .collect()
+            }),
             significant: change.map(|c| c.significant),
             target: value
                 .and_then(|v| benchmark::target(row.kpi, config, v))

@@ -218,7 +218,7 @@ fn kpis(workspace: &std::path::Path, runs: usize, case: usize) -> anyhow::Result
                 .map(|k| cxkpi_core::kpi::lookup(k).expect("known"))
                 .collect(),
             periods: months_back(months)?,
-            by: by.map(String::from),
+            by: by.into_iter().map(String::from).collect(),
             filters: Vec::new(),
             compare,
         })

@@ -27,9 +27,9 @@ pub struct PeriodArgs {
 #[derive(Debug, Clone, Args)]
 pub struct SliceArgs {
     /// Segment by a dimension (a text or boolean column of the KPI's entity, or of the
-    /// customer).
+    /// customer); `kpi` and `report` take several (`--by plan --by region`).
     #[arg(long)]
-    pub by: Option<String>,
+    pub by: Vec<String>,
     /// Keep only rows that pass FILTER (repeatable, ANDed): DIM=VALUE, DIM!=VALUE,
     /// DIM~=VALUE (any case), 'DIM in (A, B)', 'DIM not in (A, B)', or for numbers and
     /// times 'amount >= 100'; `(none)` selects missing values.

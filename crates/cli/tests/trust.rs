@@ -608,3 +608,74 @@ fn mrr_movements_by_hand() {
     let csv = stdout(&run(cxkpi(ws.path()).args(&args)));
     assert!(csv.lines().nth(3).unwrap().ends_with(",110,true"), "{csv}");
 }
+
+/// Analysis 1: more than one breakdown. NPS of May by plan and region, by hand: basic /
+/// us (9) 100, enterprise / us (9) 100, pro / eu (10, 3) 0; in JSON a segment is also
+/// its value pairs. Views that segment by one dimension say so.
+#[test]
+fn two_breakdowns_give_value_pairs() {
+    let ws = filtered();
+    let page = json(
+        &[
+            "kpi", "nps", "--period", "2024-05", "--by", "plan", "--by", "region",
+        ],
+        ws.path(),
+    );
+    let rows: Vec<(String, serde_json::Value, f64, u64)> = page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["segment"].as_str().unwrap().to_string(),
+                r["segments"].clone(),
+                r["value"].as_f64().unwrap(),
+                r["n"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "basic / us".into(),
+                serde_json::json!({"plan": "basic", "region": "us"}),
+                100.0,
+                1
+            ),
+            (
+                "enterprise / us".into(),
+                serde_json::json!({"plan": "enterprise", "region": "us"}),
+                100.0,
+                1
+            ),
+            (
+                "pro / eu".into(),
+                serde_json::json!({"plan": "pro", "region": "eu"}),
+                0.0,
+                2
+            ),
+        ]
+    );
+    let report = json(
+        &[
+            "report", "--period", "2024-05", "--by", "plan", "--by", "region",
+        ],
+        ws.path(),
+    );
+    assert!(
+        report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kpi"] == "revenue" && r["segment"] == "pro / eu" && r["value"] == 30.0),
+        "{report}"
+    );
+    for args in [
+        vec!["survival", "--by", "plan", "--by", "region"],
+        vec!["kpi", "nps", "--by", "plan", "--by", "plan"],
+    ] {
+        let output = run(cxkpi(ws.path()).args(&args));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+    }
+}

@@ -59,7 +59,7 @@ async fn allocate(
     request: &Request,
     periods: &[Period],
 ) -> Result<Allocated> {
-    let segment_column = request.by.as_deref().map(spend_column);
+    let segment_columns: Vec<&str> = request.by.iter().map(|d| spend_column(d)).collect();
     let frame = ctx.table(Entity::Spend.name()).await?.select(vec![
         ident("channel"),
         ident("campaign"),
@@ -94,7 +94,11 @@ async fn allocate(
                     continue 'rows;
                 }
             }
-            let segment = segment_column.map(value).unwrap_or_default();
+            let segment = segment_columns
+                .iter()
+                .map(|c| value(c))
+                .collect::<Vec<_>>()
+                .join(&crate::SEGMENT_SEPARATOR.to_string());
             let retention = c.text("purpose", row) == "retention";
             let amount = c.opt_f64("amount", row).unwrap_or(0.0);
             let (first, last) = (starts.value(row), ends.value(row));

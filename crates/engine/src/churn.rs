@@ -154,7 +154,7 @@ pub async fn churn_cases(
     let request = Request {
         kpis: Vec::new(),
         periods: Vec::new(),
-        by: None,
+        by: Vec::new(),
         filters: Vec::new(),
         compare: false,
     };

@@ -52,7 +52,7 @@ pub use churn::{Attributes, CHURN_NUMERIC, ChurnCase, churn_cases, customer_attr
 pub use cohorts::{CohortInputs, cohort_inputs, subscription_intervals};
 pub use drivers::{DriverRow, PREDICTORS, nps_driver_table};
 pub use health::{CustomerHealth, customer_health};
-pub use segment::NONE_SEGMENT;
+pub use segment::{NONE_SEGMENT, SEGMENT_SEPARATOR};
 pub use sentiment::scored_comments;
 
 /// What to compute.
@@ -62,8 +62,9 @@ pub struct Request {
     pub kpis: Vec<&'static KpiDef>,
     /// The periods, sorted and disjoint.
     pub periods: Vec<Period>,
-    /// Segment by this dimension.
-    pub by: Option<String>,
+    /// Segment by these dimensions (none: one unsegmented row per period); with
+    /// several, a segment is their values joined by [`SEGMENT_SEPARATOR`].
+    pub by: Vec<String>,
     /// Keep only rows that pass every filter (`(none)` stands for missing values).
     pub filters: Vec<Filter>,
     /// Compare each period with the one before.
@@ -93,8 +94,11 @@ pub struct KpiRow {
     pub kpi: &'static KpiDef,
     /// The period.
     pub period: Period,
-    /// The segment, when segmented.
+    /// The segment, when segmented: the dimension's value, or with several dimensions
+    /// their values joined by [`SEGMENT_SEPARATOR`] (see [`KpiRow::segment_values`]).
     pub segment: Option<String>,
+    /// The dimensions of the segment, in the order asked for (empty unsegmented).
+    pub dimensions: Vec<String>,
     /// The value's statistical shape (value, n, interval).
     pub estimate: Estimate,
     /// Named parts of the value (promoters, mean, ...).
@@ -112,6 +116,26 @@ impl KpiRow {
     /// The value.
     pub fn value(&self) -> Option<f64> {
         self.estimate.value()
+    }
+
+    /// The segment as (dimension, value) pairs.
+    pub fn segment_values(&self) -> Vec<(&str, &str)> {
+        match &self.segment {
+            None => Vec::new(),
+            Some(s) => self
+                .dimensions
+                .iter()
+                .map(String::as_str)
+                .zip(s.split(SEGMENT_SEPARATOR))
+                .collect(),
+        }
+    }
+
+    /// The segment for people: the value, or the values joined by ` / `.
+    pub fn segment_label(&self) -> Option<String> {
+        self.segment
+            .as_ref()
+            .map(|s| s.replace(SEGMENT_SEPARATOR, " / "))
     }
 }
 
@@ -520,9 +544,9 @@ pub(crate) async fn prepare(
 ) -> Result<(DataFrame, Option<Expr>)> {
     let by = request
         .by
-        .as_deref()
+        .iter()
         .map(|d| segment::resolve(kpi, entity, d, snapshot))
-        .transpose()?;
+        .collect::<Result<Vec<_>, _>>()?;
     let filters = request
         .filters
         .iter()
@@ -565,7 +589,11 @@ pub(crate) async fn prepare(
         };
         frame = frame.filter(condition)?;
     }
-    let segment = by.as_ref().map(|s| segment::segment_expr(column_expr(s)));
+    let segment = segment::combined(
+        by.iter()
+            .map(|s| segment::segment_expr(column_expr(s)))
+            .collect(),
+    );
     Ok((frame, segment))
 }
 
@@ -723,7 +751,7 @@ fn assemble(
             .collect();
         segments.sort();
         segments.dedup();
-        if request.by.is_none() {
+        if request.by.is_empty() {
             segments = vec![String::new()];
         }
         for period in &request.periods {
@@ -755,7 +783,8 @@ fn assemble(
                 rows.push(KpiRow {
                     kpi,
                     period: period.clone(),
-                    segment: request.by.as_ref().map(|_| segment.clone()),
+                    segment: (!request.by.is_empty()).then(|| segment.clone()),
+                    dimensions: request.by.clone(),
                     reason: estimate
                         .value()
                         .is_none()

@@ -20,6 +20,27 @@ use crate::EngineError;
 /// The segment of rows that have no value for the dimension.
 pub const NONE_SEGMENT: &str = "(none)";
 
+/// Between the values of a segment of several dimensions (`--by plan --by region`):
+/// the ASCII unit separator, which no imported text holds as a value in practice and
+/// which the outputs show as ` / ` or as value pairs.
+pub const SEGMENT_SEPARATOR: char = '\u{1f}';
+
+/// The segment expression of several dimensions' segment expressions: none, the one,
+/// or their values joined by [`SEGMENT_SEPARATOR`] (as a view, like one).
+pub(crate) fn combined(mut parts: Vec<Expr>) -> Option<Expr> {
+    match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ => Some(cast(
+            datafusion::functions::string::expr_fn::concat_ws(
+                lit(SEGMENT_SEPARATOR.to_string()),
+                parts,
+            ),
+            arrow::datatypes::DataType::Utf8View,
+        )),
+    }
+}
+
 /// Where a dimension's values come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Source {

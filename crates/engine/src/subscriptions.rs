@@ -136,7 +136,7 @@ pub(crate) async fn compute(
         .iter()
         .find(|k| matches!(k.id, "gross_revenue_churn" | "net_revenue_retention"));
     // Without segments or filters both read the same intervals.
-    let shared = request.by.is_none() && request.filters.is_empty();
+    let shared = request.by.is_empty() && request.filters.is_empty();
     let mrr_intervals = match mrr_kpi {
         Some(kpi) => Some(intervals(ctx, snapshot, kpi, request, &instants).await?),
         None => None,

@@ -401,27 +401,40 @@ fn the_engine_agrees_with_a_naive_implementation() {
     assert!(regions.len() >= 3, "{regions:?}");
     type Keep = Box<dyn Fn(&str) -> bool>;
     let (r0, r1, r2) = (regions[0].clone(), regions[1].clone(), regions[2].clone());
-    let filtered: Vec<(Option<&str>, Option<cxkpi_core::filter::Filter>, Keep)> = vec![
-        (None, None, Box::new(|_| true)),
-        (Some("region"), None, Box::new(|_| true)),
+    let filtered: Vec<(Vec<&str>, Option<cxkpi_core::filter::Filter>, Keep)> = vec![
+        (vec![], None, Box::new(|_| true)),
+        (vec!["region"], None, Box::new(|_| true)),
+        // Two dimensions (issue 17): a segment is a pair of values.
+        (vec!["region", "industry"], None, Box::new(|_| true)),
         (
-            None,
+            vec![],
             Some(cxkpi_core::filter::Filter::parse(&format!("region != '{r0}'")).unwrap()),
             Box::new(move |r| r != r0),
         ),
         (
-            None,
+            vec![],
             Some(
                 cxkpi_core::filter::Filter::parse(&format!("region in ('{r1}', '{r2}')")).unwrap(),
             ),
             Box::new(move |r| r == r1 || r == r2),
         ),
     ];
+    let industry: BTreeMap<String, String> = d
+        .customers
+        .iter()
+        .map(|c| {
+            let value = c
+                .get("industry")
+                .cloned()
+                .unwrap_or_else(|| "(none)".into());
+            (c["customer_id"].clone(), value)
+        })
+        .collect();
     for (by, filter, keep) in filtered {
         let request = Request {
             kpis: kpis.clone(),
             periods: months.clone(),
-            by: by.map(String::from),
+            by: by.iter().map(|d| d.to_string()).collect(),
             filters: filter.into_iter().collect(),
             compare: false,
         };
@@ -433,15 +446,24 @@ fn the_engine_agrees_with_a_naive_implementation() {
             ))
             .unwrap();
         let mut expected = Expected::new();
-        let segments: Vec<String> = match by {
-            None => vec![String::new()],
-            Some(_) => {
-                let mut s: Vec<String> = d.region.values().cloned().collect();
-                s.push("(none)".into());
-                s.sort();
-                s.dedup();
-                s
-            }
+        let values = |map: &BTreeMap<String, String>| {
+            let mut s: Vec<String> = map.values().cloned().collect();
+            s.push("(none)".into());
+            s.sort();
+            s.dedup();
+            s
+        };
+        let segments: Vec<String> = match by.len() {
+            0 => vec![String::new()],
+            1 => values(&d.region),
+            _ => values(&d.region)
+                .iter()
+                .flat_map(|r| {
+                    values(&industry)
+                        .into_iter()
+                        .map(move |i| format!("{r}{}{i}", cxkpi_engine::SEGMENT_SEPARATOR))
+                })
+                .collect(),
         };
         for (i, p) in months.iter().enumerate() {
             for s in &segments {
@@ -452,11 +474,29 @@ fn the_engine_agrees_with_a_naive_implementation() {
                         d.region_of(row)
                     }
                 };
-                let segment = |row: &BTreeMap<String, String>| match by {
+                let industry_of = |row: &BTreeMap<String, String>| {
+                    if row.contains_key("acquired_at") {
+                        row.get("industry")
+                            .cloned()
+                            .unwrap_or_else(|| "(none)".into())
+                    } else {
+                        row.get("customer_id")
+                            .and_then(|c| industry.get(c))
+                            .cloned()
+                            .unwrap_or_else(|| "(none)".into())
+                    }
+                };
+                let segment = |row: &BTreeMap<String, String>| match by.len() {
                     // A row the filter drops is in a segment never asked for.
-                    None if !keep(&region(row)) => "\u{0}dropped".to_string(),
-                    None => String::new(),
-                    Some(_) => region(row),
+                    0 if !keep(&region(row)) => "\u{0}dropped".to_string(),
+                    0 => String::new(),
+                    1 => region(row),
+                    _ => format!(
+                        "{}{}{}",
+                        region(row),
+                        cxkpi_engine::SEGMENT_SEPARATOR,
+                        industry_of(row)
+                    ),
                 };
                 naive(&d, p, &segment, s, &mut expected, i);
             }
@@ -497,7 +537,7 @@ fn the_engine_agrees_with_a_naive_implementation() {
     let request = Request {
         kpis: vec![kpi::lookup("customers_new").unwrap()],
         periods: Vec::new(),
-        by: Some("region".into()),
+        by: vec!["region".into()],
         filters: Vec::new(),
         compare: false,
     };
@@ -580,7 +620,7 @@ fn the_engine_agrees_with_a_naive_implementation() {
     let request = Request {
         kpis: vec![kpi::lookup("mrr").unwrap()],
         periods: Vec::new(),
-        by: None,
+        by: Vec::new(),
         filters: Vec::new(),
         compare: false,
     };

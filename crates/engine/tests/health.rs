@@ -102,7 +102,7 @@ fn customer_health_breaks_the_score_down() {
     let request = cxkpi_engine::Request {
         kpis: Vec::new(),
         periods: Vec::new(),
-        by: None,
+        by: Vec::new(),
         filters: Vec::new(),
         compare: false,
     };

@@ -272,7 +272,7 @@ pub(crate) async fn kpi_samples(
     );
     for by in dimensions {
         let slice = cxkpi_app::kpis::Slice {
-            by: by.clone(),
+            by: by.clone().into_iter().collect(),
             filters: Vec::new(),
         };
         let card =

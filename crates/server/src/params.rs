@@ -1,5 +1,5 @@
 //! Query parameters: read from the query string by name, each allowed at most once
-//! except `where`, which may repeat; an unknown parameter is an error (a typo would
+//! except `where` and `by`, which may repeat; an unknown parameter is an error (a typo would
 //! otherwise be ignored and the answer silently be about something else).
 
 use cxkpi_app::kpis::{PeriodChoice, Slice};
@@ -25,7 +25,7 @@ impl Params {
                     allowed.join(", ")
                 )));
             }
-            if name != "where" && pairs[..i].iter().any(|(n, _)| n == name) {
+            if name != "where" && name != "by" && pairs[..i].iter().any(|(n, _)| n == name) {
                 return Err(ApiError::bad_request(format!(
                     "query parameter `{name}` is given twice"
                 )));
@@ -97,7 +97,7 @@ impl Params {
     /// `by` and every `where`.
     pub fn slice(&self) -> Slice {
         Slice {
-            by: self.get("by").map(str::to_string),
+            by: self.all("by"),
             filters: self.all("where"),
         }
     }
@@ -105,8 +105,15 @@ impl Params {
     /// The parameters in a canonical order, for cache keys.
     pub fn canonical(&self) -> String {
         let mut pairs = self.pairs.clone();
-        // `where` filters are ANDed, so their order does not matter either.
-        pairs.sort();
+        // `where` filters are ANDed, so their order does not matter either; the order
+        // of `by` does (it orders a segment's values), so it sorts after the others in
+        // the order given.
+        pairs.sort_by(|a, b| match (a.0 == "by", b.0 == "by") {
+            (true, true) => std::cmp::Ordering::Equal,
+            (true, false) => std::cmp::Ordering::Greater,
+            (false, true) => std::cmp::Ordering::Less,
+            (false, false) => a.cmp(b),
+        });
         form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish()
@@ -127,13 +134,21 @@ mod tests {
         assert_eq!(p.get("by"), Some("region"));
         assert_eq!(p.all("where"), vec!["plan=pro", "region=eu"]);
         assert!(p.flag("compare").unwrap());
+        // `by` sorts last, keeping its order (it orders a segment's values).
         assert_eq!(
             p.canonical(),
-            "by=region&compare=true&where=plan%3Dpro&where=region%3Deu"
+            "compare=true&where=plan%3Dpro&where=region%3Deu&by=region"
         );
+        let two = |q: &str| {
+            Params::parse(Some(q), &["by", "where"])
+                .unwrap()
+                .canonical()
+        };
+        assert_eq!(two("by=b&where=x%3D1&by=a"), "where=x%3D1&by=b&by=a");
+        assert_ne!(two("by=a&by=b"), two("by=b&by=a"));
         let err = Params::parse(Some("grian=week"), &["grain"]).unwrap_err();
         assert!(err.message.contains("`grian`"), "{}", err.message);
-        assert!(Params::parse(Some("by=a&by=b"), &["by"]).is_err());
+        assert!(Params::parse(Some("top=1&top=2"), &["top"]).is_err());
         let p = Params::parse(Some("top=0"), &["top"]).unwrap();
         assert!(p.number("top", 10, 1..=1000).is_err());
     }
@@ -164,8 +179,9 @@ pub mod doc {
     #[derive(Deserialize, IntoParams)]
     #[into_params(parameter_in = Query)]
     pub struct SliceQuery {
-        /// The dimension to segment by (a customer dimension such as `region`).
-        by: Option<String>,
+        /// The dimension to segment by (a customer dimension such as `region`); the
+        /// KPI and report endpoints take several (`by=plan&by=region`).
+        by: Option<Vec<String>>,
         /// Filters in the grammar of `--where` (`plan=pro`, `plan in (pro, basic)`,
         /// `mrr >= 100`); repeat for several (they are ANDed).
         #[serde(rename = "where")]

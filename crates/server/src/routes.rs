@@ -210,7 +210,7 @@ async fn kpi(
     let snapshot = shared.snapshot()?;
     let compare = params.flag("compare")?;
     let slice = params.slice();
-    kpis::check_by(kpi, slice.by.as_deref(), &snapshot)?;
+    kpis::check_by(kpi, &slice.by, &snapshot)?;
     let span = shared.data_span(&snapshot).await?;
     let end = span.end;
     let periods = params

@@ -160,13 +160,21 @@ fn write_table(
     report: bool,
 ) -> std::io::Result<()> {
     let segmented = rows.iter().any(|r| r.segment.is_some());
+    // As wide as the longest segment (several dimensions' values run long).
+    let width = rows
+        .iter()
+        .filter_map(|r| r.segment_label())
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(16);
     let first = if report { "kpi" } else { "period" };
     writeln!(
         out,
         "{:<24} {}{:>16} {:>8} {:>24} {:>16} {:<12} target",
         first,
         if segmented {
-            format!("{:<16} ", "segment")
+            format!("{:<width$} ", "segment")
         } else {
             String::new()
         },
@@ -221,9 +229,8 @@ fn write_table(
             out,
             "{:<24} {}{:>16} {:>8} {:>24} {:>16} {:<12} {}{}",
             label,
-            row.segment
-                .as_ref()
-                .map(|s| format!("{s:<16} "))
+            row.segment_label()
+                .map(|s| format!("{s:<width$} "))
                 .unwrap_or_default(),
             format_value(row.kpi, value, currency),
             row.estimate.n(),
@@ -400,7 +407,7 @@ fn kpi_section(
     let kpi_rows: Vec<&KpiRow> = rows.iter().filter(|r| r.kpi.id == kpi.id).collect();
     let mut segments: Vec<String> = Vec::new();
     for r in &kpi_rows {
-        let s = r.segment.clone().unwrap_or_default();
+        let s = r.segment_label().unwrap_or_default();
         if !segments.contains(&s) {
             segments.push(s);
         }
@@ -414,7 +421,7 @@ fn kpi_section(
                     kpi_rows
                         .iter()
                         .find(|r| {
-                            &r.period.label() == l && r.segment.clone().unwrap_or_default() == *s
+                            &r.period.label() == l && r.segment_label().unwrap_or_default() == *s
                         })
                         .and_then(|r| r.value())
                 })
@@ -466,7 +473,7 @@ fn table_row(kpi: &'static KpiDef, r: &KpiRow, config: &Config, currency: &str) 
                 (r.period.label())
                 @if r.partial { " " span.muted { "(partial)" } }
             }
-            @if let Some(segment) = &r.segment { td { (segment) } }
+            @if let Some(segment) = r.segment_label() { td { (segment) } }
             td {
                 (format_value(kpi, value, currency))
                 @if r.estimate.low_sample() { " " span.muted { "(low n)" } }

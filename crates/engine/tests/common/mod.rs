@@ -76,7 +76,7 @@ pub fn try_run(
             Date::constant(2024, 7, 1),
             &config.time_zone,
         ),
-        by: by.map(String::from),
+        by: by.into_iter().map(String::from).collect(),
         filters: filters
             .iter()
             .map(|(d, v)| cxkpi_core::filter::Filter::eq(*d, *v))
