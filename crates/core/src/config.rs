@@ -32,6 +32,10 @@ pub struct Config {
     pub surveys: BTreeMap<String, SurveyScale>,
     /// First-response SLA target in hours.
     pub sla_first_response_hours: f64,
+    /// First-response SLA targets of tickets with a value of a column (`[sla.priority]
+    /// urgent = "15m"`), in the order a ticket's policy is looked up: priority first,
+    /// then the other columns by name; a ticket no target matches has the default.
+    pub sla_targets: Vec<SlaTarget>,
     /// The business-hours calendar, when enabled.
     pub business_hours: Option<BusinessHours>,
     /// Benchmark bands by KPI id; replaces the defaults of the KPI catalogue per KPI.
@@ -47,6 +51,17 @@ pub struct Config {
     /// Text columns and dimensions whose values are stored trimmed and in lower case
     /// (`[import] fold_case`), so `Solved`, `solved ` and `SOLVED` are one segment.
     pub fold_case: Vec<String>,
+}
+
+/// A first-response SLA target for the tickets with `column = value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaTarget {
+    /// A ticket column or dimension (`priority`, `channel`).
+    pub column: String,
+    /// Its value.
+    pub value: String,
+    /// The target in hours.
+    pub hours: f64,
 }
 
 /// The settings of `cxkpi serve`.
@@ -229,6 +244,7 @@ struct RawConfig {
     store: RawStore,
     server: RawServer,
     import: RawImport,
+    sla: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -685,6 +701,30 @@ impl Config {
             return Err(invalid("health", "need 0 <= yellow_at <= green_at <= 100"));
         }
 
+        let mut sla_targets = Vec::new();
+        for (column, targets) in &raw.sla {
+            for (value, text) in targets {
+                let key = format!("sla.{column}.{value}");
+                let hours = parse_hours(text).filter(|h| *h > 0.0).ok_or_else(|| {
+                    invalid(
+                        &key,
+                        format!("`{text}` is not a positive duration such as 1h, 30m or 2d"),
+                    )
+                })?;
+                sla_targets.push(SlaTarget {
+                    column: column.clone(),
+                    value: value.clone(),
+                    hours,
+                });
+            }
+        }
+        sla_targets.sort_by(|a, b| {
+            (a.column != "priority", &a.column, &a.value).cmp(&(
+                b.column != "priority",
+                &b.column,
+                &b.value,
+            ))
+        });
         for name in &raw.import.fold_case {
             if name.ends_with("_id")
                 || name.is_empty()
@@ -709,6 +749,7 @@ impl Config {
             monthly_discount_rate: raw.finance.monthly_discount_rate,
             surveys,
             sla_first_response_hours: sla,
+            sla_targets,
             business_hours,
             benchmarks,
             targets,

@@ -149,7 +149,7 @@ pub(crate) async fn compute(
     } else {
         bucket::period_bucket(periods)
     };
-    let sla_micros = (config.sla_first_response_hours * 3_600_000_000.0).round() as i64;
+    let sla = sla_micros(config, snapshot);
     let clock = config
         .business_hours
         .as_ref()
@@ -174,7 +174,7 @@ pub(crate) async fn compute(
         // In integer microseconds: interval arithmetic on a zoned timestamp resolved the
         // time zone per row.
         let deadline = cast(
-            cast(ident("created_at"), DataType::Int64) + lit(sla_micros),
+            cast(ident("created_at"), DataType::Int64) + sla.clone(),
             bucket::instant_type(),
         );
         let created_bucket = bucket.call(vec![ident("created_at")]);
@@ -189,6 +189,7 @@ pub(crate) async fn compute(
                 bucket.call(vec![deadline]).eq(created_bucket),
                 crate::segment::or_whole(segment.clone()),
                 cast(ident("created_at"), DataType::Int64),
+                sla,
             ])?
             .execute_stream()
             .await?;
@@ -201,6 +202,7 @@ pub(crate) async fn compute(
             let deadline_passed = batch.column(3).as_boolean();
             let segments = segmented.then(|| batch.column(4).as_string_view());
             let created_at = batch.column(5).as_primitive::<Int64Type>();
+            let targets = batch.column(6).as_primitive::<Int64Type>();
             for row in 0..batch.num_rows() {
                 // Every row kept is in a bucket (`bucket::within`); a null one is skipped
                 // rather than read as bucket 0.
@@ -208,6 +210,7 @@ pub(crate) async fn compute(
                     continue;
                 }
                 let p = period.value(row);
+                let sla_micros = targets.value(row);
                 let cell = cells.cell(p, segments, row);
                 cell.count += 1;
                 if response.is_valid(row) {
@@ -404,6 +407,36 @@ pub(crate) async fn compute(
         }
     }
     Ok(())
+}
+
+/// The first-response SLA of each ticket in microseconds: the target of the first of
+/// `[sla]`'s (column, value) rules its row matches, else the default. A rule on a
+/// column the tickets do not have matches none.
+fn sla_micros(config: &Config, snapshot: &Snapshot) -> datafusion::logical_expr::Expr {
+    let micros = |hours: f64| lit((hours * 3_600_000_000.0).round() as i64);
+    let default = micros(config.sla_first_response_hours);
+    let columns: Vec<String> = Entity::Tickets
+        .segment_columns()
+        .into_iter()
+        .map(String::from)
+        .chain(snapshot.table(Entity::Tickets).dimensions)
+        .collect();
+    let rules: Vec<_> = config
+        .sla_targets
+        .iter()
+        .filter(|t| columns.contains(&t.column))
+        .collect();
+    let Some((first, rest)) = rules.split_first() else {
+        return default;
+    };
+    let matches = |t: &cxkpi_core::config::SlaTarget| {
+        crate::segment::segment_expr(ident(t.column.as_str())).eq(lit(t.value.clone()))
+    };
+    let mut case = datafusion::logical_expr::when(matches(first), micros(first.hours));
+    for t in rest {
+        case = case.when(matches(t), micros(t.hours));
+    }
+    case.otherwise(default).expect("a complete CASE")
 }
 
 /// Why a KPI of `count` tickets created or resolved in a period has no value: none

@@ -226,3 +226,26 @@ fn a_kpi_over_an_empty_column_names_the_column() {
     );
     check(&rows, "tickets_created", "2024-05", 2.0, 2);
 }
+
+/// Issue 17, analysis 5: SLA targets per ticket column. With chat at 45 minutes and
+/// email at 4 hours, May's judged tickets are T1 (chat, 0.5 h: within), T2 (email,
+/// 1 h: within), T3 (email, exactly 4 h: within) and T5 (email, unanswered, its 4 h
+/// deadline passed in May: breached): 3 / 4 (the default 1 h gives 2 / 4). T4 (phone,
+/// the default hour) is still left out: its deadline falls in June.
+#[test]
+fn sla_targets_follow_the_ticket() {
+    let (dir, _) = fixture();
+    let config = dir.path().join("cxkpi.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "\n[sla.channel]\nchat = \"45m\"\nemail = \"4h\"\n\n[sla.priority]\nurgent = \"5m\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let rows = run(&store, None);
+    check(&rows, "frt_within_sla", "2024-05", 75.0, 4);
+    check(&rows, "frt_within_sla", "2024-06", 100.0, 1);
+    // A priority target comes before a channel's (the fixture has no priority column,
+    // so it matches no ticket here).
+    assert_eq!(store.config().sla_targets[0].column, "priority");
+}
