@@ -288,12 +288,8 @@ pub(crate) fn check_dimensions(request: &Request, kpis: &[&'static KpiDef]) -> R
                 });
             }
         }
-        if let Some(filter) = request.filters.iter().find(|f| f.op.orders()) {
-            return Err(EngineError::Filter(format!(
-                "--where `{filter}`: `{}` compares numbers and times, and `{}` is text",
-                filter.op.as_str(),
-                filter.dimension
-            )));
+        for filter in &request.filters {
+            crate::segment::check_spend_filter(filter)?;
         }
     }
     Ok(())
@@ -391,12 +387,10 @@ pub(crate) async fn compute(
                     }
                     _ => continue,
                 };
-                let computed =
-                    crate::Computed::from((*kpi, Estimate::Plain { value, n }, components));
-                entry.push(match why {
-                    Some(why) => computed.because(why),
-                    None => computed,
-                });
+                entry.push(
+                    crate::Computed::from((*kpi, Estimate::Plain { value, n }, components))
+                        .because(why),
+                );
             }
         }
     }

@@ -72,53 +72,66 @@ pub async fn cohort_inputs(
         inputs.segments.push(String::new());
     }
     if orders {
-        let frame = ctx.table(Entity::Orders.name()).await?.select(vec![
-            cast(ident("customer_id"), DataType::Utf8View),
-            cast(ident("ordered_at"), DataType::Int64),
-            cast(ident("amount"), DataType::Float64),
-        ])?;
-        for batch in frame.collect().await? {
-            let id = batch.column(0).as_string_view();
+        let columns = [
+            ("ordered_at", DataType::Int64),
+            ("amount", DataType::Float64),
+        ];
+        for (batch, rows) in rows_of_members(&ctx, Entity::Orders, &columns, &index).await? {
             let at = batch.column(1).as_primitive::<Int64Type>();
             let amount = batch.column(2).as_primitive::<Float64Type>();
-            for row in 0..batch.num_rows() {
-                if id.is_null(row) || amount.is_null(row) {
-                    continue;
-                }
-                if let Some(m) = index.get(id.value(row)) {
-                    inputs.orders.push((*m, at.value(row), amount.value(row)));
+            for (row, m) in rows {
+                if amount.is_valid(row) {
+                    inputs.orders.push((m, at.value(row), amount.value(row)));
                 }
             }
         }
     }
     if subscriptions {
-        let frame = ctx.table(Entity::Subscriptions.name()).await?.select(vec![
-            cast(ident("customer_id"), DataType::Utf8View),
-            cast(ident("started_at"), DataType::Int64),
-            cast(ident("ended_at"), DataType::Int64),
-            cast(ident("mrr"), DataType::Float64),
-        ])?;
-        for batch in frame.collect().await? {
-            let id = batch.column(0).as_string_view();
+        let columns = [
+            ("started_at", DataType::Int64),
+            ("ended_at", DataType::Int64),
+            ("mrr", DataType::Float64),
+        ];
+        for (batch, rows) in rows_of_members(&ctx, Entity::Subscriptions, &columns, &index).await? {
             let started = batch.column(1).as_primitive::<Int64Type>();
             let ended = batch.column(2).as_primitive::<Int64Type>();
             let mrr = batch.column(3).as_primitive::<Float64Type>();
-            for row in 0..batch.num_rows() {
-                if id.is_null(row) || mrr.is_null(row) {
-                    continue;
-                }
-                if let Some(m) = index.get(id.value(row)) {
-                    inputs.subscriptions.push((
-                        *m,
-                        started.value(row),
-                        ended.is_valid(row).then(|| ended.value(row)),
-                        mrr.value(row),
-                    ));
+            for (row, m) in rows {
+                if mrr.is_valid(row) {
+                    let end = ended.is_valid(row).then(|| ended.value(row));
+                    inputs
+                        .subscriptions
+                        .push((m, started.value(row), end, mrr.value(row)));
                 }
             }
         }
     }
     Ok(inputs)
+}
+
+/// The batches of `customer_id` and `columns` of `entity` (each cast to its type),
+/// each with its rows whose customer `index` numbers, and that number.
+async fn rows_of_members(
+    ctx: &datafusion::prelude::SessionContext,
+    entity: Entity,
+    columns: &[(&str, DataType)],
+    index: &HashMap<String, u32>,
+) -> Result<Vec<(arrow::array::RecordBatch, Vec<(usize, u32)>)>> {
+    let mut selected = vec![cast(ident("customer_id"), DataType::Utf8View)];
+    for (name, ty) in columns {
+        selected.push(cast(ident(*name), ty.clone()));
+    }
+    let frame = ctx.table(entity.name()).await?.select(selected)?;
+    let mut out = Vec::new();
+    for batch in frame.collect().await? {
+        let id = batch.column(0).as_string_view();
+        let rows = (0..batch.num_rows())
+            .filter(|row| id.is_valid(*row))
+            .filter_map(|row| index.get(id.value(row)).map(|m| (row, *m)))
+            .collect();
+        out.push((batch, rows));
+    }
+    Ok(out)
 }
 
 /// The subscription intervals as MRR movements read them, segmented and filtered as

@@ -526,11 +526,7 @@ pub(crate) async fn compute(
                     }
                     _ => continue,
                 };
-                let computed = crate::Computed::from((*kpi, estimate, components));
-                entry.push(match why {
-                    Some(why) => computed.because(why),
-                    None => computed,
-                });
+                entry.push(crate::Computed::from((*kpi, estimate, components)).because(why));
             }
         }
     }

@@ -243,14 +243,7 @@ pub fn check_filter(kpi: &'static KpiDef, filter: &Filter, snapshot: &Snapshot) 
     let entity = match kpi.segmentation {
         Segmentation::Spend => {
             check_dimension(kpi, &filter.dimension, snapshot)?;
-            if filter.op.orders() {
-                return Err(EngineError::Filter(format!(
-                    "--where `{filter}`: `{}` compares numbers and times, and `{}` is text",
-                    filter.op.as_str(),
-                    filter.dimension
-                )));
-            }
-            return Ok(());
+            return segment::check_spend_filter(filter);
         }
         Segmentation::Entity(entity) => entity,
         Segmentation::Customer => Entity::Customers,
@@ -329,20 +322,23 @@ pub async fn purchase_days(
     Ok(out)
 }
 
+/// The tables and columns whose latest instant is the end of the data.
+const END_COLUMNS: [(Entity, &str); 6] = [
+    (Entity::Orders, "ordered_at"),
+    (Entity::Responses, "responded_at"),
+    (Entity::Tickets, "created_at"),
+    (Entity::Sessions, "started_at"),
+    (Entity::Activity, "occurred_at"),
+    (Entity::Customers, "acquired_at"),
+];
+
 /// The latest event instant in the store (orders, responses, tickets, sessions,
 /// activity, customers won), to choose default periods: `None` for an empty store.
 pub async fn data_end(snapshot: &Snapshot) -> Result<Option<jiff::Timestamp>> {
     use datafusion::functions_aggregate::expr_fn::max;
     let ctx = snapshot.context()?;
     let mut latest: Option<i64> = None;
-    for (entity, column) in [
-        (Entity::Orders, "ordered_at"),
-        (Entity::Responses, "responded_at"),
-        (Entity::Tickets, "created_at"),
-        (Entity::Sessions, "started_at"),
-        (Entity::Activity, "occurred_at"),
-        (Entity::Customers, "acquired_at"),
-    ] {
+    for (entity, column) in END_COLUMNS {
         let frame = ctx
             .table(entity.name())
             .await?
@@ -365,7 +361,7 @@ pub async fn data_end(snapshot: &Snapshot) -> Result<Option<jiff::Timestamp>> {
 /// period outside a KPI's sources has no value, one they cover in part is partial.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DataSpan {
-    /// The latest event instant in the store ([`data_end`]).
+    /// The latest event instant in the store (as [`data_end`] finds it).
     pub end: Option<jiff::Timestamp>,
     /// Per table with rows: its first and last instant (`acquired_at` for customers,
     /// `started_at` for subscriptions, the first and last day covered for spend, taken
@@ -439,10 +435,13 @@ pub async fn data_span(snapshot: &Snapshot, tz: &jiff::tz::TimeZone) -> Result<D
             }
         }
     }
-    Ok(DataSpan {
-        end: data_end(snapshot).await?,
-        sources,
-    })
+    // The sources' last rows hold every column of `data_end`: no second scan.
+    let end = sources
+        .iter()
+        .filter(|(e, _, _)| END_COLUMNS.iter().any(|(end, _)| end == e))
+        .map(|(_, _, last)| *last)
+        .max();
+    Ok(DataSpan { end, sources })
 }
 
 /// The engine's result type.
@@ -463,10 +462,11 @@ pub(crate) struct Computed {
 }
 
 impl Computed {
-    /// With the reason for having no value (kept only when there is none).
-    pub(crate) fn because(mut self, reason: impl Into<String>) -> Computed {
+    /// With the reason for having no value, if the family knows one (kept only when
+    /// there is no value).
+    pub(crate) fn because(mut self, reason: Option<String>) -> Computed {
         if self.estimate.value().is_none() {
-            self.reason = Some(reason.into());
+            self.reason = reason;
         }
         self
     }
@@ -737,7 +737,7 @@ fn assemble(
                 let none = Estimate::Plain { value: None, n: 0 };
                 return Some(
                     Computed::from((*kpi, none, Vec::new()))
-                        .because(format!("no {} rows in the store", entity.name())),
+                        .because(Some(format!("no {} rows in the store", entity.name()))),
                 );
             }
             results

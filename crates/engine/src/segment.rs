@@ -179,21 +179,19 @@ pub(crate) fn resolve_filter(
     filter: &Filter,
     snapshot: &Snapshot,
 ) -> Result<(FilterColumn, Filter), EngineError> {
-    let own_entity = match kpi.segmentation {
+    // The table a KPI's own columns belong to (none for spend's).
+    let segmented = match kpi.segmentation {
         Segmentation::Entity(e) => Some(e),
         Segmentation::Customer => Some(Entity::Customers),
         Segmentation::Spend => None,
-    }
-    .filter(|e| *e == entity);
+    };
+    let own_entity = segmented.filter(|e| *e == entity);
     let name = filter.dimension.as_str();
     let contract = |e: Entity| e.columns().iter().find(|c| c.name == name).map(|c| c.ty);
     match resolve(kpi, entity, name, snapshot) {
         Ok(source) => {
             let ty = match &source {
-                Source::Own(_) => own_entity.or(match kpi.segmentation {
-                    Segmentation::Entity(e) => Some(e),
-                    _ => None,
-                }),
+                Source::Own(_) => segmented,
                 Source::Customer(_) => Some(Entity::Customers),
             }
             .and_then(contract);
@@ -237,6 +235,22 @@ pub(crate) fn resolve_filter(
             Some(ty) => Ok((FilterColumn::Typed(name.to_string(), ty), filter.clone())),
         },
     }
+}
+
+/// Checks a filter on spend's columns, which are text compared in Rust: an ordering
+/// operator is refused.
+pub(crate) fn check_spend_filter(filter: &Filter) -> Result<(), EngineError> {
+    if filter.op.orders() {
+        return Err(filter_error(
+            filter,
+            format!(
+                "`{}` compares numbers and times, and `{}` is text",
+                filter.op.as_str(),
+                filter.dimension
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The condition of a filter on a segment's text.

@@ -398,11 +398,7 @@ pub(crate) async fn compute(
                     // Nothing created or resolved here: the defaults of an empty period.
                     _ => continue,
                 };
-                let computed = crate::Computed::from((*kpi, estimate, components));
-                entry.push(match why {
-                    Some(why) => computed.because(why),
-                    None => computed,
-                });
+                entry.push(crate::Computed::from((*kpi, estimate, components)).because(why));
             }
         }
     }
